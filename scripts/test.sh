@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The README's test command (`npm test`): installs what the tests need on a fresh machine, then runs them.
+# System packages: redis-server, docker-registry (CNCF Distribution), skopeo, git. npm packages: `npm ci`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v git >/dev/null 2>&1 || need+=(git)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
+command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "tidemark test: installing Debian packages: ${need[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "tidemark test: missing system packages: ${need[*]}" >&2
+    echo "  install them first, e.g.: sudo apt-get install ${need[*]}" >&2
+    exit 1
+  fi
+fi
+
+# Install npm packages when missing or older than the lockfile.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+exec npx vitest run "$@"

@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+/**
+ * The `tidemark` command line. Each subcommand lives in `src/cli/<name>.ts` and is loaded on demand, so
+ * `tidemark --help` stays fast and a command's dependencies are only loaded when it runs.
+ */
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { type CliIO, type Command, processIO, UsageError } from './cli/io.js';
+
+interface CommandEntry {
+  readonly words: readonly string[];
+  readonly summary: string;
+  readonly load: () => Promise<{ run: Command }>;
+}
+
+const COMMANDS: readonly CommandEntry[] = [
+  {
+    words: ['serve'],
+    summary: 'run the web process (GitHub and registry webhooks in, jobs out); with no worker flag also works jobs',
+    load: () => import('./cli/serve.js'),
+  },
+  {
+    words: ['worker'],
+    summary: 'run a worker process that takes jobs from Redis (REDIS_URL)',
+    load: () => import('./cli/worker.js'),
+  },
+  {
+    words: ['plan'],
+    summary: 'compute the whole update on a local checkout and print the diff (--write applies it)',
+    load: () => import('./cli/plan.js'),
+  },
+  {
+    words: ['policy', 'eval'],
+    summary: 'pick the tag an ImagePolicy (or native policy) selects from a list of tags',
+    load: () => import('./cli/policy-eval.js'),
+  },
+  {
+    words: ['markers', 'apply'],
+    summary: 'rewrite $imagepolicy markers in files from a results.json',
+    load: () => import('./cli/markers-apply.js'),
+  },
+  {
+    words: ['webhook', 'parse'],
+    summary: 'parse a registry webhook body into normalised push events (JSON lines)',
+    load: () => import('./cli/webhook-parse.js'),
+  },
+];
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.words.join(' ').length));
+  const lines = COMMANDS.map((c) => `  ${c.words.join(' ').padEnd(width)}  ${c.summary}`);
+  return [
+    'tidemark — keeps GitOps config repos on the newest container images',
+    '',
+    'Usage: tidemark <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run `tidemark <command> --help` for a command’s options.',
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.stdout(usage());
+    return argv.length === 0 ? 2 : 0;
+  }
+  const entry = COMMANDS.find((c) => c.words.every((w, i) => argv[i] === w));
+  if (!entry) {
+    io.stderr(`tidemark: unknown command "${argv.slice(0, 2).join(' ')}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    const { run } = await entry.load();
+    return await run(argv.slice(entry.words.length), io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`tidemark ${entry.words.join(' ')}: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+const invokedDirectly =
+  process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`tidemark: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,72 @@
+/**
+ * Errors are classified once, where they enter. `retryable` tells the worker whether a job should be tried
+ * again (network, 5xx, 429) or reported to the user and dropped (bad configuration, invalid policy).
+ */
+export abstract class AppError extends Error {
+  abstract readonly code: string;
+  abstract readonly retryable: boolean;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A problem in the user's configuration or policies: never retried, reported where the user sees it. */
+export class ConfigError extends AppError {
+  readonly code = 'config_invalid';
+  readonly retryable = false;
+  constructor(
+    message: string,
+    readonly location?: { file?: string; line?: number; path?: string },
+  ) {
+    super(message);
+  }
+}
+
+export class RegistryAuthError extends AppError {
+  readonly code = 'registry_auth_failed';
+  readonly retryable = false;
+}
+export class RegistryNotFoundError extends AppError {
+  readonly code = 'registry_not_found';
+  readonly retryable = false;
+}
+export class RegistryRateLimitedError extends AppError {
+  readonly code = 'registry_rate_limited';
+  readonly retryable = true;
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+export class RegistryUnavailableError extends AppError {
+  readonly code = 'registry_unavailable';
+  readonly retryable = true;
+}
+
+export class GitHubApiError extends AppError {
+  readonly code = 'github_api_error';
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A compare-and-swap on a branch head failed: someone else moved it. Retried after a fresh fetch. */
+export class BranchMovedError extends AppError {
+  readonly code = 'branch_moved';
+  readonly retryable = true;
+}
+
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof AppError) return err.retryable;
+  // Unknown errors (a bug, a network reset) are retried a bounded number of times by the queue.
+  return true;
+}

@@ -1,0 +1,16 @@
+/** The registry as the worker sees it: a source of tags and digests. Implemented by the OCI client. */
+export interface RegistryClient {
+  /** Every tag of the image (all pages). May be served from a short-lived cache unless `fresh`. */
+  listTags(image: string, opts?: { signal?: AbortSignal; fresh?: boolean }): Promise<string[]>;
+  /** The manifest (or index) digest a tag points at, `sha256:…`. */
+  resolveDigest(image: string, tag: string, opts?: { signal?: AbortSignal }): Promise<string>;
+  /** OCI annotations/labels of the tag's image (source, revision, created); empty when unknown. */
+  getImageMetadata?(image: string, tag: string, opts?: { signal?: AbortSignal }): Promise<ImageMetadata>;
+}
+
+export interface ImageMetadata {
+  readonly source?: string;
+  readonly revision?: string;
+  readonly created?: string;
+  readonly platforms?: readonly string[];
+}

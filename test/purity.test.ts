@@ -1,0 +1,105 @@
+/**
+ * The pure core imports no effects: no I/O modules, no network clients, no clock or fetch. This keeps the
+ * decision logic testable with plain values and safe to run anywhere (the CLI, the worker, a benchmark).
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..');
+const PURE_DIRS = ['src/domain', 'src/policy', 'src/markers', 'src/plan', 'src/registry/events'];
+const PURE_FILES = ['src/registry/verify.ts', 'src/config/repo-config.ts', 'src/config/schema.ts'];
+
+const FORBIDDEN_IMPORTS = [
+  /^probot/,
+  /^@octokit\//,
+  /^octokit$/,
+  /^simple-git/,
+  /^bullmq/,
+  /^ioredis/,
+  /^(node:)?fs(\/promises)?$/,
+  /^(node:)?child_process$/,
+  /^(node:)?net$/,
+  /^(node:)?http2?$/,
+  /^(node:)?https$/,
+  /^(node:)?dgram$/,
+  /^(node:)?dns$/,
+  /^undici/,
+  /^pino/,
+];
+const FORBIDDEN_CALLS = [/\bfetch\s*\(/, /\bDate\.now\s*\(/, /\bnew Date\s*\(\s*\)/, /\bprocess\.env\b/];
+
+function walk(dir: string): string[] {
+  let out: string[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of entries) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out = out.concat(walk(p));
+    else if (p.endsWith('.ts')) out.push(p);
+  }
+  return out;
+}
+
+function pureFiles(): string[] {
+  const files = PURE_DIRS.flatMap((d) => walk(join(ROOT, d)));
+  for (const f of PURE_FILES) {
+    try {
+      statSync(join(ROOT, f));
+      files.push(join(ROOT, f));
+    } catch {
+      // not written yet
+    }
+  }
+  return files;
+}
+
+export function importsOf(source: string): string[] {
+  const specs: string[] = [];
+  const re = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|(?:^|\n)\s*import\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)|\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g;
+  for (const m of source.matchAll(re)) specs.push((m[1] ?? m[2] ?? m[3] ?? m[4])!);
+  return specs;
+}
+
+function stripComments(source: string): string {
+  return source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+}
+
+describe('pure modules import no effects', () => {
+  const files = pureFiles();
+
+  it('finds the pure modules', () => {
+    expect(files.length).toBeGreaterThan(0);
+  });
+
+  it.each(files.map((f) => [relative(ROOT, f)]))('%s', (file) => {
+    const source = readFileSync(join(ROOT, file), 'utf8');
+    const problems: string[] = [];
+    for (const spec of importsOf(source)) {
+      if (FORBIDDEN_IMPORTS.some((re) => re.test(spec))) problems.push(`imports ${spec}`);
+      if (spec.startsWith('.')) {
+        const target = relative(ROOT, join(ROOT, file, '..', spec)).replace(/\.js$/, '.ts');
+        const targetIsPure =
+          PURE_DIRS.some((d) => target.startsWith(`${d}/`)) || PURE_FILES.includes(target) || target === 'src/errors.ts';
+        if (!targetIsPure) problems.push(`imports ${spec}, which is not a pure module`);
+      }
+    }
+    const code = stripComments(source);
+    for (const re of FORBIDDEN_CALLS) if (re.test(code)) problems.push(`uses ${re.source}`);
+    expect(problems).toEqual([]);
+  });
+
+  it('the guard itself catches an effectful import and a fetch call', () => {
+    expect(importsOf("import { readFile } from 'node:fs/promises';\nimport x from './y.js';")).toEqual([
+      'node:fs/promises',
+      './y.js',
+    ]);
+    expect(FORBIDDEN_IMPORTS.some((re) => re.test('node:fs/promises'))).toBe(true);
+    expect(FORBIDDEN_IMPORTS.some((re) => re.test('simple-git'))).toBe(true);
+    expect(FORBIDDEN_CALLS.some((re) => re.test('await fetch(url)'))).toBe(true);
+  });
+});

@@ -1,0 +1,221 @@
+/**
+ * A cached clone per repo, fetched before each run. The installation token is handed to git per command
+ * through the environment (`GIT_CONFIG_*` → `http.extraHeader`): it is never written to `.git/config`, a
+ * remote URL, a process argument or a log.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { simpleGit, type SimpleGit } from 'simple-git';
+
+export interface RepoCoordinates {
+  /** `owner/name`, for naming the cache directory and messages. */
+  readonly fullName: string;
+  /** The HTTPS clone URL as the API returned it (`repository.clone_url`), without credentials. */
+  readonly cloneUrl: string;
+  readonly defaultBranch: string;
+}
+
+export interface GitIdentity {
+  readonly name: string;
+  readonly email: string;
+}
+
+const AUTH_ENV_KEYS = ['GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_VALUE_0', 'GIT_TERMINAL_PROMPT'];
+
+export function authEnv(token: string | undefined): Record<string, string> {
+  const base: Record<string, string> = { GIT_TERMINAL_PROMPT: '0' };
+  if (!token) return base;
+  const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
+  return { ...base, GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` };
+}
+
+/** Remove anything that looks like a credential from a git error message before it is logged or thrown. */
+export function redactGitOutput(text: string, token?: string): string {
+  let out = text.replace(/(Authorization:\s*(?:Basic|Bearer|token))\s+\S+/gi, '$1 [redacted]');
+  out = out.replace(/(https?:\/\/)[^/@\s]+@/g, '$1[redacted]@');
+  if (token) out = out.split(token).join('[redacted]');
+  return out;
+}
+
+export class GitCommandError extends Error {
+  override readonly name = 'GitCommandError';
+}
+
+export class RepoWorkspace {
+  constructor(
+    readonly dir: string,
+    readonly repo: RepoCoordinates,
+    private readonly token: string | undefined,
+  ) {}
+
+  private git(): SimpleGit {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('GIT_')) env[k] = v;
+    return simpleGit({ baseDir: this.dir, allowEnvironment: AUTH_ENV_KEYS }).env({ ...env, ...authEnv(this.token) });
+  }
+
+  async run(args: string[]): Promise<string> {
+    try {
+      return await this.git().raw(args);
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      throw new GitCommandError(`git ${args[0]} failed in ${this.repo.fullName}: ${redactGitOutput(msg, this.token)}`);
+    }
+  }
+
+  /** Fetch every branch, then check out the default branch's tip, discarding anything left from a run. */
+  async sync(): Promise<string> {
+    await this.run(['fetch', '--prune', '--force', 'origin', '+refs/heads/*:refs/remotes/origin/*']);
+    const head = await this.revParse(`refs/remotes/origin/${this.repo.defaultBranch}`);
+    if (!head) throw new GitCommandError(`${this.repo.fullName} has no branch ${this.repo.defaultBranch}`);
+    await this.run(['checkout', '--force', '--detach', head]);
+    await this.run(['clean', '-fdx', '--quiet']);
+    return head;
+  }
+
+  async revParse(ref: string): Promise<string | undefined> {
+    try {
+      return (await this.git().raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The fetched head of a remote branch, or undefined when it does not exist. */
+  remoteHead(branch: string): Promise<string | undefined> {
+    return this.revParse(`refs/remotes/origin/${branch}`);
+  }
+
+  async showFile(rev: string, path: string): Promise<string | undefined> {
+    try {
+      return await this.git().raw(['show', `${rev}:${path}`]);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Commits reachable from `head` but not `base`, oldest first, with their full messages. */
+  async commitsBetween(base: string, head: string): Promise<{ sha: string; message: string; author: string }[]> {
+    const out = await this.run(['log', '--reverse', '--format=%H%x00%ae%x00%B%x1e', `${base}..${head}`]);
+    return out
+      .split('\x1e')
+      .map((s) => s.replace(/^\n/, ''))
+      .filter((s) => s.trim() !== '')
+      .map((s) => {
+        const [sha, author, message] = s.split('\x00');
+        return { sha: sha!, author: author ?? '', message: message ?? '' };
+      });
+  }
+
+  async mergeBase(a: string, b: string): Promise<string | undefined> {
+    try {
+      return (await this.git().raw(['merge-base', a, b])).trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Point a remote branch at `sha`, but only if it still is where we last saw it (`expected`, or absent when
+   * undefined): git's own compare-and-swap. Returns false when someone else moved it.
+   */
+  async setRemoteBranch(branch: string, sha: string, expected: string | undefined): Promise<boolean> {
+    const lease = `--force-with-lease=refs/heads/${branch}:${expected ?? ''}`;
+    try {
+      await this.git().raw(['push', '--porcelain', lease, 'origin', `${sha}:refs/heads/${branch}`]);
+      return true;
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      if (/stale info|rejected|non-fast-forward|fetch first/i.test(msg)) return false;
+      throw new GitCommandError(`git push ${branch} failed in ${this.repo.fullName}: ${redactGitOutput(msg, this.token)}`);
+    }
+  }
+
+  async deleteRemoteBranch(branch: string, expected?: string): Promise<boolean> {
+    const args = ['push', '--porcelain'];
+    if (expected) args.push(`--force-with-lease=refs/heads/${branch}:${expected}`);
+    args.push('origin', `:refs/heads/${branch}`);
+    try {
+      await this.git().raw(args);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The `git push` publisher: commit the given files on top of `parent` and push to `branch` without force.
+   * Returns the new sha, or undefined when the push was rejected because the branch moved.
+   */
+  async commitAndPush(opts: {
+    parent: string;
+    branch: string;
+    files: readonly { path: string; text: string }[];
+    message: string;
+    author: GitIdentity;
+  }): Promise<string | undefined> {
+    await this.run(['checkout', '--force', '--detach', opts.parent]);
+    for (const f of opts.files) await writeFile(join(this.dir, f.path), f.text);
+    await this.run(['add', '--', ...opts.files.map((f) => f.path)]);
+    const ident = [
+      '-c',
+      `user.name=${opts.author.name}`,
+      '-c',
+      `user.email=${opts.author.email}`,
+    ];
+    await this.run([...ident, 'commit', '--no-verify', '--quiet', '-m', opts.message]);
+    const sha = (await this.run(['rev-parse', 'HEAD'])).trim();
+    try {
+      await this.git().raw(['push', '--porcelain', 'origin', `${sha}:refs/heads/${opts.branch}`]);
+      return sha;
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      if (/rejected|non-fast-forward|fetch first/i.test(msg)) return undefined;
+      throw new GitCommandError(`git push ${opts.branch} failed in ${this.repo.fullName}: ${redactGitOutput(msg, this.token)}`);
+    }
+  }
+
+  async readWorkingFile(path: string): Promise<string> {
+    return readFile(join(this.dir, path), 'utf8');
+  }
+
+  /** Every tracked file path at HEAD, `/`-separated. */
+  async listFiles(): Promise<string[]> {
+    const out = await this.run(['ls-files', '-z']);
+    return out.split('\0').filter((p) => p !== '');
+  }
+}
+
+/** Hands out workspaces from a cache directory: one clone per repo, reused across runs. */
+export class WorkspaceCache {
+  constructor(private readonly root: string) {}
+
+  private dirFor(repo: RepoCoordinates): string {
+    const hash = createHash('sha256').update(repo.cloneUrl).digest('hex').slice(0, 16);
+    return join(this.root, `${repo.fullName.replace(/[^A-Za-z0-9._-]+/g, '_')}-${hash}`);
+  }
+
+  async open(repo: RepoCoordinates, token: string | undefined): Promise<RepoWorkspace> {
+    const dir = this.dirFor(repo);
+    const ws = new RepoWorkspace(dir, repo, token);
+    const exists = await stat(join(dir, '.git')).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) {
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+      await ws.run(['init', '--quiet', '-b', repo.defaultBranch]);
+      await ws.run(['remote', 'add', 'origin', repo.cloneUrl]);
+    } else {
+      // The clone URL may change (a renamed repo): keep the remote in step, still without credentials.
+      await ws.run(['remote', 'set-url', 'origin', repo.cloneUrl]);
+    }
+    return ws;
+  }
+
+  async forget(repo: RepoCoordinates): Promise<void> {
+    await rm(this.dirFor(repo), { recursive: true, force: true });
+  }
+}

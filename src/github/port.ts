@@ -1,0 +1,184 @@
+/**
+ * The GitHub operations tidemark performs, over an installation's octokit. Errors are classified here, once:
+ * a moved branch becomes BranchMovedError, 5xx/429/secondary rate limits become retryable GitHubApiErrors.
+ */
+import type { ProbotOctokit } from 'probot';
+import { BranchMovedError, GitHubApiError } from '../errors.js';
+import { isTidemarkBranch } from '../plan/update.js';
+import { type PrMetadata, parsePrMetadata } from '../plan/messages.js';
+
+export type Octokit = InstanceType<typeof ProbotOctokit>;
+
+export interface RepoRef {
+  readonly owner: string;
+  readonly repo: string;
+}
+
+export interface PullSummary {
+  readonly number: number;
+  readonly nodeId: string;
+  readonly state: 'open' | 'closed';
+  readonly merged: boolean;
+  readonly headRef: string;
+  readonly headSha: string;
+  readonly baseRef: string;
+  readonly title: string;
+  readonly body: string;
+  readonly htmlUrl: string;
+  readonly labels: readonly string[];
+  readonly meta?: PrMetadata;
+}
+
+export interface CommitRequest {
+  readonly branch: string;
+  readonly expectedHeadOid: string;
+  readonly headline: string;
+  readonly body: string;
+  readonly additions: readonly { readonly path: string; readonly contents: string }[];
+  readonly deletions?: readonly string[];
+}
+
+export interface GitHubPort {
+  listTidemarkPulls(repo: RepoRef): Promise<PullSummary[]>;
+  createCommitOnBranch(repo: RepoRef, req: CommitRequest): Promise<string>;
+  createPull(repo: RepoRef, pr: { head: string; base: string; title: string; body: string }): Promise<PullSummary>;
+  updatePull(repo: RepoRef, number: number, patch: { title?: string; body?: string; state?: 'open' | 'closed' }): Promise<void>;
+  addLabels(repo: RepoRef, number: number, labels: readonly string[]): Promise<void>;
+  comment(repo: RepoRef, number: number, body: string): Promise<void>;
+  enableAutoMerge(pullNodeId: string, method: 'MERGE' | 'SQUASH' | 'REBASE'): Promise<void>;
+  createCheckRun(
+    repo: RepoRef,
+    run: { headSha: string; conclusion: 'success' | 'failure' | 'neutral'; title: string; summary: string; text?: string },
+  ): Promise<void>;
+}
+
+interface RawPull {
+  number: number;
+  node_id: string;
+  state: string;
+  merged_at?: string | null;
+  head: { ref: string; sha: string };
+  base: { ref: string };
+  title: string;
+  body?: string | null;
+  html_url: string;
+  labels?: { name?: string }[];
+}
+
+function toSummary(p: RawPull): PullSummary {
+  const body = p.body ?? '';
+  const meta = parsePrMetadata(body);
+  return {
+    number: p.number,
+    nodeId: p.node_id,
+    state: p.state === 'open' ? 'open' : 'closed',
+    merged: !!p.merged_at,
+    headRef: p.head.ref,
+    headSha: p.head.sha,
+    baseRef: p.base.ref,
+    title: p.title,
+    body,
+    htmlUrl: p.html_url,
+    labels: (p.labels ?? []).map((l) => l.name ?? '').filter((n) => n !== ''),
+    ...(meta && { meta }),
+  };
+}
+
+/** Map an octokit error to a classified error. */
+export function classifyGitHubError(err: unknown, what: string): Error {
+  const e = err as { status?: number; message?: string; response?: { headers?: Record<string, string> } };
+  const status = typeof e.status === 'number' ? e.status : undefined;
+  const remaining = e.response?.headers?.['x-ratelimit-remaining'];
+  const retryable =
+    status === undefined || status >= 500 || status === 429 || (status === 403 && (remaining === '0' || /rate limit/i.test(e.message ?? '')));
+  return new GitHubApiError(`${what}: ${status ?? 'network error'} ${e.message ?? ''}`.trim(), status, retryable, { cause: err });
+}
+
+const CREATE_COMMIT = /* GraphQL */ `
+  mutation ($input: CreateCommitOnBranchInput!) {
+    createCommitOnBranch(input: $input) {
+      commit {
+        oid
+      }
+    }
+  }
+`;
+
+const ENABLE_AUTO_MERGE = /* GraphQL */ `
+  mutation ($input: EnablePullRequestAutoMergeInput!) {
+    enablePullRequestAutoMerge(input: $input) {
+      clientMutationId
+    }
+  }
+`;
+
+export function octokitPort(octokit: Octokit): GitHubPort {
+  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw classifyGitHubError(err, what);
+    }
+  };
+  return {
+    async listTidemarkPulls({ owner, repo }) {
+      const res = await call('list pull requests', () =>
+        octokit.rest.pulls.list({ owner, repo, state: 'all', sort: 'updated', direction: 'desc', per_page: 100 }),
+      );
+      return (res.data as RawPull[]).filter((p) => isTidemarkBranch(p.head.ref)).map(toSummary);
+    },
+    async createCommitOnBranch({ owner, repo }, req) {
+      try {
+        const res = await octokit.graphql<{ createCommitOnBranch: { commit: { oid: string } } }>(CREATE_COMMIT, {
+          input: {
+            branch: { repositoryNameWithOwner: `${owner}/${repo}`, branchName: req.branch },
+            expectedHeadOid: req.expectedHeadOid,
+            message: { headline: req.headline, body: req.body },
+            fileChanges: {
+              additions: req.additions.map((a) => ({ path: a.path, contents: Buffer.from(a.contents, 'utf8').toString('base64') })),
+              deletions: (req.deletions ?? []).map((path) => ({ path })),
+            },
+          },
+        });
+        return res.createCommitOnBranch.commit.oid;
+      } catch (err) {
+        const errors = (err as { errors?: { type?: string; message?: string }[] }).errors ?? [];
+        // GitHub answers a failed compare-and-swap with STALE_DATA ("Expected branch to point to … but it did not").
+        if (errors.some((x) => x.type === 'STALE_DATA' || /expected branch to point to/i.test(x.message ?? ''))) {
+          throw new BranchMovedError(`${owner}/${repo}@${req.branch} moved since ${req.expectedHeadOid.slice(0, 7)}`, { cause: err });
+        }
+        throw classifyGitHubError(err, 'createCommitOnBranch');
+      }
+    },
+    async createPull({ owner, repo }, pr) {
+      const res = await call('create pull request', () => octokit.rest.pulls.create({ owner, repo, ...pr, maintainer_can_modify: true }));
+      return toSummary(res.data as RawPull);
+    },
+    async updatePull({ owner, repo }, number, patch) {
+      await call('update pull request', () => octokit.rest.pulls.update({ owner, repo, pull_number: number, ...patch }));
+    },
+    async addLabels({ owner, repo }, number, labels) {
+      if (labels.length === 0) return;
+      await call('add labels', () => octokit.rest.issues.addLabels({ owner, repo, issue_number: number, labels: [...labels] }));
+    },
+    async comment({ owner, repo }, number, body) {
+      await call('comment', () => octokit.rest.issues.createComment({ owner, repo, issue_number: number, body }));
+    },
+    async enableAutoMerge(pullNodeId, method) {
+      await call('enable auto-merge', () => octokit.graphql(ENABLE_AUTO_MERGE, { input: { pullRequestId: pullNodeId, mergeMethod: method } }));
+    },
+    async createCheckRun({ owner, repo }, run) {
+      await call('create check run', () =>
+        octokit.rest.checks.create({
+          owner,
+          repo,
+          name: 'tidemark',
+          head_sha: run.headSha,
+          status: 'completed',
+          conclusion: run.conclusion,
+          output: { title: run.title, summary: run.summary, ...(run.text && { text: run.text }) },
+        }),
+      );
+    },
+  };
+}

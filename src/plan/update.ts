@@ -1,0 +1,73 @@
+/**
+ * What one publish carries: the policies it bumps and the files it changes. Built by reconcile, turned into
+ * branch names, commit messages and PR text by the functions beside this file.
+ */
+import type { FileChange, MarkerChange } from '../domain/types.js';
+
+export interface ImageProvenance {
+  readonly source?: string;
+  readonly revision?: string;
+}
+
+export interface PolicyUpdate {
+  /** Marker key `namespace:name`. */
+  readonly key: string;
+  readonly namespace: string;
+  readonly name: string;
+  /** The image as the policy declares it. */
+  readonly image: string;
+  /** The tag the markers held before (the most common old tag value), when known. */
+  readonly oldTag?: string;
+  readonly newTag: string;
+  readonly digest?: string;
+  readonly changes: readonly MarkerChange[];
+  readonly provenance?: { readonly old?: ImageProvenance; readonly new?: ImageProvenance };
+}
+
+export interface UpdateGroup {
+  /** `per-policy` groups have exactly one update; `all` groups carry every update of the run. */
+  readonly kind: 'per-policy' | 'all';
+  readonly branch: string;
+  readonly updates: readonly PolicyUpdate[];
+  readonly files: readonly FileChange[];
+}
+
+const BRANCH_PREFIX = 'tidemark/';
+
+function sanitizeRefPart(s: string): string {
+  // git check-ref-format: no spaces, no `..`, no `~^:?*[\`, no leading `.` or trailing `.lock`.
+  return s
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/\.{2,}/g, '.')
+    .replace(/^[.-]+|[.-]+$/g, '')
+    .replace(/\.lock$/, '-lock');
+}
+
+/** `tidemark/<namespace>-<policy>` for a per-policy group, `tidemark/all` (or a custom name) otherwise. */
+export function branchNameFor(group: 'per-policy' | 'all', key?: string, custom?: string): string {
+  if (group === 'all' || key === undefined) return custom ?? `${BRANCH_PREFIX}all`;
+  const [ns, name] = splitKey(key);
+  return `${BRANCH_PREFIX}${sanitizeRefPart(ns)}-${sanitizeRefPart(name)}`;
+}
+
+export function isTidemarkBranch(ref: string): boolean {
+  return ref.replace(/^refs\/heads\//, '').startsWith(BRANCH_PREFIX);
+}
+
+export function splitKey(key: string): [string, string] {
+  const i = key.indexOf(':');
+  return i < 0 ? ['', key] : [key.slice(0, i), key.slice(i + 1)];
+}
+
+/** The semver level of a bump, when both tags read as versions. */
+export function semverLevel(oldTag: string | undefined, newTag: string): 'major' | 'minor' | 'patch' | undefined {
+  if (oldTag === undefined) return undefined;
+  const parse = (t: string) => /^v?(\d+)\.(\d+)\.(\d+)/.exec(t)?.slice(1).map(Number);
+  const a = parse(oldTag);
+  const b = parse(newTag);
+  if (!a || !b) return undefined;
+  if (a[0] !== b[0]) return 'major';
+  if (a[1] !== b[1]) return 'minor';
+  return 'patch';
+}

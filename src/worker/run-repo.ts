@@ -1,0 +1,198 @@
+/**
+ * One reconcile job for one repo, end to end: check out, read the config, plan, publish. Effects come in
+ * through `RepoRunDeps`; the decisions are made by the pure core (config, policy, markers, plan).
+ */
+import type { Logger } from 'pino';
+import { loadRepoConfigFromWorkspace } from '../config/load.js';
+import { canonicalImageName } from '../domain/image-ref.js';
+import type { ImagePushed } from '../domain/types.js';
+import { AppError, BranchMovedError, RegistryUnavailableError } from '../errors.js';
+import type { GitIdentity, WorkspaceCache } from '../git/workspace.js';
+import type { GitHubPort, PullSummary, RepoRef } from '../github/port.js';
+import { type PublishResult, publishPlan, skippedTagsFrom } from '../github/publish.js';
+import { type PolicyIndex, type RepoTarget, repoKeyOf } from '../index/policy-index.js';
+import type { Metrics } from '../observability/metrics.js';
+import { hasRetryableRegistryError, type ReconcilePlan, reconcile } from '../reconcile.js';
+import type { RegistryClient } from '../registry/types.js';
+import { scanTree } from '../workspace/scan-tree.js';
+
+export interface RunReason {
+  readonly kind: string;
+  readonly event?: ImagePushed;
+  readonly receivedAt?: number;
+}
+
+export interface RepoRunDeps {
+  /** An installation's API port and a token for git; tokens are cached by the caller. */
+  auth(installationId: number): Promise<{ github: GitHubPort; token: string }>;
+  readonly workspaces: WorkspaceCache;
+  readonly registry: RegistryClient;
+  readonly index: PolicyIndex;
+  readonly pulls: PullCache;
+  /** Repo → the commit whose config problems were last reported, so each is reported once. */
+  readonly reportedConfigErrors: Map<string, string>;
+  readonly log: Logger;
+  readonly metrics?: Metrics;
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly settings: {
+    readonly publisher: 'api' | 'git';
+    readonly author: GitIdentity;
+    /** How often a run starts over when a branch moved under it (compare-and-swap lost). */
+    readonly maxBranchRetries: number;
+  };
+}
+
+export interface RunSummary {
+  readonly repo: string;
+  readonly baseSha: string;
+  readonly policies: number;
+  readonly configErrors: number;
+  readonly plan?: ReconcilePlan;
+  readonly published?: PublishResult;
+}
+
+/** Open-PR state per repo, so a run that changes nothing costs no API call. Invalidated by PR webhooks. */
+export class PullCache {
+  private readonly entries = new Map<string, { at: number; pulls: PullSummary[] }>();
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number,
+  ) {}
+  async get(key: string, fresh: boolean, load: () => Promise<PullSummary[]>): Promise<PullSummary[]> {
+    const hit = this.entries.get(key);
+    if (!fresh && hit && this.now() - hit.at < this.ttlMs) return hit.pulls;
+    const pulls = await load();
+    this.entries.set(key, { at: this.now(), pulls });
+    return pulls;
+  }
+  invalidate(key: string): void {
+    this.entries.delete(key);
+  }
+}
+
+export async function runRepo(deps: RepoRunDeps, target: RepoTarget, reasons: readonly RunReason[]): Promise<RunSummary> {
+  const fullName = `${target.owner}/${target.repo}`;
+  const log = deps.log.child({ repo: fullName, reasons: [...new Set(reasons.map((r) => r.kind))] });
+  const { github, token } = await deps.auth(target.installationId);
+  const repoRef: RepoRef = { owner: target.owner, repo: target.repo };
+  const ws = await deps.workspaces.open({ fullName, cloneUrl: target.cloneUrl, defaultBranch: target.defaultBranch }, token);
+  const events = reasons.flatMap((r) => (r.event ? [r.event] : []));
+  const freshPulls = reasons.some((r) => r.kind === 'pull-request-closed' || r.kind === 'manual');
+
+  for (let attempt = 1; ; attempt++) {
+    const baseSha = await ws.sync();
+    const loaded = await loadRepoConfigFromWorkspace(ws);
+    const { config } = loaded;
+    const images = [...new Set(config.policies.map((p) => safeCanonical(p.image)))];
+    await deps.index.setRepo(target, images);
+    if (loaded.errors.length > 0) {
+      await reportConfigErrors(deps, github, repoRef, baseSha, loaded.errors.map((e) => e.message), log);
+    }
+    if (config.policies.length === 0) {
+      log.info({ errors: loaded.errors.length }, 'no usable image policies');
+      return { repo: fullName, baseSha, policies: 0, configErrors: loaded.errors.length };
+    }
+    const scan = await scanTree(ws.dir, { path: config.update.path, extensions: [...config.update.scanExtensions] });
+    const pulls =
+      config.update.strategy === 'pull-request'
+        ? await deps.pulls.get(repoKeyOf(target), freshPulls || attempt > 1, () => github.listTidemarkPulls(repoRef))
+        : [];
+    const plan = await reconcile(
+      { registry: deps.registry, log },
+      { config, files: scan.files, events, skippedTags: skippedTagsFrom(pulls), withProvenance: config.update.strategy === 'pull-request' },
+    );
+    for (const w of [...scan.warnings, ...plan.warnings]) log.warn({ code: w.code, file: w.file, line: w.line }, w.message);
+    try {
+      const published = await publishPlan(
+        { github, workspace: ws, log },
+        repoRef,
+        plan,
+        {
+          strategy: config.update.strategy,
+          targetBranch: config.update.strategy === 'push' ? (config.update.branch ?? target.defaultBranch) : target.defaultBranch,
+          ...(config.update.commitMessage && { commitTemplate: config.update.commitMessage }),
+          labels: config.update.labels,
+          autoMerge: config.update.autoMerge,
+          publisher: deps.settings.publisher,
+          author: config.update.author ?? deps.settings.author,
+        },
+        { baseSha, pulls },
+      );
+      if (published.groups.some((g) => g.action !== 'unchanged') || published.closed.length > 0) {
+        deps.pulls.invalidate(repoKeyOf(target));
+      }
+      recordMetrics(deps, config.update.strategy, plan, published, reasons);
+      if (hasRetryableRegistryError(plan)) {
+        const images = plan.registryErrors.map((e) => e.image).join(', ');
+        throw new RegistryUnavailableError(`could not read tags of ${images}; will retry`, { cause: plan.registryErrors[0]?.error });
+      }
+      return { repo: fullName, baseSha, policies: config.policies.length, configErrors: loaded.errors.length, plan, published };
+    } catch (err) {
+      if (!(err instanceof BranchMovedError) || attempt >= deps.settings.maxBranchRetries) throw err;
+      deps.pulls.invalidate(repoKeyOf(target));
+      const delay = Math.min(5_000, 200 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+      log.info({ attempt, delayMs: Math.round(delay) }, 'branch moved during publish; fetching and retrying');
+      await deps.sleep(delay);
+    }
+  }
+}
+
+function recordMetrics(
+  deps: RepoRunDeps,
+  mode: string,
+  plan: ReconcilePlan,
+  published: PublishResult,
+  reasons: readonly RunReason[],
+): void {
+  if (!deps.metrics) return;
+  const changed = new Set(
+    published.groups.filter((g) => g.action !== 'unchanged' && g.action !== 'frozen').map((g) => g.branch),
+  );
+  const bumped = mode === 'push' ? plan.updates : plan.groups.filter((g) => changed.has(g.branch)).flatMap((g) => g.updates);
+  for (const u of bumped) deps.metrics.bumps.inc({ policy: u.key, mode });
+  if (bumped.length > 0) {
+    for (const r of reasons) {
+      if (r.event && r.receivedAt && bumped.some((u) => safeCanonical(u.image) === r.event?.image)) {
+        deps.metrics.pushToPr.observe((deps.now() - r.receivedAt) / 1000);
+      }
+    }
+  }
+}
+
+/** A check run on the commit that carries the bad config, once per commit. Never retried. */
+async function reportConfigErrors(
+  deps: RepoRunDeps,
+  github: GitHubPort,
+  repo: RepoRef,
+  sha: string,
+  messages: string[],
+  log: Logger,
+): Promise<void> {
+  const seen = deps.reportedConfigErrors;
+  const key = `${repo.owner}/${repo.repo}`;
+  for (const m of messages) log.warn({ sha }, m);
+  if (seen.get(key) === sha) return;
+  seen.set(key, sha);
+  try {
+    await github.createCheckRun(repo, {
+      headSha: sha,
+      conclusion: 'failure',
+      title: `tidemark: ${messages.length} configuration problem${messages.length === 1 ? '' : 's'}`,
+      summary: 'Some image policies could not be read; the others were still applied. Fix these and push:',
+      text: messages.map((m) => `- ${m}`).join('\n'),
+    });
+  } catch (err) {
+    log.warn({ err: err instanceof AppError ? err.message : String(err) }, 'could not report configuration problems');
+  }
+}
+
+
+function safeCanonical(image: string): string {
+  try {
+    return canonicalImageName(image);
+  } catch {
+    return image;
+  }
+}
+

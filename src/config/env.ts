@@ -1,0 +1,110 @@
+/**
+ * Process configuration from the environment, validated once at boot. Every problem is listed at once,
+ * each naming the variable and what it should hold.
+ */
+
+export interface AppEnv {
+  readonly role: 'all' | 'serve' | 'worker';
+  readonly host: string;
+  readonly port: number;
+  readonly appId?: string;
+  readonly privateKey?: string;
+  readonly privateKeyPath?: string;
+  readonly webhookSecret?: string;
+  readonly webhookPath: string;
+  /** Base URL of the GitHub REST API: from GITHUB_API_URL, or GHE_HOST/GHE_PROTOCOL (`…/api/v3`). */
+  readonly githubApiUrl?: string;
+  readonly redisUrl?: string;
+  readonly workDir: string;
+  readonly settleMs: number;
+  readonly reconcileIntervalMs: number;
+  readonly concurrency: number;
+  readonly publisher: 'api' | 'git';
+  readonly registryEndpointsFile?: string;
+  readonly registryEndpointsJson?: string;
+  readonly dockerConfig?: string;
+  readonly logLevel: string;
+  readonly shutdownDeadlineMs: number;
+  readonly gitAuthor: { readonly name: string; readonly email: string };
+  readonly production: boolean;
+  readonly otlpEndpoint?: string;
+}
+
+export type EnvResult = { ok: true; env: AppEnv } | { ok: false; problems: string[] };
+
+function int(env: Record<string, string | undefined>, name: string, dflt: number, problems: string[], min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min) {
+    problems.push(`${name}: expected a whole number ≥ ${min}, got "${raw}"`);
+    return dflt;
+  }
+  return Number(raw);
+}
+
+/** `10m`, `30s`, `1h`, `500ms` or plain milliseconds. */
+export function parseDuration(raw: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit = m[2] ?? 'ms';
+  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!);
+}
+
+function duration(env: Record<string, string | undefined>, name: string, dflt: number, problems: string[]): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const ms = parseDuration(raw);
+  if (ms === undefined) {
+    problems.push(`${name}: expected a duration like 500ms, 5s, 10m or 1h, got "${raw}"`);
+    return dflt;
+  }
+  return ms;
+}
+
+export function readEnv(env: Record<string, string | undefined>, defaults: { workDir: string }): EnvResult {
+  const problems: string[] = [];
+  const role = (env.TIDEMARK_ROLE ?? 'all') as AppEnv['role'];
+  if (!['all', 'serve', 'worker'].includes(role)) problems.push(`TIDEMARK_ROLE: expected all, serve or worker, got "${role}"`);
+  const publisher = (env.TIDEMARK_PUBLISHER ?? 'api') as AppEnv['publisher'];
+  if (!['api', 'git'].includes(publisher)) problems.push(`TIDEMARK_PUBLISHER: expected api or git, got "${publisher}"`);
+  let githubApiUrl = env.GITHUB_API_URL || undefined;
+  if (!githubApiUrl && env.GHE_HOST) githubApiUrl = `${env.GHE_PROTOCOL || 'https'}://${env.GHE_HOST}/api/v3`;
+  if (githubApiUrl && !/^https?:\/\/[^\s]+$/.test(githubApiUrl)) problems.push(`GITHUB_API_URL: expected an http(s) URL, got "${githubApiUrl}"`);
+  if (env.REDIS_URL && !/^rediss?:\/\//.test(env.REDIS_URL)) problems.push('REDIS_URL: expected redis://host:port or rediss://…');
+  if (role === 'worker' && !env.REDIS_URL) problems.push('TIDEMARK_ROLE=worker needs REDIS_URL: a separate worker takes its jobs from Redis');
+  if (role === 'serve' && !env.REDIS_URL) problems.push('TIDEMARK_ROLE=serve needs REDIS_URL, or use TIDEMARK_ROLE=all for one process');
+  const production = env.NODE_ENV === 'production';
+  const hasCreds = !!env.APP_ID && !!(env.PRIVATE_KEY || env.PRIVATE_KEY_PATH);
+  if (production && !hasCreds) problems.push('APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH) are required when NODE_ENV=production');
+  if (hasCreds && !env.WEBHOOK_SECRET) problems.push('WEBHOOK_SECRET: required with APP_ID, so GitHub deliveries can be verified');
+  const parsed: AppEnv = {
+    role,
+    host: env.HOST || '0.0.0.0',
+    port: int(env, 'PORT', 3000, problems),
+    ...(env.APP_ID && { appId: env.APP_ID }),
+    ...(env.PRIVATE_KEY && { privateKey: env.PRIVATE_KEY.replace(/\\n/g, '\n') }),
+    ...(env.PRIVATE_KEY_PATH && { privateKeyPath: env.PRIVATE_KEY_PATH }),
+    ...(env.WEBHOOK_SECRET && { webhookSecret: env.WEBHOOK_SECRET }),
+    webhookPath: env.WEBHOOK_PATH || '/api/github/webhooks',
+    ...(githubApiUrl && { githubApiUrl: githubApiUrl.replace(/\/+$/, '') }),
+    ...(env.REDIS_URL && { redisUrl: env.REDIS_URL }),
+    workDir: env.TIDEMARK_WORKDIR || defaults.workDir,
+    settleMs: duration(env, 'TIDEMARK_SETTLE', 5_000, problems),
+    reconcileIntervalMs: duration(env, 'TIDEMARK_RECONCILE_INTERVAL', 600_000, problems),
+    concurrency: int(env, 'TIDEMARK_CONCURRENCY', 4, problems, 1),
+    publisher,
+    ...(env.TIDEMARK_REGISTRY_ENDPOINTS && { registryEndpointsFile: env.TIDEMARK_REGISTRY_ENDPOINTS }),
+    ...(env.TIDEMARK_REGISTRY_ENDPOINTS_JSON && { registryEndpointsJson: env.TIDEMARK_REGISTRY_ENDPOINTS_JSON }),
+    ...(env.DOCKER_CONFIG && { dockerConfig: env.DOCKER_CONFIG }),
+    logLevel: env.LOG_LEVEL || 'info',
+    shutdownDeadlineMs: duration(env, 'TIDEMARK_SHUTDOWN_DEADLINE', 25_000, problems),
+    gitAuthor: {
+      name: env.TIDEMARK_GIT_AUTHOR_NAME || 'tidemark[bot]',
+      email: env.TIDEMARK_GIT_AUTHOR_EMAIL || 'tidemark[bot]@users.noreply.github.com',
+    },
+    production,
+    ...(env.OTEL_EXPORTER_OTLP_ENDPOINT && { otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT }),
+  };
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, env: parsed };
+}

@@ -21,6 +21,7 @@ export interface GitIdentity {
   readonly email: string;
 }
 
+const PASS_ENV = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'https_proxy', 'http_proxy', 'no_proxy'];
 const AUTH_ENV_KEYS = ['GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_VALUE_0', 'GIT_TERMINAL_PROMPT'];
 
 export function authEnv(token: string | undefined): Record<string, string> {
@@ -50,9 +51,19 @@ export class RepoWorkspace {
   ) {}
 
   private git(): SimpleGit {
+    // A small, explicit environment: simple-git refuses variables that can run programs (EDITOR, GIT_*),
+    // and git needs no more than this.
     const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('GIT_')) env[k] = v;
-    return simpleGit({ baseDir: this.dir, allowEnvironment: AUTH_ENV_KEYS }).env({ ...env, ...authEnv(this.token) });
+    for (const k of PASS_ENV) {
+      const v = process.env[k];
+      if (v !== undefined) env[k] = v;
+    }
+    return simpleGit({
+      baseDir: this.dir,
+      allowEnvironment: AUTH_ENV_KEYS,
+      // GIT_CONFIG_COUNT carries only our own http.extraHeader; nothing user-controlled reaches it.
+      unsafe: { allowUnsafeConfigEnvCount: true },
+    }).env({ ...env, ...authEnv(this.token) });
   }
 
   async run(args: string[]): Promise<string> {

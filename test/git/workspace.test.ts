@@ -1,0 +1,95 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redactGitOutput, WorkspaceCache } from '../../src/git/workspace.js';
+import { type GitServer, startGitServer } from '../support/git-http.js';
+import { makeTempDir, type TempDir } from '../support/process.js';
+
+const TOKEN = 'ghs_test_installation_token_0123456789';
+
+describe('git workspace over smart HTTP', () => {
+  let server: GitServer;
+  let cacheDir: TempDir;
+  let cloneUrl: string;
+
+  beforeAll(async () => {
+    server = await startGitServer({ tokens: [TOKEN] });
+    cloneUrl = await server.createRepo('acme/config', { 'apps/web.yaml': 'image: web:1.0.0\n', 'README.md': '# config\n' });
+    cacheDir = await makeTempDir('tidemark-ws-');
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await cacheDir?.remove();
+  });
+
+  const repo = () => ({ fullName: 'acme/config', cloneUrl, defaultBranch: 'main' });
+
+  it('clones, checks out the default branch and never stores the token', async () => {
+    const ws = await new WorkspaceCache(cacheDir.path).open(repo(), TOKEN);
+    const head = await ws.sync();
+    expect(head).toBe(await server.revParse('acme/config', 'main'));
+    expect(await ws.readWorkingFile('apps/web.yaml')).toBe('image: web:1.0.0\n');
+    expect(await ws.listFiles()).toEqual(['README.md', 'apps/web.yaml']);
+    const config = await readFile(join(ws.dir, '.git', 'config'), 'utf8');
+    expect(config).not.toContain(TOKEN);
+    expect(config).toContain(cloneUrl);
+  });
+
+  it('fails with a redacted message on a wrong token', async () => {
+    const ws = await new WorkspaceCache(cacheDir.path).open({ ...repo(), fullName: 'acme/config-wrong' }, 'wrong-token-value-123');
+    const err = await ws.sync().catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).not.toContain('wrong-token-value-123');
+  });
+
+  it('moves a branch only when it is where we expect (compare-and-swap)', async () => {
+    const ws = await new WorkspaceCache(cacheDir.path).open(repo(), TOKEN);
+    const base = await ws.sync();
+    expect(await ws.setRemoteBranch('tidemark/x', base, undefined)).toBe(true);
+    const other = await server.commitFiles('acme/config', { 'b.txt': 'b\n' }, { branch: 'tidemark/x' });
+    // Creating it "from nothing" must fail now that it exists elsewhere.
+    expect(await ws.setRemoteBranch('tidemark/x', base, undefined)).toBe(false);
+    // Our view is stale (we think it is at base): refused.
+    expect(await ws.setRemoteBranch('tidemark/x', base, base)).toBe(false);
+    expect(await server.revParse('acme/config', 'tidemark/x')).toBe(other);
+    await ws.sync();
+    expect(await ws.remoteHead('tidemark/x')).toBe(other);
+    expect(await ws.commitsBetween(base, other)).toMatchObject([{ sha: other }]);
+    expect(await ws.setRemoteBranch('tidemark/x', base, other)).toBe(true);
+    expect(await server.revParse('acme/config', 'tidemark/x')).toBe(base);
+  });
+
+  it('git publisher: commits on the parent and refuses to overwrite a moved branch', async () => {
+    const ws = await new WorkspaceCache(cacheDir.path).open(repo(), TOKEN);
+    const base = await ws.sync();
+    const author = { name: 'tidemark[bot]', email: 'bot@example.com' };
+    const sha = await ws.commitAndPush({
+      parent: base,
+      branch: 'main',
+      files: [{ path: 'apps/web.yaml', text: 'image: web:1.1.0\n' }],
+      message: 'bump',
+      author,
+    });
+    expect(sha).toBeDefined();
+    expect(await server.readFile('acme/config', 'apps/web.yaml', 'main')).toBe('image: web:1.1.0\n');
+    // A second commit from the stale parent is a non-fast-forward: rejected, nothing overwritten.
+    const again = await ws.commitAndPush({
+      parent: base,
+      branch: 'main',
+      files: [{ path: 'apps/web.yaml', text: 'image: web:9.9.9\n' }],
+      message: 'stale',
+      author,
+    });
+    expect(again).toBeUndefined();
+    expect(await server.readFile('acme/config', 'apps/web.yaml', 'main')).toBe('image: web:1.1.0\n');
+  });
+
+  it('redacts credentials from git output', () => {
+    expect(redactGitOutput('fatal: Authorization: Basic eC1hY2Nlc3M= failed', 'x')).toBe(
+      'fatal: Authorization: Basic [redacted] failed',
+    );
+    expect(redactGitOutput('https://x-access-token:abc@host/repo.git abc', 'abc')).toBe(
+      'https://[redacted]@host/repo.git [redacted]',
+    );
+  });
+});

@@ -1,0 +1,227 @@
+/**
+ * Turn a Flux ImagePolicy (with its ImageRepository) or a native `.github/tidemark.yml` policy entry into an
+ * ImagePolicySpec, validating everything a selection needs: ranges, regexes, orders. Errors name the field.
+ */
+import { parseImageRef } from '../domain/image-ref.js';
+import { compileRegex } from './regex.js';
+import { DEFAULT_EXCLUSION_LIST } from './select-latest.js';
+import { parseSemverRange } from './semver.js';
+import type { DigestReflectionPolicy, FilterTags, ImagePolicySpec, PolicyChoice, PolicySource, SortOrder } from './types.js';
+
+export interface FieldError {
+  /** Dotted path of the field, e.g. `spec.policy.semver.range` or `policies[1].filterTags.pattern`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export type PolicyParseResult = { readonly ok: true; readonly spec: ImagePolicySpec } | { readonly ok: false; readonly errors: FieldError[] };
+
+export const FLUX_IMAGE_API_VERSIONS = [
+  'image.toolkit.fluxcd.io/v1beta1',
+  'image.toolkit.fluxcd.io/v1beta2',
+  'image.toolkit.fluxcd.io/v1',
+] as const;
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const DIGEST_POLICIES: readonly DigestReflectionPolicy[] = ['Never', 'IfNotPresent', 'Always'];
+
+function parseOrder(v: unknown, path: string, errors: FieldError[]): SortOrder {
+  if (v === undefined || v === null || v === '') return 'asc';
+  if (typeof v === 'string' && /^(asc|desc)$/i.test(v)) return v.toLowerCase() as SortOrder;
+  errors.push({ path, message: `expected "asc" or "desc", got ${JSON.stringify(v)}` });
+  return 'asc';
+}
+
+/** `policy` block, shared by Flux (`spec.policy`) and native (`policy`) forms. Flux precedence: semver > alphabetical > numerical. */
+function parseChoice(v: unknown, path: string, errors: FieldError[]): PolicyChoice | undefined {
+  if (!isObj(v)) {
+    errors.push({ path, message: 'required: one of semver, alphabetical or numerical' });
+    return undefined;
+  }
+  const known = ['semver', 'alphabetical', 'numerical'];
+  for (const k of Object.keys(v)) {
+    if (!known.includes(k)) errors.push({ path: `${path}.${k}`, message: `unknown policy kind; use one of ${known.join(', ')}` });
+  }
+  if (v.semver !== undefined) {
+    const s = v.semver;
+    const range = isObj(s) ? s.range : undefined;
+    if (typeof range !== 'string' || range.trim() === '') {
+      errors.push({ path: `${path}.semver.range`, message: 'required: a semver range such as ">=1.0.0" or "^2.3"' });
+      return undefined;
+    }
+    try {
+      parseSemverRange(range);
+    } catch {
+      errors.push({ path: `${path}.semver.range`, message: `invalid range ${JSON.stringify(range)}` });
+      return undefined;
+    }
+    return { semver: { range } };
+  }
+  if (v.alphabetical !== undefined) {
+    const a = isObj(v.alphabetical) ? v.alphabetical : {};
+    return { alphabetical: { order: parseOrder(a.order, `${path}.alphabetical.order`, errors) } };
+  }
+  if (v.numerical !== undefined) {
+    const n = isObj(v.numerical) ? v.numerical : {};
+    return { numerical: { order: parseOrder(n.order, `${path}.numerical.order`, errors) } };
+  }
+  errors.push({ path, message: 'required: one of semver, alphabetical or numerical' });
+  return undefined;
+}
+
+function parseFilter(v: unknown, path: string, errors: FieldError[]): FilterTags | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!isObj(v)) {
+    errors.push({ path, message: 'expected an object with pattern and optional extract' });
+    return undefined;
+  }
+  const pattern = v.pattern ?? '';
+  const extract = v.extract;
+  if (typeof pattern !== 'string') {
+    errors.push({ path: `${path}.pattern`, message: 'expected a string' });
+    return undefined;
+  }
+  if (extract !== undefined && typeof extract !== 'string') {
+    errors.push({ path: `${path}.extract`, message: 'expected a string' });
+    return undefined;
+  }
+  try {
+    if (pattern !== '') compileRegex(pattern);
+  } catch (err) {
+    errors.push({ path: `${path}.pattern`, message: (err as Error).message });
+    return undefined;
+  }
+  return { pattern, ...(extract !== undefined && extract !== '' && { extract }) };
+}
+
+function parseExclusions(v: unknown, path: string, errors: FieldError[]): readonly string[] {
+  if (v === undefined || v === null) return DEFAULT_EXCLUSION_LIST;
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
+    errors.push({ path, message: 'expected a list of regular expressions' });
+    return DEFAULT_EXCLUSION_LIST;
+  }
+  if (v.length > 25) errors.push({ path, message: `at most 25 entries (Flux's limit), got ${v.length}` });
+  v.forEach((p: string, i) => {
+    try {
+      compileRegex(p);
+    } catch (err) {
+      errors.push({ path: `${path}[${i}]`, message: (err as Error).message });
+    }
+  });
+  return v as string[];
+}
+
+function parseDigestPolicy(v: unknown, path: string, errors: FieldError[]): DigestReflectionPolicy {
+  if (v === undefined || v === null) return 'Never';
+  if (typeof v === 'string' && (DIGEST_POLICIES as readonly string[]).includes(v)) return v as DigestReflectionPolicy;
+  errors.push({ path, message: `expected one of ${DIGEST_POLICIES.join(', ')}, got ${JSON.stringify(v)}` });
+  return 'Never';
+}
+
+function parseImage(v: unknown, path: string, errors: FieldError[]): string | undefined {
+  if (typeof v !== 'string' || v.trim() === '') {
+    errors.push({ path, message: 'required: the image repository, e.g. ghcr.io/acme/web' });
+    return undefined;
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) {
+    errors.push({ path, message: `remove the scheme: ${JSON.stringify(v.replace(/^[a-z][a-z0-9+.-]*:\/\//i, ''))}` });
+    return undefined;
+  }
+  try {
+    const ref = parseImageRef(v);
+    if (ref.tag !== undefined || ref.digest !== undefined) {
+      errors.push({ path, message: `name the repository without a tag or digest (${JSON.stringify(v)})` });
+      return undefined;
+    }
+  } catch (err) {
+    errors.push({ path, message: (err as Error).message });
+    return undefined;
+  }
+  return v;
+}
+
+const NAME_RE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+function parseName(v: unknown, path: string, errors: FieldError[]): string | undefined {
+  if (typeof v !== 'string' || !NAME_RE.test(v) || v.length > 253) {
+    errors.push({ path, message: `expected a Kubernetes name (lower-case letters, digits, - and .), got ${JSON.stringify(v)}` });
+    return undefined;
+  }
+  return v;
+}
+
+/**
+ * A Flux ImagePolicy and the ImageRepository its `spec.imageRepositoryRef` names. `namespace` is the
+ * policy's resolved namespace (metadata, kustomization or default — the caller's job).
+ */
+export function parseFluxPolicy(
+  policy: unknown,
+  repository: unknown,
+  ctx: { readonly namespace: string; readonly source: PolicySource },
+): PolicyParseResult {
+  const errors: FieldError[] = [];
+  const p = isObj(policy) ? policy : {};
+  const meta = isObj(p.metadata) ? p.metadata : {};
+  const spec = isObj(p.spec) ? p.spec : {};
+  const name = parseName(meta.name, 'metadata.name', errors);
+  const choice = parseChoice(spec.policy, 'spec.policy', errors);
+  const filterTags = parseFilter(spec.filterTags, 'spec.filterTags', errors);
+  const digestReflectionPolicy = parseDigestPolicy(spec.digestReflectionPolicy, 'spec.digestReflectionPolicy', errors);
+  const r = isObj(repository) ? repository : undefined;
+  const rspec = r && isObj(r.spec) ? r.spec : {};
+  if (!r) errors.push({ path: 'spec.imageRepositoryRef', message: 'the ImageRepository it names was not found' });
+  const image = r ? parseImage(rspec.image, 'ImageRepository spec.image', errors) : undefined;
+  const exclusionList = parseExclusions(rspec.exclusionList, 'ImageRepository spec.exclusionList', errors);
+  if (errors.length > 0 || !name || !choice || !image) return { ok: false, errors };
+  return {
+    ok: true,
+    spec: {
+      name,
+      namespace: ctx.namespace,
+      image,
+      exclusionList,
+      ...(filterTags && { filterTags }),
+      policy: choice,
+      digestReflectionPolicy,
+      source: ctx.source,
+    },
+  };
+}
+
+const NATIVE_FIELDS = ['name', 'namespace', 'image', 'exclusionList', 'filterTags', 'policy', 'digestReflectionPolicy'];
+
+/** A native policy entry: Flux's field names with the image inline. `prefix` is its path, e.g. `policies[2]`. */
+export function parseNativePolicy(
+  entry: unknown,
+  ctx: { readonly defaultNamespace: string; readonly source: PolicySource; readonly prefix?: string },
+): PolicyParseResult {
+  const errors: FieldError[] = [];
+  const at = (f: string) => (ctx.prefix ? `${ctx.prefix}.${f}` : f);
+  if (!isObj(entry)) return { ok: false, errors: [{ path: ctx.prefix ?? '', message: 'expected a policy object' }] };
+  for (const k of Object.keys(entry)) {
+    if (!NATIVE_FIELDS.includes(k)) errors.push({ path: at(k), message: `unknown field; known fields: ${NATIVE_FIELDS.join(', ')}` });
+  }
+  const name = parseName(entry.name, at('name'), errors);
+  const namespace = entry.namespace === undefined ? ctx.defaultNamespace : parseName(entry.namespace, at('namespace'), errors);
+  const image = parseImage(entry.image, at('image'), errors);
+  const choice = parseChoice(entry.policy, at('policy'), errors);
+  const filterTags = parseFilter(entry.filterTags, at('filterTags'), errors);
+  const exclusionList = parseExclusions(entry.exclusionList, at('exclusionList'), errors);
+  const digestReflectionPolicy = parseDigestPolicy(entry.digestReflectionPolicy, at('digestReflectionPolicy'), errors);
+  if (errors.length > 0 || !name || !namespace || !image || !choice) return { ok: false, errors };
+  return {
+    ok: true,
+    spec: {
+      name,
+      namespace,
+      image,
+      exclusionList,
+      ...(filterTags && { filterTags }),
+      policy: choice,
+      digestReflectionPolicy,
+      source: ctx.source,
+    },
+  };
+}

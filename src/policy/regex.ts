@@ -1,0 +1,89 @@
+/**
+ * User regular expressions run on RE2 (through re2js): linear time, no backtracking, so a pattern from a
+ * config repo cannot stall the worker. Lookaround and backreferences are rejected, as Go's regexp does.
+ */
+import { RE2JS } from 're2js';
+
+export interface CompiledRegex {
+  readonly source: string;
+  test(s: string): boolean;
+  /** Go `Regexp.Expand` of `template` over the first match, or undefined when there is no match. */
+  expandFirst(s: string, template: string): string | undefined;
+}
+
+export class RegexSyntaxError extends Error {
+  override readonly name = 'RegexSyntaxError';
+}
+
+export function compileRegex(source: string): CompiledRegex {
+  let re: RE2JS;
+  try {
+    re = RE2JS.compile(source);
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new RegexSyntaxError(`invalid RE2 regular expression ${JSON.stringify(source)}: ${msg.replace(/^error parsing regexp: /, '')}`);
+  }
+  const names = re.namedGroups() as Record<string, number>;
+  const groupCount = re.groupCount();
+  return {
+    source,
+    test: (s) => re.test(s),
+    expandFirst(s, template) {
+      const m = re.matcher(s);
+      if (!m.find()) return undefined;
+      const group = (i: number): string => (i <= groupCount ? (m.group(i) ?? '') : '');
+      return expandTemplate(template, (name, num) => {
+        if (num >= 0) return group(num);
+        const idx = names[name];
+        return idx === undefined ? '' : group(idx);
+      });
+    },
+  };
+}
+
+const WORD = /[\p{L}\p{Nd}_]/u;
+
+/** Go's `Regexp.Expand` template language: `$1`, `${1}`, `$name` (longest word run), `${name}`, `$$`. */
+export function expandTemplate(template: string, value: (name: string, num: number) => string): string {
+  let out = '';
+  let rest = template;
+  for (;;) {
+    const i = rest.indexOf('$');
+    if (i < 0) break;
+    out += rest.slice(0, i);
+    rest = rest.slice(i + 1);
+    if (rest.startsWith('$')) {
+      out += '$';
+      rest = rest.slice(1);
+      continue;
+    }
+    const ref = extractRef(rest);
+    if (!ref) {
+      out += '$';
+      continue;
+    }
+    rest = ref.rest;
+    out += value(ref.name, ref.num);
+  }
+  return out + rest;
+}
+
+function extractRef(str: string): { name: string; num: number; rest: string } | undefined {
+  if (str === '') return undefined;
+  let s = str;
+  const brace = s.startsWith('{');
+  if (brace) s = s.slice(1);
+  let i = 0;
+  const chars = [...s];
+  let name = '';
+  while (i < chars.length && WORD.test(chars[i]!)) name += chars[i++];
+  if (name === '') return undefined;
+  let consumed = name.length;
+  if (brace) {
+    if (s[consumed] !== '}') return undefined;
+    consumed++;
+  }
+  let num = /^[0-9]+$/.test(name) && name.length <= 8 ? Number(name) : -1;
+  if (name.length > 1 && name.startsWith('0')) num = -1;
+  return { name, num, rest: s.slice(consumed) };
+}

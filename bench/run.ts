@@ -29,7 +29,9 @@ for (const file of files) {
   const mod = (await import(pathToFileURL(join(dir, file)).href)) as { default: BenchFn };
   await mod.default({
     figure(name, value, unit, extra) {
-      console.log(`  ${name}: ${Number.isInteger(value) ? value : value.toFixed(2)} ${unit}${extra ? `  (${extra})` : ''}`);
+      console.log(
+        `  ${name}: ${Number.isInteger(value) ? value : value.toFixed(2)} ${unit}${extra ? `  (${extra})` : ''}`,
+      );
     },
     goal(name, met, detail) {
       if (!met) missed++;

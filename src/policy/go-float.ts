@@ -8,8 +8,10 @@ export type GoFloat =
   | { readonly kind: 'inf'; readonly sign: 1 | -1 }
   | { readonly kind: 'nan' };
 
-const DEC = /^([+-]?)((?:[0-9](?:_?[0-9])*)?)(?:\.((?:[0-9](?:_?[0-9])*)?))?(?:[eE]([+-]?[0-9](?:_?[0-9])*))?$/;
-const HEX = /^([+-]?)0[xX](_?[0-9a-fA-F](?:_?[0-9a-fA-F])*)?(?:\.((?:[0-9a-fA-F](?:_?[0-9a-fA-F])*)?))?[pP]([+-]?[0-9](?:_?[0-9])*)$/;
+const DEC =
+  /^([+-]?)((?:[0-9](?:_?[0-9])*)?)(?:\.((?:[0-9](?:_?[0-9])*)?))?(?:[eE]([+-]?[0-9](?:_?[0-9])*))?$/;
+const HEX =
+  /^([+-]?)0[xX](_?[0-9a-fA-F](?:_?[0-9a-fA-F])*)?(?:\.((?:[0-9a-fA-F](?:_?[0-9a-fA-F])*)?))?[pP]([+-]?[0-9](?:_?[0-9])*)$/;
 const EXACT_LIMIT = 400;
 
 function pow(base: bigint, exp: number): bigint {
@@ -47,7 +49,9 @@ export function parseGoFloat(input: string): GoFloat | { readonly kind: 'error';
   if (intPart === '' && frac === '') return { kind: 'error', reason: 'invalid syntax' };
   sign = dec[1] === '-' ? -1n : 1n;
   const exp = Number((dec[4] ?? '0').replace(/_/g, '')) - frac.length;
-  const approx = Number(`${dec[1]}${intPart || '0'}.${frac || '0'}e${Number((dec[4] ?? '0').replace(/_/g, ''))}`);
+  const approx = Number(
+    `${dec[1]}${intPart || '0'}.${frac || '0'}e${Number((dec[4] ?? '0').replace(/_/g, ''))}`,
+  );
   if (!Number.isFinite(approx)) return { kind: 'error', reason: 'value out of range' };
   const mant = BigInt(`${intPart}${frac}` || '0');
   if (mant === 0n) return { kind: 'finite', num: 0n, den: 1n, approx: 0 };
@@ -69,7 +73,8 @@ export function compareGoFloats(a: GoFloat, b: GoFloat): number {
     const bv = b.kind === 'inf' ? b.sign * Number.POSITIVE_INFINITY : b.approx;
     return av < bv ? -1 : av > bv ? 1 : 0;
   }
-  if (!exactComparable(a) || !exactComparable(b)) return a.approx < b.approx ? -1 : a.approx > b.approx ? 1 : 0;
+  if (!exactComparable(a) || !exactComparable(b))
+    return a.approx < b.approx ? -1 : a.approx > b.approx ? 1 : 0;
   const l = a.num * b.den;
   const r = b.num * a.den;
   return l < r ? -1 : l > r ? 1 : 0;

@@ -1,12 +1,12 @@
-export { type CompiledRegex, compileRegex, expandTemplate, RegexSyntaxError } from './regex.js';
 export { compareGoFloats, parseGoFloat } from './go-float.js';
 export {
   type FieldError,
   FLUX_IMAGE_API_VERSIONS,
+  type PolicyParseResult,
   parseFluxPolicy,
   parseNativePolicy,
-  type PolicyParseResult,
 } from './parse.js';
+export { type CompiledRegex, compileRegex, expandTemplate, RegexSyntaxError } from './regex.js';
 export {
   type CompiledPolicy,
   compilePolicy,
@@ -14,5 +14,5 @@ export {
   type DetailedSelection,
   selectLatest,
 } from './select-latest.js';
-export { parseSemverRange, parseTagVersion, satisfies, SemverRangeError } from './semver.js';
+export { parseSemverRange, parseTagVersion, SemverRangeError, satisfies } from './semver.js';
 export * from './types.js';

@@ -6,7 +6,14 @@ import { parseImageRef } from '../domain/image-ref.js';
 import { compileRegex } from './regex.js';
 import { DEFAULT_EXCLUSION_LIST } from './select-latest.js';
 import { parseSemverRange } from './semver.js';
-import type { DigestReflectionPolicy, FilterTags, ImagePolicySpec, PolicyChoice, PolicySource, SortOrder } from './types.js';
+import type {
+  DigestReflectionPolicy,
+  FilterTags,
+  ImagePolicySpec,
+  PolicyChoice,
+  PolicySource,
+  SortOrder,
+} from './types.js';
 
 export interface FieldError {
   /** Dotted path of the field, e.g. `spec.policy.semver.range` or `policies[1].filterTags.pattern`. */
@@ -14,7 +21,9 @@ export interface FieldError {
   readonly message: string;
 }
 
-export type PolicyParseResult = { readonly ok: true; readonly spec: ImagePolicySpec } | { readonly ok: false; readonly errors: FieldError[] };
+export type PolicyParseResult =
+  | { readonly ok: true; readonly spec: ImagePolicySpec }
+  | { readonly ok: false; readonly errors: FieldError[] };
 
 export const FLUX_IMAGE_API_VERSIONS = [
   'image.toolkit.fluxcd.io/v1beta1',
@@ -42,13 +51,17 @@ function parseChoice(v: unknown, path: string, errors: FieldError[]): PolicyChoi
   }
   const known = ['semver', 'alphabetical', 'numerical'];
   for (const k of Object.keys(v)) {
-    if (!known.includes(k)) errors.push({ path: `${path}.${k}`, message: `unknown policy kind; use one of ${known.join(', ')}` });
+    if (!known.includes(k))
+      errors.push({ path: `${path}.${k}`, message: `unknown policy kind; use one of ${known.join(', ')}` });
   }
   if (v.semver !== undefined) {
     const s = v.semver;
     const range = isObj(s) ? s.range : undefined;
     if (typeof range !== 'string' || range.trim() === '') {
-      errors.push({ path: `${path}.semver.range`, message: 'required: a semver range such as ">=1.0.0" or "^2.3"' });
+      errors.push({
+        path: `${path}.semver.range`,
+        message: 'required: a semver range such as ">=1.0.0" or "^2.3"',
+      });
       return undefined;
     }
     try {
@@ -115,7 +128,8 @@ function parseExclusions(v: unknown, path: string, errors: FieldError[]): readon
 
 function parseDigestPolicy(v: unknown, path: string, errors: FieldError[]): DigestReflectionPolicy {
   if (v === undefined || v === null) return 'Never';
-  if (typeof v === 'string' && (DIGEST_POLICIES as readonly string[]).includes(v)) return v as DigestReflectionPolicy;
+  if (typeof v === 'string' && (DIGEST_POLICIES as readonly string[]).includes(v))
+    return v as DigestReflectionPolicy;
   errors.push({ path, message: `expected one of ${DIGEST_POLICIES.join(', ')}, got ${JSON.stringify(v)}` });
   return 'Never';
 }
@@ -126,7 +140,10 @@ function parseImage(v: unknown, path: string, errors: FieldError[]): string | un
     return undefined;
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) {
-    errors.push({ path, message: `remove the scheme: ${JSON.stringify(v.replace(/^[a-z][a-z0-9+.-]*:\/\//i, ''))}` });
+    errors.push({
+      path,
+      message: `remove the scheme: ${JSON.stringify(v.replace(/^[a-z][a-z0-9+.-]*:\/\//i, ''))}`,
+    });
     return undefined;
   }
   try {
@@ -146,7 +163,10 @@ const NAME_RE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 function parseName(v: unknown, path: string, errors: FieldError[]): string | undefined {
   if (typeof v !== 'string' || !NAME_RE.test(v) || v.length > 253) {
-    errors.push({ path, message: `expected a Kubernetes name (lower-case letters, digits, - and .), got ${JSON.stringify(v)}` });
+    errors.push({
+      path,
+      message: `expected a Kubernetes name (lower-case letters, digits, - and .), got ${JSON.stringify(v)}`,
+    });
     return undefined;
   }
   return v;
@@ -168,10 +188,15 @@ export function parseFluxPolicy(
   const name = parseName(meta.name, 'metadata.name', errors);
   const choice = parseChoice(spec.policy, 'spec.policy', errors);
   const filterTags = parseFilter(spec.filterTags, 'spec.filterTags', errors);
-  const digestReflectionPolicy = parseDigestPolicy(spec.digestReflectionPolicy, 'spec.digestReflectionPolicy', errors);
+  const digestReflectionPolicy = parseDigestPolicy(
+    spec.digestReflectionPolicy,
+    'spec.digestReflectionPolicy',
+    errors,
+  );
   const r = isObj(repository) ? repository : undefined;
   const rspec = r && isObj(r.spec) ? r.spec : {};
-  if (!r) errors.push({ path: 'spec.imageRepositoryRef', message: 'the ImageRepository it names was not found' });
+  if (!r)
+    errors.push({ path: 'spec.imageRepositoryRef', message: 'the ImageRepository it names was not found' });
   const image = r ? parseImage(rspec.image, 'ImageRepository spec.image', errors) : undefined;
   const exclusionList = parseExclusions(rspec.exclusionList, 'ImageRepository spec.exclusionList', errors);
   if (errors.length > 0 || !name || !choice || !image) return { ok: false, errors };
@@ -190,7 +215,15 @@ export function parseFluxPolicy(
   };
 }
 
-const NATIVE_FIELDS = ['name', 'namespace', 'image', 'exclusionList', 'filterTags', 'policy', 'digestReflectionPolicy'];
+const NATIVE_FIELDS = [
+  'name',
+  'namespace',
+  'image',
+  'exclusionList',
+  'filterTags',
+  'policy',
+  'digestReflectionPolicy',
+];
 
 /** A native policy entry: Flux's field names with the image inline. `prefix` is its path, e.g. `policies[2]`. */
 export function parseNativePolicy(
@@ -199,17 +232,26 @@ export function parseNativePolicy(
 ): PolicyParseResult {
   const errors: FieldError[] = [];
   const at = (f: string) => (ctx.prefix ? `${ctx.prefix}.${f}` : f);
-  if (!isObj(entry)) return { ok: false, errors: [{ path: ctx.prefix ?? '', message: 'expected a policy object' }] };
+  if (!isObj(entry))
+    return { ok: false, errors: [{ path: ctx.prefix ?? '', message: 'expected a policy object' }] };
   for (const k of Object.keys(entry)) {
-    if (!NATIVE_FIELDS.includes(k)) errors.push({ path: at(k), message: `unknown field; known fields: ${NATIVE_FIELDS.join(', ')}` });
+    if (!NATIVE_FIELDS.includes(k))
+      errors.push({ path: at(k), message: `unknown field; known fields: ${NATIVE_FIELDS.join(', ')}` });
   }
   const name = parseName(entry.name, at('name'), errors);
-  const namespace = entry.namespace === undefined ? ctx.defaultNamespace : parseName(entry.namespace, at('namespace'), errors);
+  const namespace =
+    entry.namespace === undefined
+      ? ctx.defaultNamespace
+      : parseName(entry.namespace, at('namespace'), errors);
   const image = parseImage(entry.image, at('image'), errors);
   const choice = parseChoice(entry.policy, at('policy'), errors);
   const filterTags = parseFilter(entry.filterTags, at('filterTags'), errors);
   const exclusionList = parseExclusions(entry.exclusionList, at('exclusionList'), errors);
-  const digestReflectionPolicy = parseDigestPolicy(entry.digestReflectionPolicy, at('digestReflectionPolicy'), errors);
+  const digestReflectionPolicy = parseDigestPolicy(
+    entry.digestReflectionPolicy,
+    at('digestReflectionPolicy'),
+    errors,
+  );
   if (errors.length > 0 || !name || !namespace || !image || !choice) return { ok: false, errors };
   return {
     ok: true,

@@ -15,30 +15,54 @@ export class RegexSyntaxError extends Error {
   override readonly name = 'RegexSyntaxError';
 }
 
+/** Results are memoised per (pattern, input): a repo's tag list changes by a few tags between runs. */
+const MEMO_LIMIT = 250_000;
+
 export function compileRegex(source: string): CompiledRegex {
   let re: RE2JS;
   try {
     re = RE2JS.compile(source);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
-    throw new RegexSyntaxError(`invalid RE2 regular expression ${JSON.stringify(source)}: ${msg.replace(/^error parsing regexp: /, '')}`);
+    throw new RegexSyntaxError(
+      `invalid RE2 regular expression ${JSON.stringify(source)}: ${msg.replace(/^error parsing regexp: /, '')}`,
+    );
   }
   const names = re.namedGroups() as Record<string, number>;
   const groupCount = re.groupCount();
+  const tested = new Map<string, boolean>();
+  const expanded = new Map<string, string | undefined>();
   return {
     source,
-    test: (s) => re.test(s),
+    test(s) {
+      let hit = tested.get(s);
+      if (hit === undefined) {
+        if (tested.size >= MEMO_LIMIT) tested.clear();
+        hit = re.test(s);
+        tested.set(s, hit);
+      }
+      return hit;
+    },
     expandFirst(s, template) {
-      const m = re.matcher(s);
-      if (!m.find()) return undefined;
-      const group = (i: number): string => (i <= groupCount ? (m.group(i) ?? '') : '');
-      return expandTemplate(template, (name, num) => {
-        if (num >= 0) return group(num);
-        const idx = names[name];
-        return idx === undefined ? '' : group(idx);
-      });
+      const key = `${template}\u0000${s}`;
+      if (expanded.has(key)) return expanded.get(key);
+      if (expanded.size >= MEMO_LIMIT) expanded.clear();
+      const value = expandOnce(s, template);
+      expanded.set(key, value);
+      return value;
     },
   };
+
+  function expandOnce(s: string, template: string): string | undefined {
+    const m = re.matcher(s);
+    if (!m.find()) return undefined;
+    const group = (i: number): string => (i <= groupCount ? (m.group(i) ?? '') : '');
+    return expandTemplate(template, (name, num) => {
+      if (num >= 0) return group(num);
+      const idx = names[name];
+      return idx === undefined ? '' : group(idx);
+    });
+  }
 }
 
 const WORD = /[\p{L}\p{Nd}_]/u;

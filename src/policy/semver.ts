@@ -13,7 +13,8 @@ export interface SemVersion {
   readonly original: string;
 }
 
-const LOOSE_VERSION = /^v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;
+const LOOSE_VERSION =
+  /^v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;
 
 /** Masterminds `NewVersion` (coercing): optional `v`, missing minor/patch = 0, leading zeros allowed. */
 export function parseLooseVersion(s: string): SemVersion | undefined {
@@ -104,7 +105,9 @@ const OPS = String.raw`!=|>=|=>|<=|=<|~>|=|>|<|~|\^|`;
 const CONSTRAINT = new RegExp(String.raw`^\s*(${OPS})\s*(${CV})\s*$`);
 const RANGE = new RegExp(String.raw`\s*(${CV_NOGROUP})\s+-\s+(${CV_NOGROUP})\s*`, 'g');
 const FIND = new RegExp(String.raw`(${OPS})\s*(${CV_NOGROUP})`, 'g');
-const VALID = new RegExp(String.raw`^(\s*(?:${OPS})\s*(?:${CV_NOGROUP})\s*)((?:\s+|,\s*)(?:${OPS})\s*(?:${CV_NOGROUP})\s*)*$`);
+const VALID = new RegExp(
+  String.raw`^(\s*(?:${OPS})\s*(?:${CV_NOGROUP})\s*)((?:\s+|,\s*)(?:${OPS})\s*(?:${CV_NOGROUP})\s*)*$`,
+);
 
 const isX = (s: string) => s === 'x' || s === 'X' || s === '*';
 
@@ -143,7 +146,8 @@ function parseComparator(text: string): Comparator {
 export function parseSemverRange(source: string): SemverRange {
   const rewritten = source.replace(RANGE, (_, a: string, b: string) => `>= ${a}, <= ${b} `);
   const groups = rewritten.split('||').map((segment) => {
-    if (!VALID.test(segment)) throw new SemverRangeError(`improper constraint: ${segment.trim() || '(empty)'}`);
+    if (!VALID.test(segment))
+      throw new SemverRangeError(`improper constraint: ${segment.trim() || '(empty)'}`);
     const found = [...segment.matchAll(FIND)].map((m) => m[0]);
     return (found.length > 0 ? found : [segment]).map(parseComparator);
   });
@@ -152,7 +156,8 @@ export function parseSemverRange(source: string): SemverRange {
 
 function tilde(v: SemVersion, c: Comparator): boolean {
   if (compareVersions(v, c.con) < 0) return false;
-  if (c.con.major === 0n && c.con.minor === 0n && c.con.patch === 0n && !c.minorDirty && !c.patchDirty) return true;
+  if (c.con.major === 0n && c.con.minor === 0n && c.con.patch === 0n && !c.minorDirty && !c.patchDirty)
+    return true;
   if (v.major !== c.con.major) return false;
   if (v.minor !== c.con.minor && !c.minorDirty) return false;
   return true;

@@ -5,7 +5,11 @@ import { selectLatest } from '../../src/policy/select-latest.js';
 import { parseSemverRange, parseTagVersion, satisfies } from '../../src/policy/semver.js';
 import type { FilterTags, ImagePolicySpec, PolicyChoice } from '../../src/policy/types.js';
 
-function spec(policy: PolicyChoice, filterTags?: FilterTags, exclusionList: string[] = ['^.*\\.sig$']): ImagePolicySpec {
+function spec(
+  policy: PolicyChoice,
+  filterTags?: FilterTags,
+  exclusionList: string[] = ['^.*\\.sig$'],
+): ImagePolicySpec {
   return {
     name: 'p',
     namespace: 'flux-system',
@@ -201,10 +205,13 @@ describe('numerical', () => {
 
 describe('filterTags', () => {
   it('extracts a numeric key and publishes the original tag', () => {
-    const s = spec({ numerical: { order: 'asc' } }, { pattern: '^main-[a-f0-9]+-(?P<ts>[0-9]+)$', extract: '$ts' });
-    expect(pick(s, ['main-abc123-1700000100', 'main-def456-1700000200', 'feature-x-1800000000', 'latest'])).toBe(
-      'main-def456-1700000200',
+    const s = spec(
+      { numerical: { order: 'asc' } },
+      { pattern: '^main-[a-f0-9]+-(?P<ts>[0-9]+)$', extract: '$ts' },
     );
+    expect(
+      pick(s, ['main-abc123-1700000100', 'main-def456-1700000200', 'feature-x-1800000000', 'latest']),
+    ).toBe('main-def456-1700000200');
   });
 
   it('production-<n> with a numerical policy', () => {
@@ -213,10 +220,16 @@ describe('filterTags', () => {
   });
 
   it('the $maj_$min pitfall: $maj_ is an undefined group and expands to nothing', () => {
-    const s = spec({ alphabetical: { order: 'asc' } }, { pattern: '^(?P<maj>\\d+)\\.(?P<min>\\d+)$', extract: '$maj_$min' });
+    const s = spec(
+      { alphabetical: { order: 'asc' } },
+      { pattern: '^(?P<maj>\\d+)\\.(?P<min>\\d+)$', extract: '$maj_$min' },
+    );
     // Keys are only the minor numbers: "9" > "10" byte-wise, so 1.9 wins.
     expect(pick(s, ['1.9', '2.10'])).toBe('1.9');
-    const fixed = spec({ alphabetical: { order: 'asc' } }, { pattern: '^(?P<maj>\\d+)\\.(?P<min>\\d+)$', extract: '${maj}_${min}' });
+    const fixed = spec(
+      { alphabetical: { order: 'asc' } },
+      { pattern: '^(?P<maj>\\d+)\\.(?P<min>\\d+)$', extract: '${maj}_${min}' },
+    );
     expect(pick(fixed, ['1.9', '2.10'])).toBe('2.10');
   });
 
@@ -232,13 +245,19 @@ describe('filterTags', () => {
   });
 
   it('semver over <semver>-rc<N>-<sha> with an extract', () => {
-    const s = spec({ semver: { range: '>=1.0.0-0' } }, { pattern: '^(?P<v>\\d+\\.\\d+\\.\\d+-rc\\d+)-[a-f0-9]+$', extract: '$v' });
+    const s = spec(
+      { semver: { range: '>=1.0.0-0' } },
+      { pattern: '^(?P<v>\\d+\\.\\d+\\.\\d+-rc\\d+)-[a-f0-9]+$', extract: '$v' },
+    );
     expect(pick(s, ['1.2.0-rc1-abc', '1.2.0-rc2-def', '1.1.0'])).toBe('1.2.0-rc2-def');
   });
 
-  it.each(['(?=x)', '(?!x)', '(?<=x)y', '(a)\\1', '[', '(?P<n>'])('an invalid pattern %j makes the policy invalid', (pattern) => {
-    expect(selectLatest(spec({ alphabetical: { order: 'asc' } }, { pattern }), ['a']).kind).toBe('invalid');
-  });
+  it.each(['(?=x)', '(?!x)', '(?<=x)y', '(a)\\1', '[', '(?P<n>'])(
+    'an invalid pattern %j makes the policy invalid',
+    (pattern) => {
+      expect(selectLatest(spec({ alphabetical: { order: 'asc' } }, { pattern }), ['a']).kind).toBe('invalid');
+    },
+  );
 
   it('RE2 named groups in both spellings and inline flags work', () => {
     const s = spec({ alphabetical: { order: 'asc' } }, { pattern: '(?i)^REL-(?<n>\\d+)$', extract: '${n}' });
@@ -260,7 +279,9 @@ describe('exclusionList', () => {
     expect(pick(spec({ alphabetical: { order: 'asc' } }), ['sha256-abc.sig', 'a'])).toBe('a');
   });
   it('a user list replaces the default', () => {
-    expect(pick(spec({ alphabetical: { order: 'asc' } }, undefined, ['^a']), ['sha256-abc.sig', 'a'])).toBe('sha256-abc.sig');
+    expect(pick(spec({ alphabetical: { order: 'asc' } }, undefined, ['^a']), ['sha256-abc.sig', 'a'])).toBe(
+      'sha256-abc.sig',
+    );
   });
   it('says why nothing is left', () => {
     expect(selectLatest(spec({ alphabetical: { order: 'asc' } }, undefined, ['.*']), ['a'])).toMatchObject({

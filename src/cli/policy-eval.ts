@@ -1,0 +1,99 @@
+/**
+ * `tidemark policy eval --policy <file> --tags <file|->`: which tag would this policy pick?
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { isMap, LineCounter, parseAllDocuments } from 'yaml';
+import { parseFluxPolicy, parseNativePolicy } from '../policy/parse.js';
+import { selectLatest } from '../policy/select-latest.js';
+import { type Command, readInput, UsageError } from './io.js';
+
+const HELP = `Usage: tidemark policy eval --policy <file> --tags <file|-> [--json]
+
+  --policy  YAML with a Flux ImagePolicy (optionally with its ImageRepository in the same file)
+            or one native policy entry ({ name, image, policy: { semver | alphabetical | numerical } })
+  --tags    tags, one per line ('-' reads standard input)
+  --json    print { tag, considered, skipped: [{ tag, why }] }
+
+Exit codes: 0 a tag was selected, 1 nothing qualifies, 2 the policy is invalid or an input is unreadable.
+`;
+
+export const run: Command = async (argv, io) => {
+  const { values } = parseArgs({
+    args: argv,
+    options: { policy: { type: 'string' }, tags: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
+  if (values.help) {
+    io.stdout(HELP);
+    return 0;
+  }
+  if (!values.policy || !values.tags) throw new UsageError(`--policy and --tags are required\n\n${HELP}`);
+  let text: string;
+  let tagsText: string;
+  try {
+    text = await readFile(values.policy, 'utf8');
+    tagsText = await readInput(io, values.tags);
+  } catch (err) {
+    io.stderr(`tidemark policy eval: cannot read input: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const file = values.policy;
+  const lc = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lc });
+  const problems: string[] = [];
+  const objects: { value: Record<string, unknown>; line: number }[] = [];
+  for (const doc of Array.isArray(docs) ? docs : [docs]) {
+    for (const e of doc.errors) problems.push(`${file}:${lc.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`);
+    if (!isMap(doc.contents)) continue;
+    const value = doc.toJS() as Record<string, unknown>;
+    objects.push({ value, line: lc.linePos(doc.contents.range[0]).line });
+  }
+  if (problems.length > 0) {
+    io.stderr(`${problems.join('\n')}\n`);
+    return 2;
+  }
+  const policy = objects.find((o) => o.value.kind === 'ImagePolicy');
+  const source = { kind: policy ? ('flux' as const) : ('native' as const), file, line: (policy ?? objects[0])?.line ?? 1 };
+  let result;
+  if (policy) {
+    const spec = (policy.value.spec ?? {}) as { imageRepositoryRef?: { name?: string } };
+    const repoName = spec.imageRepositoryRef?.name;
+    const repository = objects.find(
+      (o) => o.value.kind === 'ImageRepository' && (o.value.metadata as { name?: string } | undefined)?.name === repoName,
+    );
+    const meta = (policy.value.metadata ?? {}) as { namespace?: string };
+    result = parseFluxPolicy(policy.value, repository?.value, { namespace: meta.namespace ?? 'flux-system', source });
+  } else if (objects.length === 1) {
+    result = parseNativePolicy(objects[0]!.value, { defaultNamespace: 'flux-system', source });
+  } else {
+    io.stderr(`${file}: expected an ImagePolicy (with its ImageRepository) or one native policy entry\n`);
+    return 2;
+  }
+  if (!result.ok) {
+    io.stderr(`${result.errors.map((e) => `${file}:${source.line}: ${e.path}: ${e.message}`).join('\n')}\n`);
+    return 2;
+  }
+  const tags = tagsText
+    .split(/\r?\n/)
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
+  const selection = selectLatest(result.spec, tags);
+  if (selection.kind === 'invalid') {
+    io.stderr(`${file}:${source.line}: ${selection.error}\n`);
+    return 2;
+  }
+  if (values.json) {
+    io.stdout(
+      `${JSON.stringify({ tag: selection.kind === 'selected' ? selection.tag : null, considered: selection.considered, skipped: selection.skipped, ...(selection.kind === 'none' && { reason: selection.reason }) })}\n`,
+    );
+    return selection.kind === 'selected' ? 0 : 1;
+  }
+  if (selection.kind === 'none') {
+    io.stderr(`no tag selected: ${selection.reason}\n`);
+    return 1;
+  }
+  for (const s of selection.skipped) io.stderr(`skipped ${s.tag}: ${s.why}\n`);
+  io.stdout(`${selection.tag}\n`);
+  return 0;
+};

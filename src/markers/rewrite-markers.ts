@@ -1,0 +1,89 @@
+/**
+ * Rewrite marked values in place. Only the bytes of each marked value change; everything else in the file
+ * (line endings, BOM, quoting of other values, comments, blank lines, anchors) stays byte-identical.
+ */
+import type { MarkerChange, PolicyResult, PolicyResults, Warning } from '../domain/types.js';
+import { findYamlMarkers, type Marker } from './find-markers.js';
+import { isTemplateFile } from './files.js';
+import { MARKER_TOKEN } from './marker-grammar.js';
+import { formatScalar } from './quote.js';
+import { findTemplateMarkers } from './template-markers.js';
+
+export interface RewriteResult {
+  readonly text: string;
+  readonly changes: MarkerChange[];
+  readonly warnings: Warning[];
+}
+
+/** Every marker in a file: the YAML reader, or the line-level reader for templates and unparsable files. */
+export function findMarkers(path: string, text: string): Marker[] {
+  if (!text.includes(MARKER_TOKEN)) return [];
+  if (isTemplateFile(path, text)) return findTemplateMarkers(text);
+  const found = findYamlMarkers(text);
+  return found.unparsable ? findTemplateMarkers(text) : found.markers;
+}
+
+function newValue(m: Marker, r: PolicyResult): string | undefined {
+  switch (m.field) {
+    case 'ref':
+      return `${r.name}:${r.tag}${r.digest ? `@${r.digest}` : ''}`;
+    case 'tag':
+      return r.tag;
+    case 'name':
+      return r.name;
+    case 'digest':
+      return r.digest;
+  }
+}
+
+export function rewriteMarkers(path: string, text: string, results: PolicyResults): RewriteResult {
+  if (!text.includes(MARKER_TOKEN)) return { text, changes: [], warnings: [] };
+  const warnings: Warning[] = [];
+  const changes: MarkerChange[] = [];
+  const edits: { start: number; end: number; text: string }[] = [];
+  for (const m of findMarkers(path, text)) {
+    const r = results[m.key];
+    if (!r) {
+      if (Object.keys(results).length > 0) {
+        warnings.push({
+          code: 'marker-unknown-policy',
+          message: `${path}:${m.line}: marker names policy "${m.key}", which is not defined (or not selected) in this run`,
+          file: path,
+          line: m.line,
+        });
+      }
+      continue;
+    }
+    const value = newValue(m, r);
+    if (value === undefined) {
+      warnings.push({
+        code: 'marker-digest-unknown',
+        message: `${path}:${m.line}: "${m.setter}" asks for a digest, but policy ${m.key} has none (set digestReflectionPolicy); left unchanged`,
+        file: path,
+        line: m.line,
+      });
+      continue;
+    }
+    if (value === m.value) continue;
+    edits.push({ start: m.start, end: m.end, text: formatScalar(value, m.style) });
+    changes.push({
+      file: path,
+      line: m.line,
+      column: m.column,
+      setter: m.setter,
+      old: m.value,
+      new: value,
+      ...(m.object && { object: m.object }),
+    });
+  }
+  if (edits.length === 0) return { text, changes, warnings };
+  edits.sort((a, b) => a.start - b.start);
+  let out = '';
+  let at = 0;
+  for (const e of edits) {
+    out += text.slice(at, e.start) + e.text;
+    at = e.end;
+  }
+  out += text.slice(at);
+  return { text: out, changes, warnings };
+}

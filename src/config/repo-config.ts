@@ -1,0 +1,364 @@
+/**
+ * A repo's configuration, from the files themselves: Flux ImageRepository / ImagePolicy /
+ * ImageUpdateAutomation manifests anywhere in the tree, and tidemark's own `.github/tidemark.yml`. Pure: the
+ * caller reads the files. A repo with some bad policies still yields the good ones; every problem names its
+ * file, line and field and says what to change.
+ */
+import { Ajv, type ErrorObject } from 'ajv';
+import { type Document, isMap, LineCounter, parseAllDocuments } from 'yaml';
+import type { Warning } from '../domain/types.js';
+import { FLUX_IMAGE_API_VERSIONS, parseFluxPolicy, parseNativePolicy } from '../policy/parse.js';
+import { type ImagePolicySpec, policyKey } from '../policy/types.js';
+import { TIDEMARK_CONFIG_SCHEMA } from './schema.js';
+
+export const NATIVE_CONFIG_PATHS = ['.github/tidemark.yml', '.github/tidemark.yaml'];
+const DEFAULT_NAMESPACE = 'flux-system';
+
+export interface RegistrySettings {
+  readonly credentials?: { readonly usernameEnv?: string; readonly passwordEnv?: string; readonly tokenEnv?: string };
+  readonly rateLimit?: { readonly requestsPerSecond?: number; readonly concurrency?: number };
+  readonly insecure?: boolean;
+}
+
+export interface UpdateSettings {
+  readonly strategy: 'pull-request' | 'push';
+  readonly branch?: string;
+  readonly path: string;
+  readonly scanExtensions: readonly string[];
+  readonly group: 'per-policy' | 'all';
+  readonly labels: readonly string[];
+  readonly autoMerge: { readonly major?: boolean; readonly minor?: boolean; readonly patch?: boolean };
+  readonly commitMessage?: string;
+  readonly author?: { readonly name: string; readonly email: string };
+}
+
+export interface RepoConfig {
+  readonly policies: readonly ImagePolicySpec[];
+  readonly update: UpdateSettings;
+  readonly registries: Readonly<Record<string, RegistrySettings>>;
+  readonly defaultNamespace: string;
+  /** Files the configuration came from. */
+  readonly sources: readonly string[];
+}
+
+export interface ConfigProblem {
+  readonly file: string;
+  readonly line?: number;
+  readonly path: string;
+  readonly message: string;
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  return `${p.file}${p.line ? `:${p.line}` : ''}: ${p.path ? `${p.path}: ` : ''}${p.message}`;
+}
+
+export interface LoadedConfig {
+  readonly config: RepoConfig;
+  readonly errors: readonly (ConfigProblem & { readonly text: string })[];
+  readonly warnings: readonly Warning[];
+}
+
+/** Could this file hold configuration? A cheap screen before parsing. */
+export function mightHoldConfig(path: string, text: string): boolean {
+  if (NATIVE_CONFIG_PATHS.includes(path)) return true;
+  if (/(^|\/)(kustomization\.ya?ml|Kustomization)$/.test(path)) return true;
+  return (/\.ya?ml$/.test(path) && text.includes('image.toolkit.fluxcd.io')) || false;
+}
+
+interface ParsedDoc {
+  readonly file: string;
+  readonly line: number;
+  readonly value: Record<string, unknown>;
+  readonly doc: Document;
+  readonly lc: LineCounter;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validateNative = ajv.compile(TIDEMARK_CONFIG_SCHEMA);
+
+const VOCABULARY = [
+  'defaultNamespace', 'policies', 'update', 'registries', 'name', 'namespace', 'image', 'exclusionList', 'filterTags',
+  'pattern', 'extract', 'policy', 'semver', 'range', 'alphabetical', 'numerical', 'order', 'digestReflectionPolicy',
+  'strategy', 'branch', 'path', 'scanExtensions', 'group', 'labels', 'autoMerge', 'major', 'minor', 'patch',
+  'commitMessage', 'author', 'email', 'credentials', 'usernameEnv', 'passwordEnv', 'tokenEnv', 'rateLimit',
+  'requestsPerSecond', 'concurrency', 'insecure',
+];
+
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+export function didYouMean(word: string): string | undefined {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const v of VOCABULARY) {
+    const d = distance(word, v);
+    if (d < bestD) [best, bestD] = [v, d];
+  }
+  return best;
+}
+
+function pointerToPath(pointer: string): (string | number)[] {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function dotted(path: (string | number)[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+function lineOf(doc: Document, lc: LineCounter, path: (string | number)[]): number | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
+    const range = (node as { range?: [number, number, number] } | undefined)?.range;
+    if (range) return lc.linePos(range[0]).line;
+  }
+  return undefined;
+}
+
+function ajvMessage(e: ErrorObject): { path: (string | number)[]; message: string } {
+  const path = pointerToPath(e.instancePath);
+  if (e.keyword === 'additionalProperties') {
+    const prop = String((e.params as { additionalProperty: string }).additionalProperty);
+    const hint = didYouMean(prop);
+    return { path: [...path, prop], message: `unknown field${hint ? `; did you mean "${hint}"?` : ''}` };
+  }
+  if (e.keyword === 'enum') {
+    return { path, message: `expected one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}` };
+  }
+  if (e.keyword === 'required') {
+    const prop = (e.params as { missingProperty: string }).missingProperty;
+    return { path: [...path, prop], message: 'required' };
+  }
+  if (e.keyword === 'minProperties' || e.keyword === 'maxProperties') {
+    return { path, message: 'set exactly one of semver, alphabetical, numerical' };
+  }
+  return { path, message: e.message ?? 'invalid' };
+}
+
+function nearestKustomizationNamespace(file: string, namespaces: ReadonlyMap<string, string>): string | undefined {
+  let dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/')) : '';
+  for (;;) {
+    const ns = namespaces.get(dir);
+    if (ns) return ns;
+    if (dir === '') return undefined;
+    dir = dir.includes('/') ? dir.slice(0, dir.lastIndexOf('/')) : '';
+  }
+}
+
+function safeRelativePath(p: string): boolean {
+  if (p.startsWith('/') || /^[A-Za-z]:/.test(p)) return false;
+  let depth = 0;
+  for (const part of p.split('/')) {
+    if (part === '..') depth--;
+    else if (part !== '.' && part !== '') depth++;
+    if (depth < 0) return false;
+  }
+  return true;
+}
+
+export function loadRepoConfig(
+  files: readonly { readonly path: string; readonly text: string }[],
+  opts: { readonly defaultNamespace?: string } = {},
+): LoadedConfig {
+  const errors: (ConfigProblem & { text: string })[] = [];
+  const warnings: Warning[] = [];
+  const problem = (p: ConfigProblem) => errors.push({ ...p, text: formatProblem(p) });
+  const fluxDocs: ParsedDoc[] = [];
+  const kustomizeNamespaces = new Map<string, string>();
+  const sources = new Set<string>();
+  let native: { file: string; doc: Document; lc: LineCounter; value: Record<string, unknown> } | undefined;
+
+  for (const f of files) {
+    if (!mightHoldConfig(f.path, f.text)) continue;
+    const lc = new LineCounter();
+    const docs = parseAllDocuments(f.text, { lineCounter: lc });
+    const list = Array.isArray(docs) ? docs : [docs];
+    const broken = list.flatMap((d) => d.errors);
+    if (broken.length > 0) {
+      const e = broken[0]!;
+      problem({ file: f.path, line: lc.linePos(e.pos[0]).line, path: '', message: `not valid YAML: ${e.message.split('\n')[0]}` });
+      continue;
+    }
+    for (const doc of list) {
+      if (!isMap(doc.contents)) continue;
+      const value = doc.toJS() as Record<string, unknown>;
+      const line = lc.linePos(doc.contents.range[0]).line;
+      if (NATIVE_CONFIG_PATHS.includes(f.path)) {
+        if (!native) native = { file: f.path, doc, lc, value };
+        continue;
+      }
+      const base = f.path.slice(f.path.lastIndexOf('/') + 1);
+      if (/^(kustomization\.ya?ml|Kustomization)$/.test(base) && typeof value.namespace === 'string') {
+        kustomizeNamespaces.set(f.path.includes('/') ? f.path.slice(0, f.path.lastIndexOf('/')) : '', value.namespace);
+      }
+      if (typeof value.apiVersion === 'string' && (FLUX_IMAGE_API_VERSIONS as readonly string[]).includes(value.apiVersion)) {
+        fluxDocs.push({ file: f.path, line, value, doc, lc });
+      }
+    }
+  }
+
+  // Native config: validated against the JSON Schema first.
+  let nativeValid: Record<string, unknown> = {};
+  if (native) {
+    sources.add(native.file);
+    if (!validateNative(native.value)) {
+      const seen = new Set<string>();
+      for (const e of validateNative.errors ?? []) {
+        const { path, message } = ajvMessage(e);
+        const key = `${dotted(path)}|${message}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        problem({ file: native.file, line: lineOf(native.doc, native.lc, path), path: dotted(path), message });
+      }
+    }
+    nativeValid = native.value;
+  }
+  const defaultNamespace =
+    (typeof nativeValid.defaultNamespace === 'string' && nativeValid.defaultNamespace) || opts.defaultNamespace || DEFAULT_NAMESPACE;
+  const nsOf = (d: ParsedDoc): string => {
+    const meta = isObj(d.value.metadata) ? d.value.metadata : {};
+    return typeof meta.namespace === 'string' && meta.namespace !== ''
+      ? meta.namespace
+      : (nearestKustomizationNamespace(d.file, kustomizeNamespaces) ?? defaultNamespace);
+  };
+  const nameOf = (d: ParsedDoc) => (isObj(d.value.metadata) ? d.value.metadata.name : undefined);
+
+  const policies: ImagePolicySpec[] = [];
+  const seenKeys = new Map<string, string>();
+  const addPolicy = (spec: ImagePolicySpec, where: string, file: string, line: number | undefined) => {
+    const key = policyKey(spec);
+    const prev = seenKeys.get(key);
+    if (prev) {
+      problem({ file, line, path: '', message: `policy "${key}" is defined twice (also at ${prev}); rename one of them` });
+      return;
+    }
+    seenKeys.set(key, where);
+    policies.push(spec);
+  };
+
+  // Flux manifests.
+  const repositories = fluxDocs.filter((d) => d.value.kind === 'ImageRepository');
+  for (const d of fluxDocs) {
+    if (d.value.kind === 'ImagePolicy') {
+      sources.add(d.file);
+      const ns = nsOf(d);
+      const spec = isObj(d.value.spec) ? d.value.spec : {};
+      const ref = isObj(spec.imageRepositoryRef) ? spec.imageRepositoryRef : {};
+      const refNs = typeof ref.namespace === 'string' && ref.namespace !== '' ? ref.namespace : ns;
+      const repo = repositories.find((r) => nameOf(r) === ref.name && nsOf(r) === refNs);
+      if (repo) sources.add(repo.file);
+      const r = parseFluxPolicy(d.value, repo?.value, { namespace: ns, source: { kind: 'flux', file: d.file, line: d.line } });
+      if (!r.ok) {
+        for (const e of r.errors) {
+          const message =
+            e.path === 'spec.imageRepositoryRef'
+              ? `ImageRepository "${refNs}/${String(ref.name)}" was not found in the repository; add it or fix the reference`
+              : e.message;
+          const fieldLine = e.path.startsWith('spec.') || e.path.startsWith('metadata.') ? lineOf(d.doc, d.lc, e.path.split('.')) : undefined;
+          problem({ file: d.file, line: fieldLine ?? d.line, path: `ImagePolicy ${ns}/${String(nameOf(d))} ${e.path}`, message });
+        }
+        continue;
+      }
+      addPolicy(r.spec, `${d.file}:${d.line}`, d.file, d.line);
+    }
+  }
+
+  // Native policies.
+  if (native && Array.isArray(nativeValid.policies)) {
+    nativeValid.policies.forEach((entry, i) => {
+      const line = lineOf(native!.doc, native!.lc, ['policies', i]);
+      const r = parseNativePolicy(entry, {
+        defaultNamespace,
+        source: { kind: 'native', file: native!.file, ...(line && { line }) },
+        prefix: `policies[${i}]`,
+      });
+      if (!r.ok) {
+        for (const e of r.errors) {
+          const path = e.path.replace(/\[(\d+)\]/g, '.$1').split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+          // The schema may have reported this field already.
+          if (errors.some((x) => x.file === native!.file && x.path === e.path)) continue;
+          problem({ file: native!.file, line: lineOf(native!.doc, native!.lc, path) ?? line, path: e.path, message: e.message });
+        }
+        return;
+      }
+      addPolicy(r.spec, `${native!.file}:${line ?? 1}`, native!.file, line);
+    });
+  }
+
+  // Update settings: native first, else an ImageUpdateAutomation.
+  const u = isObj(nativeValid.update) ? nativeValid.update : {};
+  const automation = fluxDocs.find((d) => d.value.kind === 'ImageUpdateAutomation');
+  let path = typeof u.path === 'string' ? u.path : '.';
+  let strategy: UpdateSettings['strategy'] = u.strategy === 'push' ? 'push' : 'pull-request';
+  let branch = typeof u.branch === 'string' ? u.branch : undefined;
+  let author: UpdateSettings['author'];
+  if (isObj(u.author) && typeof u.author.email === 'string') {
+    author = { name: typeof u.author.name === 'string' ? u.author.name : 'tidemark', email: u.author.email };
+  }
+  if (automation && !isObj(nativeValid.update)) {
+    sources.add(automation.file);
+    const spec = isObj(automation.value.spec) ? automation.value.spec : {};
+    const upd = isObj(spec.update) ? spec.update : {};
+    const git = isObj(spec.git) ? spec.git : {};
+    const checkout = isObj(git.checkout) && isObj(git.checkout.ref) ? git.checkout.ref : {};
+    const push = isObj(git.push) ? git.push : {};
+    const commit = isObj(git.commit) ? git.commit : {};
+    if (typeof upd.path === 'string') path = upd.path;
+    const pushBranch = typeof push.branch === 'string' ? push.branch : undefined;
+    const checkoutBranch = typeof checkout.branch === 'string' ? checkout.branch : undefined;
+    if (pushBranch && pushBranch !== checkoutBranch) {
+      strategy = 'pull-request';
+      branch = pushBranch;
+    } else {
+      strategy = 'push';
+      branch = checkoutBranch;
+    }
+    if (isObj(commit.author) && typeof commit.author.email === 'string') {
+      author = { name: typeof commit.author.name === 'string' ? commit.author.name : 'tidemark', email: commit.author.email };
+    }
+    if (typeof commit.messageTemplate === 'string') {
+      warnings.push({
+        code: 'message-template-ignored',
+        message: `${automation.file}:${automation.line}: spec.git.commit.messageTemplate is a Go template tidemark cannot run; tidemark's default message is used (set update.commitMessage in .github/tidemark.yml to choose one)`,
+        file: automation.file,
+        line: automation.line,
+      });
+    }
+  }
+  if (!safeRelativePath(path)) {
+    problem({ file: native?.file ?? automation?.file ?? '.github/tidemark.yml', path: 'update.path', message: `"${path}" must stay inside the repository` });
+    path = '.';
+  }
+  const config: RepoConfig = {
+    policies,
+    update: {
+      strategy,
+      ...(branch && { branch }),
+      path,
+      scanExtensions: Array.isArray(u.scanExtensions) ? (u.scanExtensions as string[]) : ['.gotmpl', '.tpl'],
+      group: u.group === 'all' ? 'all' : 'per-policy',
+      labels: Array.isArray(u.labels) ? (u.labels as string[]) : [],
+      autoMerge: isObj(u.autoMerge) ? (u.autoMerge as UpdateSettings['autoMerge']) : {},
+      ...(typeof u.commitMessage === 'string' && { commitMessage: u.commitMessage }),
+      ...(author && { author }),
+    },
+    registries: isObj(nativeValid.registries) ? (nativeValid.registries as Record<string, RegistrySettings>) : {},
+    defaultNamespace,
+    sources: [...sources].sort(),
+  };
+  return { config, errors, warnings };
+}

@@ -1,0 +1,140 @@
+/**
+ * JSON Schema of `.github/tidemark.yml`. Published as `policies/tidemark.schema.json` (a test keeps the two
+ * identical) so editors can complete and check the file:
+ *   # yaml-language-server: $schema=https://raw.githubusercontent.com/tidemark-dev/tidemark/main/policies/tidemark.schema.json
+ */
+
+const order = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    order: { type: 'string', enum: ['asc', 'desc'], default: 'asc', description: '`asc` picks the greatest, `desc` the smallest.' },
+  },
+} as const;
+
+export const TIDEMARK_CONFIG_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://raw.githubusercontent.com/tidemark-dev/tidemark/main/policies/tidemark.schema.json',
+  title: 'tidemark repository configuration (.github/tidemark.yml)',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    defaultNamespace: {
+      type: 'string',
+      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+      default: 'flux-system',
+      description: 'Namespace of policies that name none; markers refer to policies as `<namespace>:<name>`.',
+    },
+    policies: {
+      type: 'array',
+      description: 'Image policies, with Flux ImagePolicy field names and the image inline.',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'image', 'policy'],
+        properties: {
+          name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', description: 'Policy name; the marker key is `<namespace>:<name>`.' },
+          namespace: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', description: 'Defaults to `defaultNamespace`.' },
+          image: { type: 'string', minLength: 1, description: 'Image repository without tag, e.g. `ghcr.io/acme/web`.' },
+          exclusionList: {
+            type: 'array',
+            maxItems: 25,
+            items: { type: 'string' },
+            description: 'RE2 patterns; matching tags are dropped first. Default `["^.*\\\\.sig$"]`; a list replaces it.',
+          },
+          filterTags: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              pattern: { type: 'string', description: 'RE2 pattern (unanchored search); tags that do not match are dropped.' },
+              extract: { type: 'string', description: 'Go `Regexp.Expand` template giving the sort key, e.g. `$ts` or `${version}`.' },
+            },
+          },
+          policy: {
+            type: 'object',
+            additionalProperties: false,
+            minProperties: 1,
+            maxProperties: 1,
+            description: 'Exactly one of semver, alphabetical, numerical.',
+            properties: {
+              semver: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['range'],
+                properties: { range: { type: 'string', minLength: 1, description: 'Masterminds semver range, e.g. `^1.2` or `>=1.0.0-0 <2.0.0`.' } },
+              },
+              alphabetical: order,
+              numerical: order,
+            },
+          },
+          digestReflectionPolicy: {
+            type: 'string',
+            enum: ['Never', 'IfNotPresent', 'Always'],
+            default: 'Never',
+            description: 'Resolve the tag to its digest, for `:digest` markers and `name:tag@digest` refs.',
+          },
+        },
+      },
+    },
+    update: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        strategy: { type: 'string', enum: ['pull-request', 'push'], default: 'pull-request', description: 'Open PRs, or commit to `branch`.' },
+        branch: { type: 'string', minLength: 1, description: 'push: the branch to commit to (default: the default branch). pull-request with group all: the PR branch.' },
+        path: { type: 'string', default: '.', description: 'Only files under this path are rewritten.' },
+        scanExtensions: {
+          type: 'array',
+          items: { type: 'string', pattern: '^\\.' },
+          default: ['.gotmpl', '.tpl'],
+          description: 'Extensions scanned besides *.yaml, *.yml and Kustomization (template files get a line-level rewrite).',
+        },
+        group: { type: 'string', enum: ['per-policy', 'all'], default: 'per-policy', description: 'One PR per policy, or one for all.' },
+        labels: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'Labels added to new PRs.' },
+        autoMerge: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'Enable GitHub auto-merge on PRs whose bumps are all of these semver levels.',
+          properties: { major: { type: 'boolean' }, minor: { type: 'boolean' }, patch: { type: 'boolean' } },
+        },
+        commitMessage: {
+          type: 'string',
+          minLength: 1,
+          description: 'Template with {policy} {image} {oldTag} {newTag} {digest} {changes}. Default `chore(deps): update {image} to {newTag}`.',
+        },
+        author: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['email'],
+          properties: { name: { type: 'string' }, email: { type: 'string', minLength: 3 } },
+          description: 'Commit author for the git publisher.',
+        },
+      },
+    },
+    registries: {
+      type: 'object',
+      description: 'Per registry host: credentials (names of environment variables, never the secrets), limits.',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          credentials: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              usernameEnv: { type: 'string', pattern: '^[A-Z_][A-Z0-9_]*$' },
+              passwordEnv: { type: 'string', pattern: '^[A-Z_][A-Z0-9_]*$' },
+              tokenEnv: { type: 'string', pattern: '^[A-Z_][A-Z0-9_]*$' },
+            },
+          },
+          rateLimit: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { requestsPerSecond: { type: 'number', exclusiveMinimum: 0 }, concurrency: { type: 'integer', minimum: 1 } },
+          },
+          insecure: { type: 'boolean', description: 'Plain HTTP (for registries on a private network).' },
+        },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,166 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { formatProblem, loadRepoConfig } from '../../src/config/repo-config.js';
+import { TIDEMARK_CONFIG_SCHEMA } from '../../src/config/schema.js';
+
+const f = (path: string, text: string) => ({ path, text });
+
+const repo = (name: string, ns: string | undefined, image: string, dir: string, policy = 'semver:\n      range: ">=1.0.0"') =>
+  f(
+    `${dir}/image-automation.yaml`,
+    `apiVersion: image.toolkit.fluxcd.io/v1beta2
+kind: ImageRepository
+metadata:
+  name: ${name}${ns ? `\n  namespace: ${ns}` : ''}
+spec:
+  image: ${image}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata:
+  name: ${name}${ns ? `\n  namespace: ${ns}` : ''}
+spec:
+  imageRepositoryRef:
+    name: ${name}
+  policy:
+    ${policy}
+`,
+  );
+
+describe('Flux manifests', () => {
+  it('finds policies across folders and resolves namespaces: metadata, nearest kustomization, default', () => {
+    const { config, errors } = loadRepoConfig([
+      repo('web', 'apps', 'ghcr.io/acme/web', 'clusters/prod'),
+      repo('api', undefined, 'ghcr.io/acme/api', 'teams/backend/api'),
+      f('teams/backend/kustomization.yaml', 'namespace: backend\nresources: [api]\n'),
+      repo('tool', undefined, 'docker.io/acme/tool', 'tools'),
+    ]);
+    expect(errors).toEqual([]);
+    expect(config.policies.map((p) => `${p.namespace}:${p.name} ${p.image}`).sort()).toEqual([
+      'apps:web ghcr.io/acme/web',
+      'backend:api ghcr.io/acme/api',
+      'flux-system:tool docker.io/acme/tool',
+    ]);
+    expect(config.policies.find((p) => p.name === 'web')?.source).toEqual({
+      kind: 'flux',
+      file: 'clusters/prod/image-automation.yaml',
+      line: 9,
+    });
+  });
+
+  it('a policy whose ImageRepository is missing is an error naming the file and line; the others still load', () => {
+    const { config, errors } = loadRepoConfig([
+      repo('web', 'apps', 'ghcr.io/acme/web', 'a'),
+      f(
+        'b/policy.yaml',
+        'apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata:\n  name: lost\nspec:\n  imageRepositoryRef:\n    name: nowhere\n  policy:\n    semver:\n      range: "1.x"\n',
+      ),
+    ]);
+    expect(config.policies.map((p) => p.name)).toEqual(['web']);
+    expect(errors.map((e) => e.text)).toEqual([
+      'b/policy.yaml:7: ImagePolicy flux-system/lost spec.imageRepositoryRef: ImageRepository "flux-system/nowhere" was not found in the repository; add it or fix the reference',
+    ]);
+  });
+
+  it('an invalid range is reported precisely', () => {
+    const { errors } = loadRepoConfig([repo('web', 'apps', 'ghcr.io/acme/web', 'a', 'semver:\n      range: "^1.x.y"')]);
+    expect(errors.map((e) => e.text)).toEqual(['a/image-automation.yaml:19: ImagePolicy apps/web spec.policy.semver.range: invalid range "^1.x.y"']);
+  });
+
+  it('ImageUpdateAutomation supplies path, author and push branch (a different branch means PRs)', () => {
+    const auto = f(
+      'clusters/prod/automation.yaml',
+      `apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata: { name: auto, namespace: flux-system }
+spec:
+  git:
+    checkout: { ref: { branch: main } }
+    commit:
+      author: { name: fluxbot, email: flux@example.com }
+      messageTemplate: "{{range .Changed.Changes}}{{end}}"
+    push: { branch: image-updates }
+  update: { path: ./clusters/prod, strategy: Setters }
+`,
+    );
+    const { config, warnings } = loadRepoConfig([auto]);
+    expect(config.update).toMatchObject({
+      strategy: 'pull-request',
+      branch: 'image-updates',
+      path: './clusters/prod',
+      author: { name: 'fluxbot', email: 'flux@example.com' },
+    });
+    expect(warnings.map((w) => w.code)).toEqual(['message-template-ignored']);
+    expect(warnings[0]?.message).toContain('spec.git.commit.messageTemplate');
+  });
+
+  it('push branch equal to the checkout branch means push mode', () => {
+    const auto = f(
+      'a.yaml',
+      'apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImageUpdateAutomation\nmetadata: {name: a}\nspec:\n  git:\n    checkout: {ref: {branch: main}}\n    push: {branch: main}\n',
+    );
+    expect(loadRepoConfig([auto]).config.update.strategy).toBe('push');
+  });
+});
+
+describe('.github/tidemark.yml', () => {
+  const native = (text: string) => loadRepoConfig([f('.github/tidemark.yml', text)]);
+
+  it('loads native policies and update settings', () => {
+    const { config, errors } = native(`defaultNamespace: apps
+policies:
+  - name: web
+    image: ghcr.io/acme/web
+    policy: { semver: { range: ^1.2 } }
+  - name: backend
+    namespace: backend
+    image: registry.example.com/acme/backend
+    filterTags: { pattern: '^production-(?P<n>\\d+)$', extract: '$n' }
+    policy: { numerical: { order: asc } }
+update:
+  strategy: push
+  group: all
+  labels: [dependencies]
+`);
+    expect(errors).toEqual([]);
+    expect(config.policies.map((p) => `${p.namespace}:${p.name}`)).toEqual(['apps:web', 'backend:backend']);
+    expect(config.update).toMatchObject({ strategy: 'push', group: 'all', labels: ['dependencies'], path: '.' });
+  });
+
+  it.each([
+    ['policies:\n  - name: web\n    image: ghcr.io/acme/web\n    filtertags: {pattern: x}\n    policy: {semver: {range: "1"}}\n', '.github/tidemark.yml:4: policies[0].filtertags: unknown field; did you mean "filterTags"?'],
+    ['update:\n  stratgey: push\n', '.github/tidemark.yml:2: update.stratgey: unknown field; did you mean "strategy"?'],
+    ['update:\n  strategy: merge\n', '.github/tidemark.yml:2: update.strategy: expected one of "pull-request", "push"'],
+    ['policies:\n  - name: web\n    image: ghcr.io/acme/web\n    policy: {semver: {range: "^1.x.y"}}\n', '.github/tidemark.yml:4: policies[0].policy.semver.range: invalid range "^1.x.y"'],
+    ['policies:\n  - name: web\n    image: ghcr.io/acme/web:1.0\n    policy: {alphabetical: {}}\n', '.github/tidemark.yml:3: policies[0].image: name the repository without a tag or digest ("ghcr.io/acme/web:1.0")'],
+    ['policies:\n  - name: web\n    image: ghcr.io/acme/web\n    filterTags: {pattern: "(?=x)"}\n    policy: {alphabetical: {}}\n', '.github/tidemark.yml:4: policies[0].filterTags.pattern: invalid RE2 regular expression "(?=x)": invalid or unsupported Perl syntax: `(?=`'],
+    ['update:\n  path: ../other\n', '.github/tidemark.yml: update.path: "../other" must stay inside the repository'],
+    ['policies: [\n', null],
+  ])('reports %j precisely', (text, expected) => {
+    const { errors } = native(text);
+    if (expected === null) expect(errors[0]?.text).toMatch(/^\.github\/tidemark\.yml:\d+: not valid YAML/);
+    else expect(errors.map((e) => e.text)).toContain(expected);
+  });
+
+  it('a bad policy does not stop the good ones', () => {
+    const { config, errors } = native(
+      'policies:\n  - name: ok\n    image: ghcr.io/acme/ok\n    policy: {semver: {range: "1.x"}}\n  - name: bad\n    image: ghcr.io/acme/bad\n    policy: {semver: {range: "nope"}}\n',
+    );
+    expect(config.policies.map((p) => p.name)).toEqual(['ok']);
+    expect(errors).toHaveLength(1);
+  });
+
+  it('the same key defined by Flux and native config is an error naming both places', () => {
+    const { errors } = loadRepoConfig([
+      repo('web', 'flux-system', 'ghcr.io/acme/web', 'a'),
+      f('.github/tidemark.yml', 'policies:\n  - name: web\n    image: ghcr.io/acme/web\n    policy: {semver: {range: "1.x"}}\n'),
+    ]);
+    expect(errors.map(formatProblem)).toEqual(['.github/tidemark.yml:2: policy "flux-system:web" is defined twice (also at a/image-automation.yaml:9); rename one of them']);
+  });
+
+  it('policies/tidemark.schema.json is the published copy of the schema', () => {
+    const published = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'policies', 'tidemark.schema.json'), 'utf8'));
+    expect(published).toEqual(TIDEMARK_CONFIG_SCHEMA);
+  });
+});

@@ -99,8 +99,8 @@ export function tidemarkApp(dispatch: Dispatcher): (app: Probot) => void {
         await dispatch.enqueueRepo(targetOf(p.installation.id, { name: r.name, full_name: r.full_name }), { kind: 'installation' });
       }
       for (const r of p.repositories_removed) {
-        const [owner = '', repo = r.name] = r.full_name.split('/');
-        await dispatch.forgetRepo({ installationId: p.installation.id, owner, repo });
+        const [owner = '', repo = r.name ?? ''] = (r.full_name ?? '').split('/');
+        if (owner && repo) await dispatch.forgetRepo({ installationId: p.installation.id, owner, repo });
       }
       dispatch.observed?.('installation_repositories', 'enqueued');
     });

@@ -87,7 +87,7 @@ export async function runRepo(deps: RepoRunDeps, target: RepoTarget, reasons: re
     const images = [...new Set(config.policies.map((p) => safeCanonical(p.image)))];
     await deps.index.setRepo(target, images);
     if (loaded.errors.length > 0) {
-      await reportConfigErrors(deps, github, repoRef, baseSha, loaded.errors.map((e) => e.message), log);
+      await reportConfigErrors(deps, github, repoRef, baseSha, loaded.errors.map((e) => e.text), log);
     }
     if (config.policies.length === 0) {
       log.info({ errors: loaded.errors.length }, 'no usable image policies');

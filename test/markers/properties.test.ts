@@ -24,7 +24,9 @@ const line = fc.record({
   seq: fc.boolean(),
 });
 
-function render(lines: fc.GenValue<typeof line>[], nl: string): string {
+type Line = typeof line extends fc.Arbitrary<infer T> ? T : never;
+
+function render(lines: Line[], nl: string): string {
   let out = 'root:' + nl;
   for (const l of lines) {
     const v = l.quote ? `${l.quote}${l.value}${l.quote}` : l.value.includes(' ') ? `"${l.value}"` : l.value;

@@ -1,0 +1,274 @@
+/**
+ * An OCI Distribution API client: tag lists (every page, via `Link`), manifest digests, image metadata
+ * (OCI annotations and config labels), anonymous / Basic / Bearer-token auth, retries with backoff on 429 and
+ * 5xx honouring `Retry-After`, a per-host concurrency limit, and a TTL cache for tag lists.
+ */
+import { createHash } from 'node:crypto';
+import {
+  RegistryAuthError,
+  RegistryNotFoundError,
+  RegistryRateLimitedError,
+  RegistryUnavailableError,
+} from '../errors.js';
+import { parseImageRef } from '../domain/image-ref.js';
+import type { ImageMetadata, RegistryClient } from './types.js';
+
+export type Credentials = { readonly username: string; readonly password: string } | { readonly token: string };
+export type CredentialSource = (host: string) => Credentials | undefined | Promise<Credentials | undefined>;
+
+export interface OciClientOptions {
+  readonly credentials?: CredentialSource;
+  readonly fetch?: typeof fetch;
+  readonly tagCacheTtlMs?: number;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly pageSize?: number;
+  readonly retry?: { readonly attempts?: number; readonly baseMs?: number; readonly maxMs?: number };
+  /** Hosts spoken to over plain HTTP besides localhost / 127.0.0.1 / [::1]. */
+  readonly insecureHosts?: readonly string[];
+  /** Requests in flight per registry host. */
+  readonly concurrency?: number;
+  readonly onResponse?: (host: string, status: number | 'error') => void;
+  readonly userAgent?: string;
+}
+
+export const MANIFEST_ACCEPT = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+
+interface Target {
+  readonly host: string;
+  readonly apiBase: string;
+  readonly repository: string;
+}
+
+class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+/** `Retry-After` in seconds or as an HTTP date, in ms. */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** Parse `Bearer realm="…",service="…",scope="…"` or `Basic realm="…"`. */
+export function parseChallenge(header: string | null): { scheme: string; params: Record<string, string> } | undefined {
+  if (!header) return undefined;
+  const m = /^\s*(\w+)\s*(.*)$/.exec(header);
+  if (!m) return undefined;
+  const params: Record<string, string> = {};
+  for (const p of m[2]!.matchAll(/(\w+)="([^"]*)"|(\w+)=([^,\s]+)/g)) params[(p[1] ?? p[3])!.toLowerCase()] = (p[2] ?? p[4])!;
+  return { scheme: m[1]!.toLowerCase(), params };
+}
+
+function nextLink(header: string | null, base: string): string | undefined {
+  const m = header ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(header) : null;
+  return m ? new URL(m[1]!, base).toString() : undefined;
+}
+
+export class OciRegistryClient implements RegistryClient {
+  private readonly fetchFn: typeof fetch;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly tagCache = new Map<string, { at: number; tags: string[] }>();
+  private readonly inflight = new Map<string, Promise<string[]>>();
+  private readonly tokens = new Map<string, { token: string; expires: number }>();
+  private readonly limits = new Map<string, Semaphore>();
+
+  constructor(private readonly opts: OciClientOptions = {}) {
+    this.fetchFn = opts.fetch ?? fetch;
+    this.now = opts.now ?? Date.now;
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  private target(image: string): Target {
+    const ref = parseImageRef(image);
+    const host = ref.registry === 'docker.io' ? 'registry-1.docker.io' : ref.registry;
+    const plain = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host) || (this.opts.insecureHosts ?? []).includes(host);
+    return { host: ref.registry, apiBase: `${plain ? 'http' : 'https'}://${host}`, repository: ref.repository };
+  }
+
+  async listTags(image: string, o: { signal?: AbortSignal; fresh?: boolean } = {}): Promise<string[]> {
+    const t = this.target(image);
+    const key = `${t.host}/${t.repository}`;
+    const hit = this.tagCache.get(key);
+    if (!o.fresh && hit && this.now() - hit.at < (this.opts.tagCacheTtlMs ?? 60_000)) return hit.tags;
+    const pending = this.inflight.get(key);
+    if (pending && !o.fresh) return pending;
+    const p = (async () => {
+      const tags: string[] = [];
+      let url: string | undefined = `${t.apiBase}/v2/${t.repository}/tags/list?n=${this.opts.pageSize ?? 1000}`;
+      while (url) {
+        const res = await this.request(t, url, { method: 'GET', accept: 'application/json', scope: 'pull' }, o.signal);
+        const body = (await res.json()) as { tags?: string[] | null };
+        tags.push(...(body.tags ?? []));
+        url = nextLink(res.headers.get('link'), url);
+      }
+      this.tagCache.set(key, { at: this.now(), tags });
+      return tags;
+    })();
+    this.inflight.set(key, p);
+    try {
+      return await p;
+    } finally {
+      this.inflight.delete(key);
+    }
+  }
+
+  async resolveDigest(image: string, tag: string, o: { signal?: AbortSignal } = {}): Promise<string> {
+    const t = this.target(image);
+    const url = `${t.apiBase}/v2/${t.repository}/manifests/${encodeURIComponent(tag)}`;
+    const head = await this.request(t, url, { method: 'HEAD', accept: MANIFEST_ACCEPT, scope: 'pull' }, o.signal);
+    const digest = head.headers.get('docker-content-digest');
+    if (digest) return digest;
+    const res = await this.request(t, url, { method: 'GET', accept: MANIFEST_ACCEPT, scope: 'pull' }, o.signal);
+    return `sha256:${createHash('sha256').update(Buffer.from(await res.arrayBuffer())).digest('hex')}`;
+  }
+
+  async getManifest(image: string, ref: string, o: { signal?: AbortSignal } = {}): Promise<Record<string, unknown>> {
+    const t = this.target(image);
+    const res = await this.request(t, `${t.apiBase}/v2/${t.repository}/manifests/${encodeURIComponent(ref)}`, { method: 'GET', accept: MANIFEST_ACCEPT, scope: 'pull' }, o.signal);
+    return (await res.json()) as Record<string, unknown>;
+  }
+
+  async getImageMetadata(image: string, tag: string, o: { signal?: AbortSignal } = {}): Promise<ImageMetadata> {
+    const t = this.target(image);
+    let manifest = await this.getManifest(image, tag, o);
+    let annotations = (manifest.annotations ?? {}) as Record<string, string>;
+    let platforms: string[] | undefined;
+    const children = manifest.manifests as { digest: string; platform?: { os?: string; architecture?: string; variant?: string } }[] | undefined;
+    if (Array.isArray(children)) {
+      platforms = children.flatMap((c) => (c.platform?.os ? [[c.platform.os, c.platform.architecture, c.platform.variant].filter(Boolean).join('/')] : []));
+      const child = children.find((c) => c.platform?.os === 'linux' && c.platform.architecture === 'amd64') ?? children[0];
+      if (child) {
+        manifest = await this.getManifest(image, child.digest, o);
+        annotations = { ...(manifest.annotations as Record<string, string> | undefined), ...annotations };
+      }
+    }
+    let labels: Record<string, string> = {};
+    let created: string | undefined;
+    const config = manifest.config as { digest?: string } | undefined;
+    if (config?.digest) {
+      const res = await this.request(t, `${t.apiBase}/v2/${t.repository}/blobs/${config.digest}`, { method: 'GET', accept: '*/*', scope: 'pull' }, o.signal);
+      const cfg = (await res.json()) as { created?: string; config?: { Labels?: Record<string, string> } };
+      labels = cfg.config?.Labels ?? {};
+      created = cfg.created;
+    }
+    const pick = (k: string) => annotations[`org.opencontainers.image.${k}`] ?? labels[`org.opencontainers.image.${k}`];
+    const out: ImageMetadata = {
+      ...(pick('source') && { source: pick('source') }),
+      ...(pick('revision') && { revision: pick('revision') }),
+      ...((pick('created') ?? created) && { created: pick('created') ?? created }),
+      ...(platforms && { platforms }),
+    };
+    return out;
+  }
+
+  private limiter(host: string): Semaphore {
+    let s = this.limits.get(host);
+    if (!s) this.limits.set(host, (s = new Semaphore(this.opts.concurrency ?? 8)));
+    return s;
+  }
+
+  private async authHeader(t: Target, challenge: ReturnType<typeof parseChallenge>, scope: string, signal?: AbortSignal): Promise<string | undefined> {
+    const creds = await this.opts.credentials?.(t.host);
+    if (!challenge || challenge.scheme === 'basic') {
+      if (!creds) return undefined;
+      if ('token' in creds) return `Bearer ${creds.token}`;
+      return `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+    }
+    if (challenge.scheme !== 'bearer' || !challenge.params.realm) return undefined;
+    const scopeValue = challenge.params.scope ?? `repository:${t.repository}:${scope}`;
+    const cacheKey = `${t.host}|${scopeValue}`;
+    const cached = this.tokens.get(cacheKey);
+    if (cached && cached.expires > this.now()) return `Bearer ${cached.token}`;
+    const url = new URL(challenge.params.realm);
+    if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
+    url.searchParams.set('scope', scopeValue);
+    const headers: Record<string, string> = { 'user-agent': this.opts.userAgent ?? 'tidemark' };
+    if (creds && 'username' in creds) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+    if (creds && 'token' in creds) return `Bearer ${creds.token}`;
+    const res = await this.fetchFn(url, { headers, ...(signal && { signal }) });
+    this.opts.onResponse?.(t.host, res.status);
+    if (res.status === 401 || res.status === 403) throw new RegistryAuthError(`${t.host}: the token service refused the credentials (${res.status})`);
+    if (!res.ok) throw new RegistryUnavailableError(`${t.host}: token service answered ${res.status}`);
+    const body = (await res.json()) as { token?: string; access_token?: string; expires_in?: number };
+    const token = body.token ?? body.access_token;
+    if (!token) throw new RegistryAuthError(`${t.host}: the token service returned no token`);
+    this.tokens.set(cacheKey, { token, expires: this.now() + Math.max(10, (body.expires_in ?? 60) - 10) * 1000 });
+    return `Bearer ${token}`;
+  }
+
+  private async request(
+    t: Target,
+    url: string,
+    o: { method: 'GET' | 'HEAD'; accept: string; scope: string },
+    signal?: AbortSignal,
+  ): Promise<Response> {
+    const attempts = this.opts.retry?.attempts ?? 4;
+    const base = this.opts.retry?.baseMs ?? 250;
+    const max = this.opts.retry?.maxMs ?? 10_000;
+    let auth: string | undefined;
+    let authTried = false;
+    const what = `${t.host}/${t.repository}`;
+    for (let attempt = 1; ; attempt++) {
+      let res: Response;
+      try {
+        res = await this.limiter(t.host).run(() =>
+          this.fetchFn(url, {
+            method: o.method,
+            headers: { accept: o.accept, 'user-agent': this.opts.userAgent ?? 'tidemark', ...(auth && { authorization: auth }) },
+            redirect: 'follow',
+            ...(signal && { signal }),
+          }),
+        );
+      } catch (err) {
+        this.opts.onResponse?.(t.host, 'error');
+        if (signal?.aborted || attempt >= attempts) throw new RegistryUnavailableError(`${what}: ${(err as Error).message}`, { cause: err });
+        await this.sleep(Math.min(max, base * 2 ** (attempt - 1)) * Math.random());
+        continue;
+      }
+      this.opts.onResponse?.(t.host, res.status);
+      if (res.ok) return res;
+      if (res.status === 401 && !authTried) {
+        authTried = true;
+        auth = await this.authHeader(t, parseChallenge(res.headers.get('www-authenticate')), o.scope, signal);
+        if (auth) {
+          attempt--;
+          continue;
+        }
+      }
+      if (res.status === 401 || res.status === 403) throw new RegistryAuthError(`${what}: access denied (${res.status}); check the registry credentials`);
+      if (res.status === 404) throw new RegistryNotFoundError(`${what}: ${o.method === 'GET' && url.includes('/tags/') ? 'repository' : 'manifest'} not found (404)`);
+      if (res.status === 429 || res.status >= 500) {
+        const retryAfter = parseRetryAfter(res.headers.get('retry-after'), this.now());
+        if (attempt >= attempts) {
+          if (res.status === 429) throw new RegistryRateLimitedError(`${what}: rate limited (429)`, retryAfter);
+          throw new RegistryUnavailableError(`${what}: registry answered ${res.status}`);
+        }
+        await res.arrayBuffer().catch(() => undefined);
+        await this.sleep(Math.min(max, retryAfter ?? base * 2 ** (attempt - 1) * (0.5 + Math.random() / 2)));
+        continue;
+      }
+      throw new RegistryUnavailableError(`${what}: unexpected answer ${res.status}`);
+    }
+  }
+}

@@ -1,0 +1,168 @@
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RegistryAuthError, RegistryNotFoundError, RegistryRateLimitedError, RegistryUnavailableError } from '../../src/errors.js';
+import { dockerConfigCredentials } from '../../src/registry/docker-config.js';
+import { OciRegistryClient } from '../../src/registry/oci-client.js';
+import { pushImage, pushIndex } from '../support/images.js';
+import { type Registry, startRegistry } from '../support/registry.js';
+
+const noSleep = async () => {};
+
+/** A proxy in front of the registry that answers the first `failures` requests with `status`, and counts requests. */
+async function faultProxy(target: string, failures: number, status: number) {
+  let left = failures;
+  const seen: string[] = [];
+  const server: Server = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    if (left > 0) {
+      left--;
+      res.writeHead(status, status === 429 ? { 'retry-after': '0' } : {});
+      res.end('busy');
+      return;
+    }
+    const up = httpRequest(`${target}${req.url}`, { method: req.method, headers: { ...req.headers, host: new URL(target).host } }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+describe('OCI client against a real docker-registry', () => {
+  let reg: Registry;
+  const digests: Record<string, string> = {};
+
+  beforeAll(async () => {
+    reg = await startRegistry();
+    for (const tag of ['1.0.0', '1.1.0', '1.2.0', '2.0.0-rc.1', 'latest']) {
+      digests[tag] = (await pushImage(reg, 'demo/app', tag, { seed: tag, annotations: { 'org.opencontainers.image.source': 'https://github.com/acme/app', 'org.opencontainers.image.revision': `rev-${tag}` } })).digest;
+    }
+    digests.multi = (await pushIndex(reg, 'demo/app', 'multi', ['linux/amd64', 'linux/arm64'])).digest;
+  });
+  afterAll(async () => {
+    await reg?.stop();
+  });
+
+  it('lists every tag across pages (Link headers)', async () => {
+    const client = new OciRegistryClient({ pageSize: 2 });
+    expect((await client.listTags(`${reg.host}/demo/app`)).sort()).toEqual(['1.0.0', '1.1.0', '1.2.0', '2.0.0-rc.1', 'latest', 'multi']);
+  });
+
+  it('resolves digests for a manifest and an index', async () => {
+    const client = new OciRegistryClient();
+    expect(await client.resolveDigest(`${reg.host}/demo/app`, '1.1.0')).toBe(digests['1.1.0']);
+    expect(await client.resolveDigest(`${reg.host}/demo/app`, 'multi')).toBe(digests.multi);
+  });
+
+  it('reads OCI annotations and an index platform list', async () => {
+    const client = new OciRegistryClient();
+    expect(await client.getImageMetadata(`${reg.host}/demo/app`, '1.2.0')).toMatchObject({
+      source: 'https://github.com/acme/app',
+      revision: 'rev-1.2.0',
+    });
+    expect((await client.getImageMetadata(`${reg.host}/demo/app`, 'multi')).platforms).toEqual(['linux/amd64', 'linux/arm64']);
+  });
+
+  it('typed not-found errors', async () => {
+    const client = new OciRegistryClient();
+    await expect(client.resolveDigest(`${reg.host}/demo/app`, '9.9.9')).rejects.toBeInstanceOf(RegistryNotFoundError);
+    await expect(client.listTags(`${reg.host}/demo/none`)).rejects.toBeInstanceOf(RegistryNotFoundError);
+  });
+
+  it('caches tag lists within the TTL, and bypasses the cache when fresh', async () => {
+    const proxy = await faultProxy(reg.url, 0, 200);
+    try {
+      let now = 0;
+      const client = new OciRegistryClient({ now: () => now, tagCacheTtlMs: 1000 });
+      await client.listTags(`${proxy.host}/demo/app`);
+      await client.listTags(`${proxy.host}/demo/app`);
+      expect(proxy.seen.filter((s) => s.includes('tags/list'))).toHaveLength(1);
+      await client.listTags(`${proxy.host}/demo/app`, { fresh: true });
+      now = 5000;
+      await client.listTags(`${proxy.host}/demo/app`);
+      expect(proxy.seen.filter((s) => s.includes('tags/list'))).toHaveLength(3);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it.each([429, 503, 502])('survives transient %i answers', async (status) => {
+    const proxy = await faultProxy(reg.url, 2, status);
+    try {
+      const client = new OciRegistryClient({ sleep: noSleep });
+      expect(await client.resolveDigest(`${proxy.host}/demo/app`, '1.0.0')).toBe(digests['1.0.0']);
+      expect(proxy.seen).toHaveLength(3);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('gives up with a typed error when the registry keeps failing', async () => {
+    const p429 = await faultProxy(reg.url, 100, 429);
+    const p503 = await faultProxy(reg.url, 100, 503);
+    try {
+      const client = new OciRegistryClient({ sleep: noSleep, retry: { attempts: 3 } });
+      await expect(client.listTags(`${p429.host}/demo/app`)).rejects.toBeInstanceOf(RegistryRateLimitedError);
+      await expect(client.listTags(`${p503.host}/demo/app`)).rejects.toBeInstanceOf(RegistryUnavailableError);
+      expect(p503.seen).toHaveLength(3);
+    } finally {
+      await p429.close();
+      await p503.close();
+    }
+  });
+});
+
+describe('OCI client authentication', () => {
+  let basic: Registry;
+  let token: Registry;
+  let dir: string;
+  beforeAll(async () => {
+    basic = await startRegistry({ auth: 'basic' });
+    token = await startRegistry({ auth: 'token' });
+    await pushImage(basic, 'team/app', '1.0.0');
+    await pushImage(token, 'team/app', '1.0.0');
+    dir = await mkdtemp(join(tmpdir(), 'tidemark-dockercfg-'));
+  });
+  afterAll(async () => {
+    await basic?.stop();
+    await token?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('basic auth: right credentials work, wrong ones are a RegistryAuthError', async () => {
+    const { user, pass } = basic.defaultCreds!;
+    const ok = new OciRegistryClient({ credentials: () => ({ username: user, password: pass }) });
+    expect(await ok.listTags(`${basic.host}/team/app`)).toEqual(['1.0.0']);
+    const bad = new OciRegistryClient({ credentials: () => ({ username: user, password: 'wrong' }) });
+    await expect(bad.listTags(`${basic.host}/team/app`)).rejects.toBeInstanceOf(RegistryAuthError);
+    await expect(new OciRegistryClient().listTags(`${basic.host}/team/app`)).rejects.toBeInstanceOf(RegistryAuthError);
+  });
+
+  it('bearer token challenge flow, with the token cached', async () => {
+    const { user, pass } = token.defaultCreds!;
+    const client = new OciRegistryClient({ credentials: () => ({ username: user, password: pass }) });
+    const before = token.tokenServer!.requests.length;
+    expect(await client.listTags(`${token.host}/team/app`)).toEqual(['1.0.0']);
+    await client.resolveDigest(`${token.host}/team/app`, '1.0.0');
+    await client.listTags(`${token.host}/team/app`, { fresh: true });
+    expect(token.tokenServer!.requests.length - before).toBe(1);
+  });
+
+  it('credentials from a Docker config.json', async () => {
+    const { user, pass } = basic.defaultCreds!;
+    const file = join(dir, 'config.json');
+    await writeFile(file, JSON.stringify({ auths: { [basic.host]: { auth: Buffer.from(`${user}:${pass}`).toString('base64') } } }));
+    const client = new OciRegistryClient({ credentials: dockerConfigCredentials(file) });
+    expect(await client.listTags(`${basic.host}/team/app`)).toEqual(['1.0.0']);
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * `tidemark plan [--dir <repo>] [--tags-file <tags.json>] [--write] [--json]`: the whole update, computed on
+ * a local checkout, exactly as the App would publish it.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadRepoConfigFromDir } from '../config/load.js';
+import { ConfigError } from '../errors.js';
+import { formatUnifiedDiff } from '../plan/unified-diff.js';
+import { reconcile } from '../reconcile.js';
+import { dockerConfigCredentials, firstCredentials } from '../registry/docker-config.js';
+import { FixedTagSource, parseTagsFile } from '../registry/fixed-tags.js';
+import { type Credentials, OciRegistryClient } from '../registry/oci-client.js';
+import type { RegistryClient } from '../registry/types.js';
+import { applyFileChanges, scanTree } from '../workspace/scan-tree.js';
+import { type Command, UsageError } from './io.js';
+
+const HELP = `Usage: tidemark plan [--dir <repo>] [--tags-file <tags.json>] [--write] [--json]
+
+  --dir        the config repo checkout (default: the current directory)
+  --tags-file  { "<image>": ["tag", …] } or { "<image>": { "tags": [...], "digests": { "<tag>": "sha256:…" } } }
+               instead of asking the registries (credentials: .github/tidemark.yml registries, DOCKER_CONFIG)
+  --write      apply the changes to the files
+  --json       print the plan as JSON
+
+Exit codes: 0 success, 2 configuration errors (all listed), 3 a registry could not be read.
+`;
+
+export const run: Command = async (argv, io) => {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      dir: { type: 'string' },
+      'tags-file': { type: 'string' },
+      write: { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.stdout(HELP);
+    return 0;
+  }
+  const dir = resolve(io.cwd, values.dir ?? '.');
+  const loaded = await loadRepoConfigFromDir(dir).catch((err: Error) => {
+    throw new UsageError(`cannot read ${dir}: ${err.message}`);
+  });
+  for (const w of loaded.warnings) io.stderr(`warning: ${w.message}\n`);
+  if (loaded.errors.length > 0) {
+    io.stderr(`${loaded.errors.map((e) => e.text).join('\n')}\n`);
+    return 2;
+  }
+  const { config } = loaded;
+  if (config.policies.length === 0) {
+    io.stderr(`no image policies found in ${dir} (Flux ImagePolicy manifests or .github/tidemark.yml)\n`);
+    return 2;
+  }
+  let registry: RegistryClient;
+  if (values['tags-file']) {
+    try {
+      registry = new FixedTagSource(parseTagsFile(JSON.parse(await readFile(values['tags-file'], 'utf8'))));
+    } catch (err) {
+      io.stderr(`${values['tags-file']}: ${(err as Error).message}\n`);
+      return 2;
+    }
+  } else {
+    const fromConfig = (host: string): Credentials | undefined => {
+      const c = config.registries[host]?.credentials;
+      if (!c) return undefined;
+      if (c.tokenEnv && io.env[c.tokenEnv]) return { token: io.env[c.tokenEnv]! };
+      if (c.usernameEnv && c.passwordEnv && io.env[c.usernameEnv] && io.env[c.passwordEnv]) {
+        return { username: io.env[c.usernameEnv]!, password: io.env[c.passwordEnv]! };
+      }
+      return undefined;
+    };
+    registry = new OciRegistryClient({
+      credentials: firstCredentials(fromConfig, dockerConfigCredentials()),
+      insecureHosts: Object.entries(config.registries).flatMap(([h, r]) => (r.insecure ? [h] : [])),
+    });
+  }
+  let scan: Awaited<ReturnType<typeof scanTree>>;
+  try {
+    scan = await scanTree(dir, { path: config.update.path, extensions: config.update.scanExtensions });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.stderr(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const plan = await reconcile({ registry }, { config, files: scan.files });
+  if (values.write) await applyFileChanges(dir, plan.changes);
+  if (values.json) {
+    io.stdout(
+      `${JSON.stringify(
+        {
+          changes: plan.changes.map((c) => ({ file: c.file, changes: c.changes })),
+          perPolicy: plan.perPolicy,
+          warnings: [...scan.warnings, ...plan.warnings],
+          registryErrors: plan.registryErrors.map((e) => ({ image: e.image, error: e.error.message })),
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  } else {
+    for (const w of [...scan.warnings, ...plan.warnings]) io.stderr(`warning: ${w.message}\n`);
+    if (!values.write) io.stdout(formatUnifiedDiff(plan.changes));
+    for (const [key, o] of Object.entries(plan.perPolicy).sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const line =
+        o.status === 'selected'
+          ? `${key} ${o.previous && o.previous !== o.tag ? `${o.previous} → ${o.tag}` : `${o.tag} (up to date)`}`
+          : o.status === 'skipped'
+            ? `${key} ${o.tag} skipped: ${o.reason}`
+            : `${key} ${o.status}: ${o.reason}`;
+      io.stderr(`${line}\n`);
+    }
+  }
+  if (plan.registryErrors.length > 0) {
+    for (const e of plan.registryErrors) io.stderr(`registry error: ${e.image}: ${e.error.message}\n`);
+    return 3;
+  }
+  return 0;
+};

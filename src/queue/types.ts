@@ -1,0 +1,61 @@
+/**
+ * The job queue contract: one reconcile job per repo, with the reasons that led to it. Two implementations
+ * share it: the in-memory queue (default, one process) and BullMQ on Redis (REDIS_URL, several processes).
+ */
+export interface JobReason {
+  readonly kind: string;
+  /** Identical reasons (same kind and key) are merged. */
+  readonly key?: string;
+  readonly detail?: Readonly<Record<string, unknown>>;
+  readonly receivedAt?: number;
+}
+
+export interface RepoJob<T = unknown> {
+  /** Serialization unit: at most one run per key at a time. */
+  readonly repoKey: string;
+  /** Routing data for the worker (installation, repo, clone URL). The latest enqueue's target wins. */
+  readonly target: T;
+  readonly reasons: readonly JobReason[];
+}
+
+export interface JobContext {
+  readonly attempt: number;
+  readonly signal: AbortSignal;
+}
+
+export type JobHandler<T> = (job: RepoJob<T>, ctx: JobContext) => Promise<void>;
+
+export interface JobQueue<T = unknown> {
+  enqueue(job: RepoJob<T>): Promise<void>;
+  start(handler: JobHandler<T>): Promise<void>;
+  /** Stop taking jobs; wait for running ones up to the deadline, then abort them. */
+  close(opts?: { deadlineMs?: number }): Promise<void>;
+  ping(): Promise<boolean>;
+  stats(): Promise<{ waiting: number; active: number; failed: number; completed: number }>;
+}
+
+export interface QueueOptions<T> {
+  /** Events for one repo within this window become one run. */
+  readonly settleMs: number;
+  readonly attempts: number;
+  readonly backoffMs: number;
+  readonly concurrency: number;
+  readonly isRetryable: (err: unknown) => boolean;
+  readonly onFailed?: (job: RepoJob<T>, err: unknown, final: boolean) => void;
+  readonly onCompleted?: (job: RepoJob<T>, ms: number) => void;
+}
+
+export function reasonKey(r: JobReason): string {
+  return `${r.kind}|${r.key ?? JSON.stringify(r.detail ?? {})}`;
+}
+
+export function mergeReasons(a: readonly JobReason[], b: readonly JobReason[]): JobReason[] {
+  const out = new Map<string, JobReason>();
+  for (const r of [...a, ...b]) if (!out.has(reasonKey(r))) out.set(reasonKey(r), r);
+  return [...out.values()];
+}
+
+/** Exponential backoff with full jitter. */
+export function backoffDelay(attempt: number, baseMs: number, random: () => number = Math.random): number {
+  return Math.round(Math.min(baseMs * 2 ** (attempt - 1), 5 * 60_000) * (0.5 + random() / 2));
+}

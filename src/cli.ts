@@ -16,13 +16,8 @@ interface CommandEntry {
 const COMMANDS: readonly CommandEntry[] = [
   {
     words: ['serve'],
-    summary: 'run the web process (GitHub and registry webhooks in, jobs out); with no worker flag also works jobs',
+    summary: 'run the GitHub App: webhooks in, reconcile jobs worked in the same process (or the setup page)',
     load: () => import('./cli/serve.js'),
-  },
-  {
-    words: ['worker'],
-    summary: 'run a worker process that takes jobs from Redis (REDIS_URL)',
-    load: () => import('./cli/worker.js'),
   },
   {
     words: ['plan'],

@@ -72,8 +72,9 @@ export function readEnv(env: Record<string, string | undefined>, defaults: { wor
   if (!githubApiUrl && env.GHE_HOST) githubApiUrl = `${env.GHE_PROTOCOL || 'https'}://${env.GHE_HOST}/api/v3`;
   if (githubApiUrl && !/^https?:\/\/[^\s]+$/.test(githubApiUrl)) problems.push(`GITHUB_API_URL: expected an http(s) URL, got "${githubApiUrl}"`);
   if (env.REDIS_URL && !/^rediss?:\/\//.test(env.REDIS_URL)) problems.push('REDIS_URL: expected redis://host:port or rediss://…');
-  if (role === 'worker' && !env.REDIS_URL) problems.push('TIDEMARK_ROLE=worker needs REDIS_URL: a separate worker takes its jobs from Redis');
-  if (role === 'serve' && !env.REDIS_URL) problems.push('TIDEMARK_ROLE=serve needs REDIS_URL, or use TIDEMARK_ROLE=all for one process');
+  // Separate web and worker processes need the Redis-backed queue, which this version does not have yet.
+  if (role !== 'all') problems.push(`TIDEMARK_ROLE=${role}: only "all" (one process) is available in this version`);
+  if (env.REDIS_URL) problems.push('REDIS_URL: the Redis-backed queue is not available in this version; unset it to use the in-memory queue');
   const production = env.NODE_ENV === 'production';
   const hasCreds = !!env.APP_ID && !!(env.PRIVATE_KEY || env.PRIVATE_KEY_PATH);
   if (production && !hasCreds) problems.push('APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH) are required when NODE_ENV=production');

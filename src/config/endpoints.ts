@@ -1,0 +1,58 @@
+/**
+ * Registry webhook endpoints (`TIDEMARK_REGISTRY_ENDPOINTS` file or `TIDEMARK_REGISTRY_ENDPOINTS_JSON`):
+ *
+ *   endpoints:
+ *     - id: harbor-prod
+ *       provider: harbor
+ *       secretsEnv: [HARBOR_WEBHOOK_SECRET, HARBOR_WEBHOOK_SECRET_OLD]   # or secrets: [...] (not recommended)
+ *       allowedImages: [harbor.example.com/platform/]
+ *       hostMap: { "harbor.internal:8080": harbor.example.com }
+ *       auth: { header: authorization, signing: true, oidc: { audience: …, email: … } }
+ *
+ * Secrets come from the environment by name, so the file itself can be a ConfigMap.
+ */
+import { parse } from 'yaml';
+import { REGISTRY_PROVIDERS, type RegistryProvider } from '../domain/types.js';
+import type { RegistryEndpointConfig } from '../registry/endpoint.js';
+
+export function parseEndpoints(text: string, env: Record<string, string | undefined>, source: string): { endpoints: RegistryEndpointConfig[]; problems: string[] } {
+  const problems: string[] = [];
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (err) {
+    return { endpoints: [], problems: [`${source}: not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`] };
+  }
+  const list = (raw as { endpoints?: unknown } | null)?.endpoints;
+  if (!Array.isArray(list)) return { endpoints: [], problems: [`${source}: expected "endpoints:" with a list`] };
+  const endpoints: RegistryEndpointConfig[] = [];
+  const ids = new Set<string>();
+  list.forEach((e: Record<string, unknown>, i) => {
+    const at = `${source}: endpoints[${i}]`;
+    if (typeof e !== 'object' || e === null) return problems.push(`${at}: expected an object`);
+    const id = e.id;
+    if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) return problems.push(`${at}.id: letters, digits, _ and - only`);
+    if (ids.has(id)) return problems.push(`${at}.id: "${id}" is used twice`);
+    ids.add(id);
+    if (!REGISTRY_PROVIDERS.includes(e.provider as RegistryProvider)) {
+      return problems.push(`${at}.provider: one of ${REGISTRY_PROVIDERS.join(', ')}`);
+    }
+    const secrets: string[] = [];
+    if (Array.isArray(e.secrets)) secrets.push(...e.secrets.filter((s): s is string => typeof s === 'string'));
+    for (const name of Array.isArray(e.secretsEnv) ? e.secretsEnv : typeof e.secretsEnv === 'string' ? [e.secretsEnv] : []) {
+      const v = env[String(name)];
+      if (v) secrets.push(v);
+      else problems.push(`${at}.secretsEnv: environment variable ${String(name)} is not set`);
+    }
+    if (secrets.length === 0 && e.provider !== 'gar') problems.push(`${at}: no secret (set secretsEnv)`);
+    endpoints.push({
+      id,
+      provider: e.provider as RegistryProvider,
+      secrets,
+      ...(typeof e.auth === 'object' && e.auth !== null && { auth: e.auth as RegistryEndpointConfig['auth'] }),
+      ...(Array.isArray(e.allowedImages) && { allowedImages: e.allowedImages.map(String) }),
+      ...(typeof e.hostMap === 'object' && e.hostMap !== null && { hostMap: e.hostMap as Record<string, string> }),
+    });
+  });
+  return { endpoints, problems };
+}

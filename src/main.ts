@@ -1,0 +1,235 @@
+/**
+ * The composition root: reads nothing from globals, builds every part from an AppEnv, wires them together and
+ * starts the HTTP server and the worker. `tidemark serve` calls it; so do the end-to-end tests.
+ */
+import { readFile } from 'node:fs/promises';
+import { Probot, ProbotOctokit, createNodeMiddleware } from 'probot';
+import { tidemarkApp, type Dispatcher } from './app.js';
+import { parseEndpoints } from './config/endpoints.js';
+import type { AppEnv } from './config/env.js';
+import type { ImagePushed } from './domain/types.js';
+import { AppError, isRetryable } from './errors.js';
+import { WorkspaceCache } from './git/workspace.js';
+import { completeTarget, listInstalledRepos } from './github/discovery.js';
+import { octokitPort } from './github/port.js';
+import { listen, createRouter } from './http/router.js';
+import { MemoryPolicyIndex, type RepoTarget, repoKeyOf } from './index/policy-index.js';
+import { createLogger, type Logger, SecretRegistry } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { MemoryQueue } from './queue/memory-queue.js';
+import type { JobReason, RepoJob } from './queue/types.js';
+import { createDeduper } from './registry/dedupe.js';
+import { dockerConfigCredentials } from './registry/docker-config.js';
+import { createRegistryWebhookHandler, type RegistryEndpointConfig } from './registry/endpoint.js';
+import { createGoogleOidcVerifier } from './registry/google-oidc.js';
+import { OciRegistryClient } from './registry/oci-client.js';
+import type { RegistryClient } from './registry/types.js';
+import { PullCache, runRepo } from './worker/run-repo.js';
+
+export interface Tidemark {
+  readonly url: string;
+  readonly port: number;
+  readonly metrics: Metrics;
+  readonly queue: MemoryQueue<RepoTarget>;
+  /** Enqueue every installed repo (what the periodic reconcile does). */
+  reconcileAll(kind?: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly log?: Logger;
+  readonly processEnv?: Record<string, string | undefined>;
+  /** Override the registry client (e.g. insecure hosts); default: OCI client with DOCKER_CONFIG credentials. */
+  readonly registry?: RegistryClient;
+  /** Disable octokit's write throttling (1 s between writes); for tests and private servers. */
+  readonly githubThrottle?: boolean;
+}
+
+export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promise<Tidemark> {
+  const processEnv = opts.processEnv ?? process.env;
+  const secrets = new SecretRegistry();
+  const log = opts.log ?? createLogger({ level: env.logLevel, secrets });
+  secrets.add(env.webhookSecret, env.privateKey);
+  const metrics = createMetrics();
+  const privateKey = env.privateKey ?? (env.privateKeyPath ? await readFile(env.privateKeyPath, 'utf8') : undefined);
+  if (!env.appId || !privateKey) throw new AppConfigError('APP_ID and PRIVATE_KEY are needed to serve; run without them to register the app');
+  secrets.add(privateKey);
+
+  const throttle = opts.githubThrottle ?? processEnv.TIDEMARK_GITHUB_THROTTLE !== 'false';
+  const probot = new Probot({
+    appId: env.appId,
+    privateKey,
+    secret: env.webhookSecret ?? '',
+    ...(env.githubApiUrl && { baseUrl: env.githubApiUrl }),
+    log: log.child({ name: 'probot' }),
+    Octokit: ProbotOctokit.defaults((o: Record<string, unknown>) => ({
+      ...o,
+      throttle: { ...(o.throttle as object), enabled: throttle },
+      retry: { enabled: true },
+    })),
+  });
+
+  // Registry endpoints.
+  let endpoints: RegistryEndpointConfig[] = [];
+  const endpointText = env.registryEndpointsJson ?? (env.registryEndpointsFile ? await readFile(env.registryEndpointsFile, 'utf8') : undefined);
+  if (endpointText) {
+    const parsed = parseEndpoints(endpointText, processEnv, env.registryEndpointsFile ?? 'TIDEMARK_REGISTRY_ENDPOINTS_JSON');
+    if (parsed.problems.length > 0) throw new AppConfigError(parsed.problems.join('\n'));
+    endpoints = parsed.endpoints;
+    for (const e of endpoints) secrets.add(...e.secrets);
+  }
+
+  const registry =
+    opts.registry ??
+    new OciRegistryClient({
+      credentials: dockerConfigCredentials(env.dockerConfig ? `${env.dockerConfig}/config.json` : undefined),
+      onResponse: (host, status) => metrics.registryRequests.inc({ host, status: String(status) }),
+    });
+  const index = new MemoryPolicyIndex();
+  const workspaces = new WorkspaceCache(env.workDir);
+  const now = () => Date.now();
+  const runDeps = {
+    async auth(installationId: number) {
+      const octokit = await probot.auth(installationId);
+      octokit.hook.after('request', (res, req) => {
+        metrics.githubCalls.inc({ kind: String(req.url).endsWith('/graphql') ? 'graphql' : 'rest', status: String(res.status) });
+        const remaining = Number(res.headers['x-ratelimit-remaining']);
+        if (Number.isFinite(remaining)) metrics.githubRateRemaining.set(remaining);
+      });
+      const { token } = (await octokit.auth({ type: 'installation' })) as { token: string };
+      secrets.add(token);
+      return { github: octokitPort(octokit), token, octokit };
+    },
+    workspaces,
+    registry,
+    index,
+    pulls: new PullCache(5 * 60_000, now),
+    reportedConfigErrors: new Map<string, string>(),
+    log,
+    metrics,
+    now,
+    sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+    settings: { publisher: env.publisher, author: env.gitAuthor, maxBranchRetries: 5 },
+  };
+
+  const queue = new MemoryQueue<RepoTarget>({
+    settleMs: env.settleMs,
+    attempts: 5,
+    backoffMs: 2_000,
+    concurrency: env.concurrency,
+    isRetryable,
+    onFailed: (job, err, final) => {
+      metrics.jobs.inc({ outcome: final ? (err instanceof AppError && !err.retryable ? 'config-error' : 'failed') : 'retried' });
+      log.warn({ repo: job.repoKey, final, err: err instanceof Error ? err.message : String(err) }, final ? 'job failed' : 'job will be retried');
+    },
+    onCompleted: (_job, ms) => {
+      metrics.jobs.inc({ outcome: 'succeeded' });
+      metrics.reconcileDuration.observe({ outcome: 'succeeded' }, ms / 1000);
+    },
+  });
+  await queue.start(async (job: RepoJob<RepoTarget>) => {
+    metrics.jobsActive.inc();
+    try {
+      let target = job.target;
+      if (!target.cloneUrl || !target.defaultBranch) target = await completeTarget(await probot.auth(target.installationId), target);
+      await runRepo(
+        runDeps,
+        target,
+        job.reasons.map((r) => ({
+          kind: r.kind,
+          ...(r.detail?.event !== undefined && { event: r.detail.event as ImagePushed }),
+          ...(r.receivedAt !== undefined && { receivedAt: r.receivedAt }),
+        })),
+      );
+    } finally {
+      metrics.jobsActive.dec();
+    }
+  });
+
+  const enqueue = (target: RepoTarget, reason: JobReason) => queue.enqueue({ repoKey: repoKeyOf(target), target, reasons: [reason] });
+  const dispatcher: Dispatcher = {
+    enqueueRepo: (target, reason) => enqueue(target, { kind: reason.kind, ...(reason.detail && { detail: reason.detail }), receivedAt: now() }),
+    async routeImagePushes(events, meta) {
+      let routed = 0;
+      for (const event of events) {
+        const repos = await index.reposForImage(event.image);
+        if (repos.length === 0) log.info({ image: event.image, tag: event.tag, source: meta.source }, 'no policy watches this image');
+        for (const t of repos) {
+          await enqueue(t, { kind: 'registry-push', key: `${event.image}:${event.tag}`, detail: { event }, receivedAt: now() });
+          routed++;
+        }
+      }
+      return routed;
+    },
+    forgetInstallation: (id) => index.removeInstallation(id),
+    forgetRepo: (t) => index.removeRepo(repoKeyOf(t)),
+    observed: (event, outcome) => metrics.webhooks.inc({ source: 'github', provider: event, outcome }),
+  };
+
+  const registryHandler = createRegistryWebhookHandler({
+    endpoints: (id) => endpoints.find((e) => e.id === id),
+    enqueue: async (events, meta) => {
+      await dispatcher.routeImagePushes(events, { source: `registry:${meta.endpointId}`, ...(meta.deliveryId && { deliveryId: meta.deliveryId }) });
+    },
+    log,
+    dedupe: createDeduper({ now }),
+    verifyOidcToken: createGoogleOidcVerifier(),
+    metrics: { webhook: (provider, outcome) => metrics.webhooks.inc({ source: 'registry', provider, outcome }) },
+  });
+  const github = await createNodeMiddleware(tidemarkApp(dispatcher), { probot, webhooksPath: env.webhookPath });
+  const router = createRouter({
+    githubWebhookPath: env.webhookPath,
+    github: (req, res, next) => github(req, res, next),
+    registry: registryHandler,
+    metrics: metrics.registry,
+    ready: async () => {
+      const q = await queue.ping();
+      return { ok: q, checks: { queue: q, credentials: true } };
+    },
+    onError: (err) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'request failed'),
+  });
+  const server = await listen(router, env.host, env.port);
+  log.info({ url: server.url, endpoints: endpoints.map((e) => `${e.provider}/${e.id}`) }, 'tidemark listening');
+
+  const reconcileAll = async (kind = 'periodic'): Promise<number> => {
+    const repos = await listInstalledRepos(probot);
+    for (const t of repos) await enqueue(t, { kind, receivedAt: now() });
+    return repos.length;
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = () => {
+    const jitter = env.reconcileIntervalMs * (0.9 + Math.random() * 0.2);
+    timer = setTimeout(async () => {
+      try {
+        await reconcileAll();
+      } catch (err) {
+        log.warn({ err: err instanceof Error ? err.message : String(err) }, 'periodic reconcile could not list installations');
+      }
+      schedule();
+    }, jitter);
+    timer.unref();
+  };
+  void reconcileAll('installation').catch((err: unknown) =>
+    log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not list installations at start'),
+  );
+  schedule();
+
+  return {
+    url: server.url,
+    port: server.port,
+    metrics,
+    queue,
+    reconcileAll,
+    async close() {
+      if (timer) clearTimeout(timer);
+      await new Promise<void>((r) => server.server.close(() => r()));
+      server.server.closeAllConnections?.();
+      await queue.close({ deadlineMs: env.shutdownDeadlineMs });
+    },
+  };
+}
+
+export class AppConfigError extends AppError {
+  readonly code = 'app_config_invalid';
+  readonly retryable = false;
+}

@@ -1,0 +1,476 @@
+/**
+ * A GitHub stand-in over real HTTP for end-to-end tests. Every REST request is checked against GitHub's
+ * OpenAPI description and every GraphQL document against GitHub's schema; a mismatch fails the test
+ * (`assertNoValidationErrors`). Repos are real bare git repos served over smart HTTP with installation-token
+ * auth; `createCommitOnBranch` is applied with git plumbing and honours `expectedHeadOid`; pushes, merges and
+ * closes send signed webhooks.
+ */
+import { spawn } from 'node:child_process';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { sign } from '@octokit/webhooks-methods';
+import { importSPKI, jwtVerify } from 'jose';
+import { execGit, type GitServer, startGitServer, ZERO_SHA } from '../git-http.js';
+import { validateGraphql, validateRest } from './openapi-validator.js';
+
+export interface RecordedRequest {
+  readonly kind: 'rest' | 'graphql';
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
+  readonly body: unknown;
+  readonly status: number;
+  readonly operation?: string;
+}
+
+export interface Pull {
+  number: number;
+  node_id: string;
+  state: 'open' | 'closed';
+  merged_at: string | null;
+  title: string;
+  body: string;
+  head: { ref: string; sha: string; label: string };
+  base: { ref: string; sha: string };
+  labels: { name: string }[];
+  comments: string[];
+  autoMerge?: string;
+  owner: string;
+  repo: string;
+}
+
+interface Repo {
+  id: number;
+  owner: string;
+  name: string;
+  installationId: number;
+  defaultBranch: string;
+}
+
+const BOT = { name: 'tidemark[bot]', email: '1+tidemark[bot]@users.noreply.github.com' };
+
+export interface GitHubDouble {
+  readonly url: string;
+  readonly appId: number;
+  readonly privateKey: string;
+  readonly webhookSecret: string;
+  readonly requests: RecordedRequest[];
+  readonly validationErrors: string[];
+  readonly git: GitServer;
+  setWebhookUrl(url: string): void;
+  addInstallation(account: string): number;
+  addRepo(opts: { installationId: number; owner: string; name: string; files: Record<string, string>; defaultBranch?: string }): Promise<void>;
+  pulls(owner: string, name: string): Pull[];
+  readFile(owner: string, name: string, ref: string, path: string): Promise<string | null>;
+  branchHead(owner: string, name: string, branch: string): Promise<string | null>;
+  pushAsUser(owner: string, name: string, branch: string, files: Record<string, string>, message: string): Promise<string>;
+  mergePull(owner: string, name: string, number: number): Promise<void>;
+  closePull(owner: string, name: string, number: number): Promise<void>;
+  /** REST + GraphQL calls, not counting installation tokens. */
+  apiCalls(): number;
+  assertNoValidationErrors(): void;
+  stop(): Promise<void>;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function startGitHubDouble(): Promise<GitHubDouble> {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  const spki = await importSPKI(publicKey.export({ type: 'spki', format: 'pem' }).toString(), 'RS256');
+  const appId = 4242;
+  const webhookSecret = randomBytes(16).toString('hex');
+  const tokens: string[] = [`placeholder-${randomUUID()}`];
+  const tokenInstallation = new Map<string, number>();
+  const installations = new Map<number, string>();
+  const repos: Repo[] = [];
+  const pulls: Pull[] = [];
+  const requests: RecordedRequest[] = [];
+  const validationErrors: string[] = [];
+  let webhookUrl = '';
+  let nextId = 100;
+  let url = '';
+
+  const repoOf = (owner: string, name: string) => repos.find((r) => r.owner === owner && r.name === name);
+  const repoJson = (r: Repo) => ({
+    id: r.id,
+    node_id: `R_${r.id}`,
+    name: r.name,
+    full_name: `${r.owner}/${r.name}`,
+    private: true,
+    owner: { login: r.owner, id: 1, type: 'Organization' },
+    default_branch: r.defaultBranch,
+    clone_url: `${git.url}/${r.owner}/${r.name}.git`,
+    html_url: `${url}/${r.owner}/${r.name}`,
+    archived: false,
+  });
+  const pullJson = (p: Pull) => ({
+    id: p.number,
+    number: p.number,
+    node_id: p.node_id,
+    state: p.state,
+    merged_at: p.merged_at,
+    title: p.title,
+    body: p.body,
+    head: { ...p.head, repo: repoJson(repoOf(p.owner, p.repo)!) },
+    base: { ...p.base, repo: repoJson(repoOf(p.owner, p.repo)!) },
+    labels: p.labels,
+    html_url: `${url}/${p.owner}/${p.repo}/pull/${p.number}`,
+    user: { login: 'tidemark[bot]', type: 'Bot' },
+  });
+
+  const bare = (r: Repo) => `${git.root}/${r.owner}/${r.name}.git`;
+  const revParse = async (r: Repo, ref: string) => {
+    try {
+      return (await execGit(bare(r), ['rev-parse', '--verify', '--quiet', ref])).trim() || null;
+    } catch {
+      return null;
+    }
+  };
+
+  async function sendWebhook(name: string, payload: unknown): Promise<void> {
+    if (!webhookUrl) return;
+    const body = JSON.stringify(payload);
+    await fetch(webhookUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': name,
+        'x-github-delivery': randomUUID(),
+        'x-hub-signature-256': await sign(webhookSecret, body),
+      },
+      body,
+    }).catch(() => undefined);
+  }
+
+  async function pushWebhook(r: Repo, ref: string, before: string, after: string, sender: { login: string; type: string }) {
+    const commits: { id: string; added: string[]; modified: string[]; removed: string[] }[] = [];
+    if (after !== ZERO_SHA) {
+      const range = before === ZERO_SHA ? after : `${before}..${after}`;
+      const shas = (await execGit(bare(r), ['rev-list', '--reverse', range, '--max-count=20'])).trim().split('\n').filter(Boolean);
+      for (const sha of shas) {
+        const out = (await execGit(bare(r), ['diff-tree', '--no-commit-id', '--name-status', '-r', '--root', sha])).trim();
+        const c = { id: sha, added: [] as string[], modified: [] as string[], removed: [] as string[] };
+        for (const line of out.split('\n').filter(Boolean)) {
+          const [st, path] = line.split('\t');
+          (st === 'A' ? c.added : st === 'D' ? c.removed : c.modified).push(path!);
+        }
+        commits.push(c);
+      }
+    }
+    await sendWebhook('push', {
+      ref,
+      before,
+      after,
+      deleted: after === ZERO_SHA,
+      created: before === ZERO_SHA,
+      commits,
+      repository: repoJson(r),
+      installation: { id: r.installationId },
+      sender,
+    });
+  }
+
+  const git = await startGitServer({
+    tokens,
+    onPush: async (repoName, updates) => {
+      const [owner, name] = repoName.replace(/\.git$/, '').split('/');
+      const r = repoOf(owner!, name!);
+      if (!r) return;
+      // Pushes over git here come from the app (branch moves): GitHub reports them with the bot as sender.
+      for (const u of updates) void pushWebhook(r, u.ref, u.before, u.after, { login: 'tidemark[bot]', type: 'Bot' });
+    },
+  });
+
+  async function installationOf(req: IncomingMessage): Promise<number | undefined> {
+    const m = /^(?:token|Bearer) (.+)$/i.exec(req.headers.authorization ?? '');
+    return m ? tokenInstallation.get(m[1]!) : undefined;
+  }
+
+  async function createCommitOnBranch(input: {
+    branch: { repositoryNameWithOwner: string; branchName: string };
+    expectedHeadOid: string;
+    message: { headline: string; body?: string };
+    fileChanges?: { additions?: { path: string; contents: string }[]; deletions?: { path: string }[] };
+  }) {
+    const [owner, name] = input.branch.repositoryNameWithOwner.split('/');
+    const r = repoOf(owner!, name!);
+    if (!r) return { errors: [{ type: 'NOT_FOUND', message: `Could not resolve to a Repository with the name '${input.branch.repositoryNameWithOwner}'.` }] };
+    const ref = `refs/heads/${input.branch.branchName}`;
+    const head = await revParse(r, ref);
+    if (!head) return { errors: [{ type: 'NOT_FOUND', message: `A ref named "${input.branch.branchName}" does not exist` }] };
+    if (head !== input.expectedHeadOid) {
+      return { errors: [{ type: 'STALE_DATA', message: `Expected branch to point to "${input.expectedHeadOid}" but it did not. Pull and try again.` }] };
+    }
+    const env = { GIT_INDEX_FILE: `${bare(r)}/tidemark-double-index-${randomUUID()}` };
+    await execGit(bare(r), ['read-tree', head], env);
+    for (const a of input.fileChanges?.additions ?? []) {
+      const blob = await new Promise<string>((resolve, reject) => {
+        const p = spawn('git', ['hash-object', '-w', '--stdin'], { cwd: bare(r) });
+        let out = '';
+        p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        p.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error('hash-object failed'))));
+        p.stdin.end(Buffer.from(a.contents, 'base64'));
+      });
+      await execGit(bare(r), ['update-index', '--add', '--cacheinfo', `100644,${blob},${a.path}`], env);
+    }
+    for (const d of input.fileChanges?.deletions ?? []) await execGit(bare(r), ['update-index', '--force-remove', d.path], env);
+    const tree = (await execGit(bare(r), ['write-tree'], env)).trim();
+    const message = input.message.body ? `${input.message.headline}\n\n${input.message.body}` : input.message.headline;
+    const ident = { GIT_AUTHOR_NAME: BOT.name, GIT_AUTHOR_EMAIL: BOT.email, GIT_COMMITTER_NAME: 'GitHub', GIT_COMMITTER_EMAIL: 'noreply@github.com' };
+    const commit = (await execGit(bare(r), ['commit-tree', tree, '-p', head, '-m', message], ident)).trim();
+    try {
+      await execGit(bare(r), ['update-ref', ref, commit, head]);
+    } catch {
+      return { errors: [{ type: 'STALE_DATA', message: `Expected branch to point to "${head}" but it did not. Pull and try again.` }] };
+    }
+    void pushWebhook(r, ref, head, commit, { login: 'tidemark[bot]', type: 'Bot' });
+    return { data: { createCommitOnBranch: { commit: { oid: commit, url: `${url}/${r.owner}/${r.name}/commit/${commit}` } } } };
+  }
+
+  const send = (res: ServerResponse, status: number, body: unknown) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-ratelimit-remaining': '4999', 'x-ratelimit-limit': '5000' });
+    res.end(text);
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const u = new URL(req.url ?? '/', 'http://x');
+    const method = req.method ?? 'GET';
+    const raw = await readBody(req);
+    let body: unknown;
+    try {
+      body = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      return send(res, 400, { message: 'Problems parsing JSON' });
+    }
+    const record = (kind: RecordedRequest['kind'], status: number, operation?: string) =>
+      requests.push({ kind, method, path: u.pathname, query: u.search, body, status, ...(operation && { operation }) });
+
+    if (u.pathname === '/graphql' && method === 'POST') {
+      const { query, variables } = body as { query: string; variables?: { input?: unknown } };
+      const problems = validateGraphql(query);
+      if (problems.length > 0) {
+        validationErrors.push(...problems.map((p) => `GraphQL: ${p}`));
+        record('graphql', 200);
+        return send(res, 200, { errors: problems.map((message) => ({ message })) });
+      }
+      if (!(await installationOf(req))) {
+        record('graphql', 401);
+        return send(res, 401, { message: 'Bad credentials' });
+      }
+      if (/createCommitOnBranch/.test(query)) {
+        const result = await createCommitOnBranch(variables?.input as Parameters<typeof createCommitOnBranch>[0]);
+        record('graphql', 200, 'createCommitOnBranch');
+        return send(res, 200, result);
+      }
+      if (/enablePullRequestAutoMerge/.test(query)) {
+        const input = variables?.input as { pullRequestId: string; mergeMethod: string };
+        const p = pulls.find((x) => x.node_id === input.pullRequestId);
+        if (p) p.autoMerge = input.mergeMethod;
+        record('graphql', 200, 'enablePullRequestAutoMerge');
+        return send(res, 200, { data: { enablePullRequestAutoMerge: { clientMutationId: null } } });
+      }
+      validationErrors.push(`GraphQL operation not implemented by the double: ${query.slice(0, 80)}`);
+      record('graphql', 200);
+      return send(res, 200, { errors: [{ message: 'not implemented by the double' }] });
+    }
+
+    const v = validateRest(method, u.pathname, u.searchParams, body);
+    if (v.problems.length > 0) {
+      validationErrors.push(...v.problems.map((p) => `${method} ${u.pathname}: ${p}`));
+      record('rest', 422, v.template);
+      return send(res, 422, { message: 'Validation Failed', errors: v.problems });
+    }
+    const t = v.template!;
+    const p = u.pathname.split('/').map(decodeURIComponent);
+
+    if (t.startsWith('/app')) {
+      const jwt = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+      try {
+        const { payload } = await jwtVerify(jwt ?? '', spki);
+        if (String(payload.iss) !== String(appId)) throw new Error('iss');
+      } catch (err) {
+        if (process.env.DEBUG_DOUBLE) console.log('JWT', jwt, err);
+        record('rest', 401, t);
+        return send(res, 401, { message: 'A JSON web token could not be decoded' });
+      }
+      if (t === '/app/installations/{installation_id}/access_tokens' && method === 'POST') {
+        const id = Number(p[3]);
+        if (!installations.has(id)) return (record('rest', 404, t), send(res, 404, { message: 'Not Found' }));
+        const token = `ghs_${randomBytes(18).toString('hex')}`;
+        tokens.push(token);
+        tokenInstallation.set(token, id);
+        record('rest', 201, t);
+        return send(res, 201, { token, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: {} });
+      }
+      if (t === '/app/installations' && method === 'GET') {
+        record('rest', 200, t);
+        return send(res, 200, [...installations].map(([id, login]) => ({ id, account: { login }, suspended_at: null })));
+      }
+    }
+    const inst = await installationOf(req);
+    if (!inst) {
+      record('rest', 401, t);
+      return send(res, 401, { message: 'Bad credentials' });
+    }
+    if (t === '/installation/repositories') {
+      record('rest', 200, t);
+      const list = repos.filter((r) => r.installationId === inst).map(repoJson);
+      return send(res, 200, { total_count: list.length, repositories: list });
+    }
+    const r = p[1] === 'repos' ? repoOf(p[2]!, p[3]!) : undefined;
+    if (!r || r.installationId !== inst) {
+      record('rest', 404, t);
+      return send(res, 404, { message: 'Not Found' });
+    }
+    const status = (s: number) => record('rest', s, t);
+    switch (`${method} ${t}`) {
+      case 'GET /repos/{owner}/{repo}':
+        status(200);
+        return send(res, 200, repoJson(r));
+      case 'GET /repos/{owner}/{repo}/pulls': {
+        const state = u.searchParams.get('state') ?? 'open';
+        const list = pulls.filter((x) => x.owner === r.owner && x.repo === r.name && (state === 'all' || x.state === state));
+        status(200);
+        return send(res, 200, list.sort((a, b) => b.number - a.number).slice(0, Number(u.searchParams.get('per_page') ?? 30)).map(pullJson));
+      }
+      case 'POST /repos/{owner}/{repo}/pulls': {
+        const b = body as { head: string; base: string; title: string; body?: string };
+        if (pulls.some((x) => x.owner === r.owner && x.repo === r.name && x.state === 'open' && x.head.ref === b.head)) {
+          status(422);
+          return send(res, 422, { message: 'Validation Failed', errors: [{ message: `A pull request already exists for ${r.owner}:${b.head}.` }] });
+        }
+        const headSha = await revParse(r, `refs/heads/${b.head}`);
+        const baseSha = await revParse(r, `refs/heads/${b.base}`);
+        if (!headSha || !baseSha) {
+          status(422);
+          return send(res, 422, { message: 'Validation Failed', errors: [{ field: 'head', code: 'invalid' }] });
+        }
+        const pr: Pull = {
+          number: nextId++,
+          node_id: `PR_${randomUUID()}`,
+          state: 'open',
+          merged_at: null,
+          title: b.title,
+          body: b.body ?? '',
+          head: { ref: b.head, sha: headSha, label: `${r.owner}:${b.head}` },
+          base: { ref: b.base, sha: baseSha },
+          labels: [],
+          comments: [],
+          owner: r.owner,
+          repo: r.name,
+        };
+        pulls.push(pr);
+        status(201);
+        return send(res, 201, pullJson(pr));
+      }
+      case 'PATCH /repos/{owner}/{repo}/pulls/{pull_number}': {
+        const pr = pulls.find((x) => x.owner === r.owner && x.repo === r.name && x.number === Number(p[5]));
+        if (!pr) return (status(404), send(res, 404, { message: 'Not Found' }));
+        const b = body as { title?: string; body?: string; state?: 'open' | 'closed' };
+        if (b.title !== undefined) pr.title = b.title;
+        if (b.body !== undefined) pr.body = b.body;
+        if (b.state !== undefined) pr.state = b.state;
+        status(200);
+        return send(res, 200, pullJson(pr));
+      }
+      case 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments': {
+        const pr = pulls.find((x) => x.owner === r.owner && x.repo === r.name && x.number === Number(p[5]));
+        pr?.comments.push((body as { body: string }).body);
+        status(201);
+        return send(res, 201, { id: nextId++, body: (body as { body: string }).body });
+      }
+      case 'POST /repos/{owner}/{repo}/issues/{issue_number}/labels': {
+        const pr = pulls.find((x) => x.owner === r.owner && x.repo === r.name && x.number === Number(p[5]));
+        const labels = ((body as { labels: string[] }).labels ?? []).map((name) => ({ name }));
+        pr?.labels.push(...labels);
+        status(200);
+        return send(res, 200, labels);
+      }
+      case 'POST /repos/{owner}/{repo}/check-runs':
+        status(201);
+        return send(res, 201, { id: nextId++, ...(body as object) });
+    }
+    validationErrors.push(`${method} ${t}: valid for GitHub but not implemented by the double`);
+    status(501);
+    return send(res, 501, { message: 'not implemented by the double' });
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      validationErrors.push(`double crashed: ${(err as Error).stack}`);
+      if (!res.headersSent) send(res, 500, { message: 'double error' });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    appId,
+    privateKey: pem,
+    webhookSecret,
+    requests,
+    validationErrors,
+    git,
+    setWebhookUrl(u) {
+      webhookUrl = u;
+    },
+    addInstallation(account) {
+      const id = nextId++;
+      installations.set(id, account);
+      return id;
+    },
+    async addRepo({ installationId, owner, name, files, defaultBranch = 'main' }) {
+      await git.createRepo(`${owner}/${name}`, files, defaultBranch);
+      repos.push({ id: nextId++, owner, name, installationId, defaultBranch });
+    },
+    pulls: (owner, name) => pulls.filter((x) => x.owner === owner && x.repo === name),
+    readFile: (owner, name, ref, path) => git.readFile(`${owner}/${name}`, path, ref),
+    async branchHead(owner, name, branch) {
+      return revParse(repoOf(owner, name)!, `refs/heads/${branch}`);
+    },
+    async pushAsUser(owner, name, branch, files, message) {
+      const r = repoOf(owner, name)!;
+      const before = (await revParse(r, `refs/heads/${branch}`)) ?? ZERO_SHA;
+      const after = await git.commitFiles(`${owner}/${name}`, files, { branch, message });
+      await pushWebhook(r, `refs/heads/${branch}`, before, after, { login: 'octocat', type: 'User' });
+      return after;
+    },
+    async mergePull(owner, name, number) {
+      const r = repoOf(owner, name)!;
+      const pr = pulls.find((x) => x.owner === owner && x.repo === name && x.number === number)!;
+      const head = (await revParse(r, `refs/heads/${pr.head.ref}`))!;
+      const base = (await revParse(r, `refs/heads/${pr.base.ref}`))!;
+      // Squash: the head's tree as one commit on the base (tidemark branches are based on the base tip).
+      const tree = (await execGit(bare(r), ['rev-parse', `${head}^{tree}`])).trim();
+      const commit = (await execGit(bare(r), ['commit-tree', tree, '-p', base, '-m', `${pr.title} (#${pr.number})`])).trim();
+      await execGit(bare(r), ['update-ref', `refs/heads/${pr.base.ref}`, commit, base]);
+      pr.state = 'closed';
+      pr.merged_at = new Date().toISOString();
+      await pushWebhook(r, `refs/heads/${pr.base.ref}`, base, commit, { login: 'octocat', type: 'User' });
+      await sendWebhook('pull_request', { action: 'closed', number, pull_request: pullJson(pr), repository: repoJson(r), installation: { id: r.installationId }, sender: { login: 'octocat', type: 'User' } });
+    },
+    async closePull(owner, name, number) {
+      const r = repoOf(owner, name)!;
+      const pr = pulls.find((x) => x.owner === owner && x.repo === name && x.number === number)!;
+      pr.state = 'closed';
+      await sendWebhook('pull_request', { action: 'closed', number, pull_request: { ...pullJson(pr), merged: false }, repository: repoJson(r), installation: { id: r.installationId }, sender: { login: 'octocat', type: 'User' } });
+    },
+    apiCalls: () => requests.filter((q) => !q.path.endsWith('/access_tokens')).length,
+    assertNoValidationErrors() {
+      if (validationErrors.length > 0) throw new Error(`GitHub double validation errors:\n${validationErrors.join('\n')}`);
+    },
+    async stop() {
+      await new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      await git.stop();
+    },
+  };
+}

@@ -3,4 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TIDEMARK_CONFIG_SCHEMA } from '../src/config/schema.js';
 
-writeFileSync(join(import.meta.dirname, '..', 'policies', 'tidemark.schema.json'), `${JSON.stringify(TIDEMARK_CONFIG_SCHEMA, null, 2)}\n`);
+writeFileSync(
+  join(import.meta.dirname, '..', 'policies', 'tidemark.schema.json'),
+  `${JSON.stringify(TIDEMARK_CONFIG_SCHEMA, null, 2)}\n`,
+);

@@ -9,13 +9,25 @@ import type { RepoTarget } from './index/policy-index.js';
 import { isTidemarkBranch } from './plan/update.js';
 import { parseWebhook } from './registry/events/index.js';
 
-export type JobReasonKind = 'registry-push' | 'github-push' | 'installation' | 'pull-request-closed' | 'periodic' | 'manual';
+export type JobReasonKind =
+  | 'registry-push'
+  | 'github-push'
+  | 'installation'
+  | 'pull-request-closed'
+  | 'periodic'
+  | 'manual';
 
 export interface Dispatcher {
   /** Enqueue a reconcile of one repo. `target.cloneUrl` may be empty: the worker then looks the repo up. */
-  enqueueRepo(target: RepoTarget, reason: { kind: JobReasonKind; detail?: Record<string, unknown> }): Promise<void>;
+  enqueueRepo(
+    target: RepoTarget,
+    reason: { kind: JobReasonKind; detail?: Record<string, unknown> },
+  ): Promise<void>;
   /** Route registry pushes to the repos whose policies watch the image, and enqueue them. */
-  routeImagePushes(events: readonly ImagePushed[], meta: { source: string; deliveryId?: string }): Promise<number>;
+  routeImagePushes(
+    events: readonly ImagePushed[],
+    meta: { source: string; deliveryId?: string },
+  ): Promise<number>;
   forgetInstallation(installationId: number): Promise<void>;
   forgetRepo(target: Pick<RepoTarget, 'installationId' | 'owner' | 'repo'>): Promise<void>;
   /** Called for every delivery, for metrics. */
@@ -56,7 +68,11 @@ export function tidemarkApp(dispatch: Dispatcher): (app: Probot) => void {
       const repo = p.repository as unknown as RepoPayload;
       const isDefault = branch === p.repository.default_branch;
       const byHuman = p.sender?.type !== 'Bot';
-      const paths = p.commits.flatMap((c) => [...(c.added ?? []), ...(c.modified ?? []), ...(c.removed ?? [])]);
+      const paths = p.commits.flatMap((c) => [
+        ...(c.added ?? []),
+        ...(c.modified ?? []),
+        ...(c.removed ?? []),
+      ]);
       // GitHub lists at most 2048 files per push and 20 commits; a truncated list must not hide a change.
       const maybeTruncated = p.commits.length === 0 || p.commits.length >= 20;
       if ((isDefault && (maybeTruncated || touchesConfig(paths))) || (isTidemarkBranch(branch) && byHuman)) {
@@ -72,7 +88,8 @@ export function tidemarkApp(dispatch: Dispatcher): (app: Probot) => void {
     app.on('pull_request.closed', async (context) => {
       const p = context.payload;
       const installationId = p.installation?.id;
-      if (!installationId || !isTidemarkBranch(p.pull_request.head.ref)) return dispatch.observed?.('pull_request', 'ignored');
+      if (!installationId || !isTidemarkBranch(p.pull_request.head.ref))
+        return dispatch.observed?.('pull_request', 'ignored');
       await dispatch.enqueueRepo(targetOf(installationId, p.repository as unknown as RepoPayload), {
         kind: 'pull-request-closed',
         detail: { number: p.number, merged: p.pull_request.merged === true, delivery: context.id },
@@ -80,13 +97,18 @@ export function tidemarkApp(dispatch: Dispatcher): (app: Probot) => void {
       dispatch.observed?.('pull_request', 'enqueued');
     });
 
-    app.on(['installation.created', 'installation.new_permissions_accepted', 'installation.unsuspend'], async (context) => {
-      const p = context.payload;
-      for (const r of p.repositories ?? []) {
-        await dispatch.enqueueRepo(targetOf(p.installation.id, { name: r.name, full_name: r.full_name }), { kind: 'installation' });
-      }
-      dispatch.observed?.('installation', 'enqueued');
-    });
+    app.on(
+      ['installation.created', 'installation.new_permissions_accepted', 'installation.unsuspend'],
+      async (context) => {
+        const p = context.payload;
+        for (const r of p.repositories ?? []) {
+          await dispatch.enqueueRepo(targetOf(p.installation.id, { name: r.name, full_name: r.full_name }), {
+            kind: 'installation',
+          });
+        }
+        dispatch.observed?.('installation', 'enqueued');
+      },
+    );
 
     app.on(['installation.deleted', 'installation.suspend'], async (context) => {
       await dispatch.forgetInstallation(context.payload.installation.id);
@@ -96,7 +118,9 @@ export function tidemarkApp(dispatch: Dispatcher): (app: Probot) => void {
     app.on('installation_repositories', async (context) => {
       const p = context.payload;
       for (const r of p.repositories_added) {
-        await dispatch.enqueueRepo(targetOf(p.installation.id, { name: r.name, full_name: r.full_name }), { kind: 'installation' });
+        await dispatch.enqueueRepo(targetOf(p.installation.id, { name: r.name, full_name: r.full_name }), {
+          kind: 'installation',
+        });
       }
       for (const r of p.repositories_removed) {
         const [owner = '', repo = r.name ?? ''] = (r.full_name ?? '').split('/');
@@ -115,7 +139,10 @@ export function tidemarkApp(dispatch: Dispatcher): (app: Probot) => void {
           body: JSON.stringify(context.payload),
         });
       } catch (err) {
-        context.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'unreadable package event');
+        context.log.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          'unreadable package event',
+        );
         return dispatch.observed?.(context.name, 'ignored');
       }
       if (events.length === 0) return dispatch.observed?.(context.name, 'ignored');

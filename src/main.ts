@@ -3,8 +3,8 @@
  * starts the HTTP server and the worker. `tidemark serve` calls it; so do the end-to-end tests.
  */
 import { readFile } from 'node:fs/promises';
-import { Probot, ProbotOctokit, createNodeMiddleware } from 'probot';
-import { tidemarkApp, type Dispatcher } from './app.js';
+import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
+import { type Dispatcher, tidemarkApp } from './app.js';
 import { parseEndpoints } from './config/endpoints.js';
 import type { AppEnv } from './config/env.js';
 import type { ImagePushed } from './domain/types.js';
@@ -12,7 +12,7 @@ import { AppError, isRetryable } from './errors.js';
 import { WorkspaceCache } from './git/workspace.js';
 import { completeTarget, listInstalledRepos } from './github/discovery.js';
 import { octokitPort } from './github/port.js';
-import { listen, createRouter } from './http/router.js';
+import { createRouter, listen } from './http/router.js';
 import { MemoryPolicyIndex, type RepoTarget, repoKeyOf } from './index/policy-index.js';
 import { createLogger, type Logger, SecretRegistry } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -51,8 +51,12 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   const log = opts.log ?? createLogger({ level: env.logLevel, secrets });
   secrets.add(env.webhookSecret, env.privateKey);
   const metrics = createMetrics();
-  const privateKey = env.privateKey ?? (env.privateKeyPath ? await readFile(env.privateKeyPath, 'utf8') : undefined);
-  if (!env.appId || !privateKey) throw new AppConfigError('APP_ID and PRIVATE_KEY are needed to serve; run without them to register the app');
+  const privateKey =
+    env.privateKey ?? (env.privateKeyPath ? await readFile(env.privateKeyPath, 'utf8') : undefined);
+  if (!env.appId || !privateKey)
+    throw new AppConfigError(
+      'APP_ID and PRIVATE_KEY are needed to serve; run without them to register the app',
+    );
   secrets.add(privateKey);
 
   const throttle = opts.githubThrottle ?? processEnv.TIDEMARK_GITHUB_THROTTLE !== 'false';
@@ -71,9 +75,15 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
 
   // Registry endpoints.
   let endpoints: RegistryEndpointConfig[] = [];
-  const endpointText = env.registryEndpointsJson ?? (env.registryEndpointsFile ? await readFile(env.registryEndpointsFile, 'utf8') : undefined);
+  const endpointText =
+    env.registryEndpointsJson ??
+    (env.registryEndpointsFile ? await readFile(env.registryEndpointsFile, 'utf8') : undefined);
   if (endpointText) {
-    const parsed = parseEndpoints(endpointText, processEnv, env.registryEndpointsFile ?? 'TIDEMARK_REGISTRY_ENDPOINTS_JSON');
+    const parsed = parseEndpoints(
+      endpointText,
+      processEnv,
+      env.registryEndpointsFile ?? 'TIDEMARK_REGISTRY_ENDPOINTS_JSON',
+    );
     if (parsed.problems.length > 0) throw new AppConfigError(parsed.problems.join('\n'));
     endpoints = parsed.endpoints;
     for (const e of endpoints) secrets.add(...e.secrets);
@@ -92,7 +102,10 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     async auth(installationId: number) {
       const octokit = await probot.auth(installationId);
       octokit.hook.after('request', (res, req) => {
-        metrics.githubCalls.inc({ kind: String(req.url).endsWith('/graphql') ? 'graphql' : 'rest', status: String(res.status) });
+        metrics.githubCalls.inc({
+          kind: String(req.url).endsWith('/graphql') ? 'graphql' : 'rest',
+          status: String(res.status),
+        });
         const remaining = Number(res.headers['x-ratelimit-remaining']);
         if (Number.isFinite(remaining)) metrics.githubRateRemaining.set(remaining);
       });
@@ -119,8 +132,13 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     concurrency: env.concurrency,
     isRetryable,
     onFailed: (job, err, final) => {
-      metrics.jobs.inc({ outcome: final ? (err instanceof AppError && !err.retryable ? 'config-error' : 'failed') : 'retried' });
-      log.warn({ repo: job.repoKey, final, err: err instanceof Error ? err.message : String(err) }, final ? 'job failed' : 'job will be retried');
+      metrics.jobs.inc({
+        outcome: final ? (err instanceof AppError && !err.retryable ? 'config-error' : 'failed') : 'retried',
+      });
+      log.warn(
+        { repo: job.repoKey, final, err: err instanceof Error ? err.message : String(err) },
+        final ? 'job failed' : 'job will be retried',
+      );
     },
     onCompleted: (_job, ms) => {
       metrics.jobs.inc({ outcome: 'succeeded' });
@@ -131,7 +149,8 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     metrics.jobsActive.inc();
     try {
       let target = job.target;
-      if (!target.cloneUrl || !target.defaultBranch) target = await completeTarget(await probot.auth(target.installationId), target);
+      if (!target.cloneUrl || !target.defaultBranch)
+        target = await completeTarget(await probot.auth(target.installationId), target);
       await runRepo(
         runDeps,
         target,
@@ -146,16 +165,31 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     }
   });
 
-  const enqueue = (target: RepoTarget, reason: JobReason) => queue.enqueue({ repoKey: repoKeyOf(target), target, reasons: [reason] });
+  const enqueue = (target: RepoTarget, reason: JobReason) =>
+    queue.enqueue({ repoKey: repoKeyOf(target), target, reasons: [reason] });
   const dispatcher: Dispatcher = {
-    enqueueRepo: (target, reason) => enqueue(target, { kind: reason.kind, ...(reason.detail && { detail: reason.detail }), receivedAt: now() }),
+    enqueueRepo: (target, reason) =>
+      enqueue(target, {
+        kind: reason.kind,
+        ...(reason.detail && { detail: reason.detail }),
+        receivedAt: now(),
+      }),
     async routeImagePushes(events, meta) {
       let routed = 0;
       for (const event of events) {
         const repos = await index.reposForImage(event.image);
-        if (repos.length === 0) log.info({ image: event.image, tag: event.tag, source: meta.source }, 'no policy watches this image');
+        if (repos.length === 0)
+          log.info(
+            { image: event.image, tag: event.tag, source: meta.source },
+            'no policy watches this image',
+          );
         for (const t of repos) {
-          await enqueue(t, { kind: 'registry-push', key: `${event.image}:${event.tag}`, detail: { event }, receivedAt: now() });
+          await enqueue(t, {
+            kind: 'registry-push',
+            key: `${event.image}:${event.tag}`,
+            detail: { event },
+            receivedAt: now(),
+          });
           routed++;
         }
       }
@@ -169,14 +203,22 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   const registryHandler = createRegistryWebhookHandler({
     endpoints: (id) => endpoints.find((e) => e.id === id),
     enqueue: async (events, meta) => {
-      await dispatcher.routeImagePushes(events, { source: `registry:${meta.endpointId}`, ...(meta.deliveryId && { deliveryId: meta.deliveryId }) });
+      await dispatcher.routeImagePushes(events, {
+        source: `registry:${meta.endpointId}`,
+        ...(meta.deliveryId && { deliveryId: meta.deliveryId }),
+      });
     },
     log,
     dedupe: createDeduper({ now }),
     verifyOidcToken: createGoogleOidcVerifier(),
-    metrics: { webhook: (provider, outcome) => metrics.webhooks.inc({ source: 'registry', provider, outcome }) },
+    metrics: {
+      webhook: (provider, outcome) => metrics.webhooks.inc({ source: 'registry', provider, outcome }),
+    },
   });
-  const github = await createNodeMiddleware(tidemarkApp(dispatcher), { probot, webhooksPath: env.webhookPath });
+  const github = await createNodeMiddleware(tidemarkApp(dispatcher), {
+    probot,
+    webhooksPath: env.webhookPath,
+  });
   const router = createRouter({
     githubWebhookPath: env.webhookPath,
     github: (req, res, next) => github(req, res, next),
@@ -189,7 +231,10 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     onError: (err) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'request failed'),
   });
   const server = await listen(router, env.host, env.port);
-  log.info({ url: server.url, endpoints: endpoints.map((e) => `${e.provider}/${e.id}`) }, 'tidemark listening');
+  log.info(
+    { url: server.url, endpoints: endpoints.map((e) => `${e.provider}/${e.id}`) },
+    'tidemark listening',
+  );
 
   const reconcileAll = async (kind = 'periodic'): Promise<number> => {
     const repos = await listInstalledRepos(probot);
@@ -203,14 +248,20 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
       try {
         await reconcileAll();
       } catch (err) {
-        log.warn({ err: err instanceof Error ? err.message : String(err) }, 'periodic reconcile could not list installations');
+        log.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          'periodic reconcile could not list installations',
+        );
       }
       schedule();
     }, jitter);
     timer.unref();
   };
   void reconcileAll('installation').catch((err: unknown) =>
-    log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not list installations at start'),
+    log.warn(
+      { err: err instanceof Error ? err.message : String(err) },
+      'could not list installations at start',
+    ),
   );
   schedule();
 

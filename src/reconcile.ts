@@ -38,7 +38,12 @@ export interface ReconcileInput {
 }
 
 export type PolicyOutcome =
-  | { readonly status: 'selected'; readonly tag: string; readonly digest?: string; readonly previous?: string }
+  | {
+      readonly status: 'selected';
+      readonly tag: string;
+      readonly digest?: string;
+      readonly previous?: string;
+    }
   | { readonly status: 'skipped'; readonly tag: string; readonly reason: string }
   | { readonly status: 'none' | 'invalid' | 'registry-error'; readonly reason: string };
 
@@ -99,7 +104,11 @@ export async function reconcile(deps: ReconcileDeps, input: ReconcileInput): Pro
       const selection = selectLatest(spec, lookup.tags ?? []);
       if (selection.kind === 'invalid') {
         perPolicy[key] = { status: 'invalid', reason: selection.error };
-        warnings.push({ code: 'policy-invalid', message: `${key}: ${selection.error}`, file: spec.source.file });
+        warnings.push({
+          code: 'policy-invalid',
+          message: `${key}: ${selection.error}`,
+          file: spec.source.file,
+        });
         return;
       }
       if (selection.kind === 'none') {
@@ -138,7 +147,12 @@ export async function reconcile(deps: ReconcileDeps, input: ReconcileInput): Pro
   for (const [key, sel] of [...selected].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const own = markerChanges.filter((c) => setterKey(c.setter) === key);
     const previous = mostCommon(own.map((c) => tagOfValue(c.old, c.setter)).filter((t): t is string => !!t));
-    perPolicy[key] = { status: 'selected', tag: sel.tag, ...(sel.digest && { digest: sel.digest }), ...(previous && { previous }) };
+    perPolicy[key] = {
+      status: 'selected',
+      tag: sel.tag,
+      ...(sel.digest && { digest: sel.digest }),
+      ...(previous && { previous }),
+    };
     if (own.length === 0) continue;
     const update: PolicyUpdate = {
       key,
@@ -154,11 +168,21 @@ export async function reconcile(deps: ReconcileDeps, input: ReconcileInput): Pro
     updates.push(update);
     if (config.update.group === 'per-policy') {
       const { fileChanges } = rewriteAll(input.files, { [key]: results[key]! }, []);
-      groups.push({ kind: 'per-policy', branch: branchNameFor('per-policy', key), updates: [update], files: fileChanges });
+      groups.push({
+        kind: 'per-policy',
+        branch: branchNameFor('per-policy', key),
+        updates: [update],
+        files: fileChanges,
+      });
     }
   }
   if (config.update.group === 'all' && updates.length > 0) {
-    groups.push({ kind: 'all', branch: branchNameFor('all', undefined, config.update.branch), updates, files: changes });
+    groups.push({
+      kind: 'all',
+      branch: branchNameFor('all', undefined, config.update.branch),
+      updates,
+      files: changes,
+    });
   }
   for (const w of warnings) log.debug({ code: w.code, file: w.file }, w.message);
   return { perPolicy, updates, groups, changes, warnings, registryErrors };

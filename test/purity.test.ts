@@ -58,9 +58,10 @@ function pureFiles(): string[] {
   return files;
 }
 
-export function importsOf(source: string): string[] {
+function importsOf(source: string): string[] {
   const specs: string[] = [];
-  const re = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|(?:^|\n)\s*import\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)|\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g;
+  const re =
+    /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|(?:^|\n)\s*import\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)|\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g;
   for (const m of source.matchAll(re)) specs.push((m[1] ?? m[2] ?? m[3] ?? m[4])!);
   return specs;
 }
@@ -84,7 +85,9 @@ describe('pure modules import no effects', () => {
       if (spec.startsWith('.')) {
         const target = relative(ROOT, join(ROOT, file, '..', spec)).replace(/\.js$/, '.ts');
         const targetIsPure =
-          PURE_DIRS.some((d) => target.startsWith(`${d}/`)) || PURE_FILES.includes(target) || target === 'src/errors.ts';
+          PURE_DIRS.some((d) => target.startsWith(`${d}/`)) ||
+          PURE_FILES.includes(target) ||
+          target === 'src/errors.ts';
         if (!targetIsPure) problems.push(`imports ${spec}, which is not a pure module`);
       }
     }

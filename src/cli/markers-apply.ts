@@ -20,7 +20,8 @@ Exit codes: 0 success, 2 unreadable input or an invalid results file.
 `;
 
 function validateResults(raw: unknown): Record<string, PolicyResult> {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('expected an object keyed by "namespace:policy"');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new Error('expected an object keyed by "namespace:policy"');
   const out: Record<string, PolicyResult> = {};
   for (const [key, v] of Object.entries(raw as Record<string, unknown>)) {
     if (!/^[^:\s]+:[^:\s]+$/.test(key)) throw new Error(`key "${key}": expected "namespace:policy"`);
@@ -51,7 +52,8 @@ export const run: Command = async (argv, io) => {
     io.stdout(HELP);
     return 0;
   }
-  if (!values.results || positionals.length === 0) throw new UsageError(`--results and at least one file are required\n\n${HELP}`);
+  if (!values.results || positionals.length === 0)
+    throw new UsageError(`--results and at least one file are required\n\n${HELP}`);
   let results: Record<string, PolicyResult>;
   try {
     results = validateResults(JSON.parse(await readFile(values.results, 'utf8')));

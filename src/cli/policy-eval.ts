@@ -21,7 +21,12 @@ Exit codes: 0 a tag was selected, 1 nothing qualifies, 2 the policy is invalid o
 export const run: Command = async (argv, io) => {
   const { values } = parseArgs({
     args: argv,
-    options: { policy: { type: 'string' }, tags: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      policy: { type: 'string' },
+      tags: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
     strict: true,
   });
   if (values.help) {
@@ -44,7 +49,8 @@ export const run: Command = async (argv, io) => {
   const problems: string[] = [];
   const objects: { value: Record<string, unknown>; line: number }[] = [];
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
-    for (const e of doc.errors) problems.push(`${file}:${lc.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`);
+    for (const e of doc.errors)
+      problems.push(`${file}:${lc.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`);
     if (!isMap(doc.contents)) continue;
     const value = doc.toJS() as Record<string, unknown>;
     objects.push({ value, line: lc.linePos(doc.contents.range[0]).line });
@@ -54,16 +60,25 @@ export const run: Command = async (argv, io) => {
     return 2;
   }
   const policy = objects.find((o) => o.value.kind === 'ImagePolicy');
-  const source = { kind: policy ? ('flux' as const) : ('native' as const), file, line: (policy ?? objects[0])?.line ?? 1 };
-  let result;
+  const source = {
+    kind: policy ? ('flux' as const) : ('native' as const),
+    file,
+    line: (policy ?? objects[0])?.line ?? 1,
+  };
+  let result: ReturnType<typeof parseFluxPolicy>;
   if (policy) {
     const spec = (policy.value.spec ?? {}) as { imageRepositoryRef?: { name?: string } };
     const repoName = spec.imageRepositoryRef?.name;
     const repository = objects.find(
-      (o) => o.value.kind === 'ImageRepository' && (o.value.metadata as { name?: string } | undefined)?.name === repoName,
+      (o) =>
+        o.value.kind === 'ImageRepository' &&
+        (o.value.metadata as { name?: string } | undefined)?.name === repoName,
     );
     const meta = (policy.value.metadata ?? {}) as { namespace?: string };
-    result = parseFluxPolicy(policy.value, repository?.value, { namespace: meta.namespace ?? 'flux-system', source });
+    result = parseFluxPolicy(policy.value, repository?.value, {
+      namespace: meta.namespace ?? 'flux-system',
+      source,
+    });
   } else if (objects.length === 1) {
     result = parseNativePolicy(objects[0]!.value, { defaultNamespace: 'flux-system', source });
   } else {

@@ -24,12 +24,16 @@ export const run: Command = async (argv, io) => {
   }
   const parsed = readEnv(io.env, { workDir: join(tmpdir(), 'tidemark-workspaces') });
   if (!parsed.ok) {
-    io.stderr(`tidemark serve: the environment has problems:\n${parsed.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    io.stderr(
+      `tidemark serve: the environment has problems:\n${parsed.problems.map((p) => `  - ${p}`).join('\n')}\n`,
+    );
     return 2;
   }
   const env = parsed.env;
   if (!env.appId || !(env.privateKey || env.privateKeyPath)) {
-    io.stderr(`No GitHub App credentials yet: open http://localhost:${env.port}/probot to register tidemark from app.yml.\n`);
+    io.stderr(
+      `No GitHub App credentials yet: open http://localhost:${env.port}/probot to register tidemark from app.yml.\n`,
+    );
     await probotRun(() => {});
     return new Promise<number>(() => {}); // probot's setup server runs until the process is stopped
   }

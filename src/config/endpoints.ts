@@ -15,31 +15,50 @@ import { parse } from 'yaml';
 import { REGISTRY_PROVIDERS, type RegistryProvider } from '../domain/types.js';
 import type { RegistryEndpointConfig } from '../registry/endpoint.js';
 
-export function parseEndpoints(text: string, env: Record<string, string | undefined>, source: string): { endpoints: RegistryEndpointConfig[]; problems: string[] } {
+export function parseEndpoints(
+  text: string,
+  env: Record<string, string | undefined>,
+  source: string,
+): { endpoints: RegistryEndpointConfig[]; problems: string[] } {
   const problems: string[] = [];
   let raw: unknown;
   try {
     raw = parse(text);
   } catch (err) {
-    return { endpoints: [], problems: [`${source}: not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`] };
+    return {
+      endpoints: [],
+      problems: [`${source}: not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`],
+    };
   }
   const list = (raw as { endpoints?: unknown } | null)?.endpoints;
-  if (!Array.isArray(list)) return { endpoints: [], problems: [`${source}: expected "endpoints:" with a list`] };
+  if (!Array.isArray(list))
+    return { endpoints: [], problems: [`${source}: expected "endpoints:" with a list`] };
   const endpoints: RegistryEndpointConfig[] = [];
   const ids = new Set<string>();
-  list.forEach((e: Record<string, unknown>, i) => {
+  for (const [i, e] of (list as Record<string, unknown>[]).entries()) {
     const at = `${source}: endpoints[${i}]`;
-    if (typeof e !== 'object' || e === null) return problems.push(`${at}: expected an object`);
-    const id = e.id;
-    if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) return problems.push(`${at}.id: letters, digits, _ and - only`);
-    if (ids.has(id)) return problems.push(`${at}.id: "${id}" is used twice`);
-    ids.add(id);
-    if (!REGISTRY_PROVIDERS.includes(e.provider as RegistryProvider)) {
-      return problems.push(`${at}.provider: one of ${REGISTRY_PROVIDERS.join(', ')}`);
+    const id = typeof e === 'object' && e !== null ? e.id : undefined;
+    let problem: string | undefined;
+    if (typeof e !== 'object' || e === null) problem = `${at}: expected an object`;
+    else if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(id))
+      problem = `${at}.id: letters, digits, _ and - only`;
+    else if (ids.has(id)) problem = `${at}.id: "${id}" is used twice`;
+    else if (!REGISTRY_PROVIDERS.includes(e.provider as RegistryProvider)) {
+      problem = `${at}.provider: one of ${REGISTRY_PROVIDERS.join(', ')}`;
     }
+    if (problem !== undefined || typeof id !== 'string') {
+      problems.push(problem ?? `${at}: invalid`);
+      continue;
+    }
+    ids.add(id);
     const secrets: string[] = [];
-    if (Array.isArray(e.secrets)) secrets.push(...e.secrets.filter((s): s is string => typeof s === 'string'));
-    for (const name of Array.isArray(e.secretsEnv) ? e.secretsEnv : typeof e.secretsEnv === 'string' ? [e.secretsEnv] : []) {
+    if (Array.isArray(e.secrets))
+      secrets.push(...e.secrets.filter((s): s is string => typeof s === 'string'));
+    for (const name of Array.isArray(e.secretsEnv)
+      ? e.secretsEnv
+      : typeof e.secretsEnv === 'string'
+        ? [e.secretsEnv]
+        : []) {
       const v = env[String(name)];
       if (v) secrets.push(v);
       else problems.push(`${at}.secretsEnv: environment variable ${String(name)} is not set`);
@@ -49,10 +68,12 @@ export function parseEndpoints(text: string, env: Record<string, string | undefi
       id,
       provider: e.provider as RegistryProvider,
       secrets,
-      ...(typeof e.auth === 'object' && e.auth !== null && { auth: e.auth as RegistryEndpointConfig['auth'] }),
+      ...(typeof e.auth === 'object' &&
+        e.auth !== null && { auth: e.auth as RegistryEndpointConfig['auth'] }),
       ...(Array.isArray(e.allowedImages) && { allowedImages: e.allowedImages.map(String) }),
-      ...(typeof e.hostMap === 'object' && e.hostMap !== null && { hostMap: e.hostMap as Record<string, string> }),
+      ...(typeof e.hostMap === 'object' &&
+        e.hostMap !== null && { hostMap: e.hostMap as Record<string, string> }),
     });
-  });
+  }
   return { endpoints, problems };
 }

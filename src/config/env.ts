@@ -32,7 +32,13 @@ export interface AppEnv {
 
 export type EnvResult = { ok: true; env: AppEnv } | { ok: false; problems: string[] };
 
-function int(env: Record<string, string | undefined>, name: string, dflt: number, problems: string[], min = 0): number {
+function int(
+  env: Record<string, string | undefined>,
+  name: string,
+  dflt: number,
+  problems: string[],
+  min = 0,
+): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return dflt;
   if (!/^\d+$/.test(raw.trim()) || Number(raw) < min) {
@@ -51,7 +57,12 @@ export function parseDuration(raw: string): number | undefined {
   return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!);
 }
 
-function duration(env: Record<string, string | undefined>, name: string, dflt: number, problems: string[]): number {
+function duration(
+  env: Record<string, string | undefined>,
+  name: string,
+  dflt: number,
+  problems: string[],
+): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return dflt;
   const ms = parseDuration(raw);
@@ -65,20 +76,30 @@ function duration(env: Record<string, string | undefined>, name: string, dflt: n
 export function readEnv(env: Record<string, string | undefined>, defaults: { workDir: string }): EnvResult {
   const problems: string[] = [];
   const role = (env.TIDEMARK_ROLE ?? 'all') as AppEnv['role'];
-  if (!['all', 'serve', 'worker'].includes(role)) problems.push(`TIDEMARK_ROLE: expected all, serve or worker, got "${role}"`);
+  if (!['all', 'serve', 'worker'].includes(role))
+    problems.push(`TIDEMARK_ROLE: expected all, serve or worker, got "${role}"`);
   const publisher = (env.TIDEMARK_PUBLISHER ?? 'api') as AppEnv['publisher'];
-  if (!['api', 'git'].includes(publisher)) problems.push(`TIDEMARK_PUBLISHER: expected api or git, got "${publisher}"`);
+  if (!['api', 'git'].includes(publisher))
+    problems.push(`TIDEMARK_PUBLISHER: expected api or git, got "${publisher}"`);
   let githubApiUrl = env.GITHUB_API_URL || undefined;
   if (!githubApiUrl && env.GHE_HOST) githubApiUrl = `${env.GHE_PROTOCOL || 'https'}://${env.GHE_HOST}/api/v3`;
-  if (githubApiUrl && !/^https?:\/\/[^\s]+$/.test(githubApiUrl)) problems.push(`GITHUB_API_URL: expected an http(s) URL, got "${githubApiUrl}"`);
-  if (env.REDIS_URL && !/^rediss?:\/\//.test(env.REDIS_URL)) problems.push('REDIS_URL: expected redis://host:port or rediss://…');
+  if (githubApiUrl && !/^https?:\/\/[^\s]+$/.test(githubApiUrl))
+    problems.push(`GITHUB_API_URL: expected an http(s) URL, got "${githubApiUrl}"`);
+  if (env.REDIS_URL && !/^rediss?:\/\//.test(env.REDIS_URL))
+    problems.push('REDIS_URL: expected redis://host:port or rediss://…');
   // Separate web and worker processes need the Redis-backed queue, which this version does not have yet.
-  if (role !== 'all') problems.push(`TIDEMARK_ROLE=${role}: only "all" (one process) is available in this version`);
-  if (env.REDIS_URL) problems.push('REDIS_URL: the Redis-backed queue is not available in this version; unset it to use the in-memory queue');
+  if (role !== 'all')
+    problems.push(`TIDEMARK_ROLE=${role}: only "all" (one process) is available in this version`);
+  if (env.REDIS_URL)
+    problems.push(
+      'REDIS_URL: the Redis-backed queue is not available in this version; unset it to use the in-memory queue',
+    );
   const production = env.NODE_ENV === 'production';
   const hasCreds = !!env.APP_ID && !!(env.PRIVATE_KEY || env.PRIVATE_KEY_PATH);
-  if (production && !hasCreds) problems.push('APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH) are required when NODE_ENV=production');
-  if (hasCreds && !env.WEBHOOK_SECRET) problems.push('WEBHOOK_SECRET: required with APP_ID, so GitHub deliveries can be verified');
+  if (production && !hasCreds)
+    problems.push('APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH) are required when NODE_ENV=production');
+  if (hasCreds && !env.WEBHOOK_SECRET)
+    problems.push('WEBHOOK_SECRET: required with APP_ID, so GitHub deliveries can be verified');
   const parsed: AppEnv = {
     role,
     host: env.HOST || '0.0.0.0',
@@ -96,7 +117,9 @@ export function readEnv(env: Record<string, string | undefined>, defaults: { wor
     concurrency: int(env, 'TIDEMARK_CONCURRENCY', 4, problems, 1),
     publisher,
     ...(env.TIDEMARK_REGISTRY_ENDPOINTS && { registryEndpointsFile: env.TIDEMARK_REGISTRY_ENDPOINTS }),
-    ...(env.TIDEMARK_REGISTRY_ENDPOINTS_JSON && { registryEndpointsJson: env.TIDEMARK_REGISTRY_ENDPOINTS_JSON }),
+    ...(env.TIDEMARK_REGISTRY_ENDPOINTS_JSON && {
+      registryEndpointsJson: env.TIDEMARK_REGISTRY_ENDPOINTS_JSON,
+    }),
     ...(env.DOCKER_CONFIG && { dockerConfig: env.DOCKER_CONFIG }),
     logLevel: env.LOG_LEVEL || 'info',
     shutdownDeadlineMs: duration(env, 'TIDEMARK_SHUTDOWN_DEADLINE', 25_000, problems),

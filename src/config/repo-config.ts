@@ -15,7 +15,11 @@ export const NATIVE_CONFIG_PATHS = ['.github/tidemark.yml', '.github/tidemark.ya
 const DEFAULT_NAMESPACE = 'flux-system';
 
 export interface RegistrySettings {
-  readonly credentials?: { readonly usernameEnv?: string; readonly passwordEnv?: string; readonly tokenEnv?: string };
+  readonly credentials?: {
+    readonly usernameEnv?: string;
+    readonly passwordEnv?: string;
+    readonly tokenEnv?: string;
+  };
   readonly rateLimit?: { readonly requestsPerSecond?: number; readonly concurrency?: number };
   readonly insecure?: boolean;
 }
@@ -73,17 +77,52 @@ interface ParsedDoc {
   readonly lc: LineCounter;
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validateNative = ajv.compile(TIDEMARK_CONFIG_SCHEMA);
 
 const VOCABULARY = [
-  'defaultNamespace', 'policies', 'update', 'registries', 'name', 'namespace', 'image', 'exclusionList', 'filterTags',
-  'pattern', 'extract', 'policy', 'semver', 'range', 'alphabetical', 'numerical', 'order', 'digestReflectionPolicy',
-  'strategy', 'branch', 'path', 'scanExtensions', 'group', 'labels', 'autoMerge', 'major', 'minor', 'patch',
-  'commitMessage', 'author', 'email', 'credentials', 'usernameEnv', 'passwordEnv', 'tokenEnv', 'rateLimit',
-  'requestsPerSecond', 'concurrency', 'insecure',
+  'defaultNamespace',
+  'policies',
+  'update',
+  'registries',
+  'name',
+  'namespace',
+  'image',
+  'exclusionList',
+  'filterTags',
+  'pattern',
+  'extract',
+  'policy',
+  'semver',
+  'range',
+  'alphabetical',
+  'numerical',
+  'order',
+  'digestReflectionPolicy',
+  'strategy',
+  'branch',
+  'path',
+  'scanExtensions',
+  'group',
+  'labels',
+  'autoMerge',
+  'major',
+  'minor',
+  'patch',
+  'commitMessage',
+  'author',
+  'email',
+  'credentials',
+  'usernameEnv',
+  'passwordEnv',
+  'tokenEnv',
+  'rateLimit',
+  'requestsPerSecond',
+  'concurrency',
+  'insecure',
 ];
 
 function distance(a: string, b: string): number {
@@ -137,7 +176,10 @@ function ajvMessage(e: ErrorObject): { path: (string | number)[]; message: strin
     return { path: [...path, prop], message: `unknown field${hint ? `; did you mean "${hint}"?` : ''}` };
   }
   if (e.keyword === 'enum') {
-    return { path, message: `expected one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}` };
+    return {
+      path,
+      message: `expected one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`,
+    };
   }
   if (e.keyword === 'required') {
     const prop = (e.params as { missingProperty: string }).missingProperty;
@@ -149,7 +191,10 @@ function ajvMessage(e: ErrorObject): { path: (string | number)[]; message: strin
   return { path, message: e.message ?? 'invalid' };
 }
 
-function nearestKustomizationNamespace(file: string, namespaces: ReadonlyMap<string, string>): string | undefined {
+function nearestKustomizationNamespace(
+  file: string,
+  namespaces: ReadonlyMap<string, string>,
+): string | undefined {
   let dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/')) : '';
   for (;;) {
     const ns = namespaces.get(dir);
@@ -190,7 +235,12 @@ export function loadRepoConfig(
     const broken = list.flatMap((d) => d.errors);
     if (broken.length > 0) {
       const e = broken[0]!;
-      problem({ file: f.path, line: lc.linePos(e.pos[0]).line, path: '', message: `not valid YAML: ${e.message.split('\n')[0]}` });
+      problem({
+        file: f.path,
+        line: lc.linePos(e.pos[0]).line,
+        path: '',
+        message: `not valid YAML: ${e.message.split('\n')[0]}`,
+      });
       continue;
     }
     for (const doc of list) {
@@ -203,9 +253,15 @@ export function loadRepoConfig(
       }
       const base = f.path.slice(f.path.lastIndexOf('/') + 1);
       if (/^(kustomization\.ya?ml|Kustomization)$/.test(base) && typeof value.namespace === 'string') {
-        kustomizeNamespaces.set(f.path.includes('/') ? f.path.slice(0, f.path.lastIndexOf('/')) : '', value.namespace);
+        kustomizeNamespaces.set(
+          f.path.includes('/') ? f.path.slice(0, f.path.lastIndexOf('/')) : '',
+          value.namespace,
+        );
       }
-      if (typeof value.apiVersion === 'string' && (FLUX_IMAGE_API_VERSIONS as readonly string[]).includes(value.apiVersion)) {
+      if (
+        typeof value.apiVersion === 'string' &&
+        (FLUX_IMAGE_API_VERSIONS as readonly string[]).includes(value.apiVersion)
+      ) {
         fluxDocs.push({ file: f.path, line, value, doc, lc });
       }
     }
@@ -222,13 +278,20 @@ export function loadRepoConfig(
         const key = `${dotted(path)}|${message}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        problem({ file: native.file, line: lineOf(native.doc, native.lc, path), path: dotted(path), message });
+        problem({
+          file: native.file,
+          line: lineOf(native.doc, native.lc, path),
+          path: dotted(path),
+          message,
+        });
       }
     }
     nativeValid = native.value;
   }
   const defaultNamespace =
-    (typeof nativeValid.defaultNamespace === 'string' && nativeValid.defaultNamespace) || opts.defaultNamespace || DEFAULT_NAMESPACE;
+    (typeof nativeValid.defaultNamespace === 'string' && nativeValid.defaultNamespace) ||
+    opts.defaultNamespace ||
+    DEFAULT_NAMESPACE;
   const nsOf = (d: ParsedDoc): string => {
     const meta = isObj(d.value.metadata) ? d.value.metadata : {};
     return typeof meta.namespace === 'string' && meta.namespace !== ''
@@ -243,7 +306,12 @@ export function loadRepoConfig(
     const key = policyKey(spec);
     const prev = seenKeys.get(key);
     if (prev) {
-      problem({ file, line, path: '', message: `policy "${key}" is defined twice (also at ${prev}); rename one of them` });
+      problem({
+        file,
+        line,
+        path: '',
+        message: `policy "${key}" is defined twice (also at ${prev}); rename one of them`,
+      });
       return;
     }
     seenKeys.set(key, where);
@@ -261,15 +329,26 @@ export function loadRepoConfig(
       const refNs = typeof ref.namespace === 'string' && ref.namespace !== '' ? ref.namespace : ns;
       const repo = repositories.find((r) => nameOf(r) === ref.name && nsOf(r) === refNs);
       if (repo) sources.add(repo.file);
-      const r = parseFluxPolicy(d.value, repo?.value, { namespace: ns, source: { kind: 'flux', file: d.file, line: d.line } });
+      const r = parseFluxPolicy(d.value, repo?.value, {
+        namespace: ns,
+        source: { kind: 'flux', file: d.file, line: d.line },
+      });
       if (!r.ok) {
         for (const e of r.errors) {
           const message =
             e.path === 'spec.imageRepositoryRef'
               ? `ImageRepository "${refNs}/${String(ref.name)}" was not found in the repository; add it or fix the reference`
               : e.message;
-          const fieldLine = e.path.startsWith('spec.') || e.path.startsWith('metadata.') ? lineOf(d.doc, d.lc, e.path.split('.')) : undefined;
-          problem({ file: d.file, line: fieldLine ?? d.line, path: `ImagePolicy ${ns}/${String(nameOf(d))} ${e.path}`, message });
+          const fieldLine =
+            e.path.startsWith('spec.') || e.path.startsWith('metadata.')
+              ? lineOf(d.doc, d.lc, e.path.split('.'))
+              : undefined;
+          problem({
+            file: d.file,
+            line: fieldLine ?? d.line,
+            path: `ImagePolicy ${ns}/${String(nameOf(d))} ${e.path}`,
+            message,
+          });
         }
         continue;
       }
@@ -288,10 +367,18 @@ export function loadRepoConfig(
       });
       if (!r.ok) {
         for (const e of r.errors) {
-          const path = e.path.replace(/\[(\d+)\]/g, '.$1').split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+          const path = e.path
+            .replace(/\[(\d+)\]/g, '.$1')
+            .split('.')
+            .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
           // The schema may have reported this field already.
           if (errors.some((x) => x.file === native!.file && x.path === e.path)) continue;
-          problem({ file: native!.file, line: lineOf(native!.doc, native!.lc, path) ?? line, path: e.path, message: e.message });
+          problem({
+            file: native!.file,
+            line: lineOf(native!.doc, native!.lc, path) ?? line,
+            path: e.path,
+            message: e.message,
+          });
         }
         return;
       }
@@ -328,7 +415,10 @@ export function loadRepoConfig(
       branch = checkoutBranch;
     }
     if (isObj(commit.author) && typeof commit.author.email === 'string') {
-      author = { name: typeof commit.author.name === 'string' ? commit.author.name : 'tidemark', email: commit.author.email };
+      author = {
+        name: typeof commit.author.name === 'string' ? commit.author.name : 'tidemark',
+        email: commit.author.email,
+      };
     }
     if (typeof commit.messageTemplate === 'string') {
       warnings.push({
@@ -340,7 +430,11 @@ export function loadRepoConfig(
     }
   }
   if (!safeRelativePath(path)) {
-    problem({ file: native?.file ?? automation?.file ?? '.github/tidemark.yml', path: 'update.path', message: `"${path}" must stay inside the repository` });
+    problem({
+      file: native?.file ?? automation?.file ?? '.github/tidemark.yml',
+      path: 'update.path',
+      message: `"${path}" must stay inside the repository`,
+    });
     path = '.';
   }
   const config: RepoConfig = {
@@ -356,7 +450,9 @@ export function loadRepoConfig(
       ...(typeof u.commitMessage === 'string' && { commitMessage: u.commitMessage }),
       ...(author && { author }),
     },
-    registries: isObj(nativeValid.registries) ? (nativeValid.registries as Record<string, RegistrySettings>) : {},
+    registries: isObj(nativeValid.registries)
+      ? (nativeValid.registries as Record<string, RegistrySettings>)
+      : {},
     defaultNamespace,
     sources: [...sources].sort(),
   };

@@ -8,7 +8,12 @@ const order = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    order: { type: 'string', enum: ['asc', 'desc'], default: 'asc', description: '`asc` picks the greatest, `desc` the smallest.' },
+    order: {
+      type: 'string',
+      enum: ['asc', 'desc'],
+      default: 'asc',
+      description: '`asc` picks the greatest, `desc` the smallest.',
+    },
   },
 } as const;
 
@@ -33,21 +38,40 @@ export const TIDEMARK_CONFIG_SCHEMA = {
         additionalProperties: false,
         required: ['name', 'image', 'policy'],
         properties: {
-          name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', description: 'Policy name; the marker key is `<namespace>:<name>`.' },
-          namespace: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', description: 'Defaults to `defaultNamespace`.' },
-          image: { type: 'string', minLength: 1, description: 'Image repository without tag, e.g. `ghcr.io/acme/web`.' },
+          name: {
+            type: 'string',
+            pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+            description: 'Policy name; the marker key is `<namespace>:<name>`.',
+          },
+          namespace: {
+            type: 'string',
+            pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+            description: 'Defaults to `defaultNamespace`.',
+          },
+          image: {
+            type: 'string',
+            minLength: 1,
+            description: 'Image repository without tag, e.g. `ghcr.io/acme/web`.',
+          },
           exclusionList: {
             type: 'array',
             maxItems: 25,
             items: { type: 'string' },
-            description: 'RE2 patterns; matching tags are dropped first. Default `["^.*\\\\.sig$"]`; a list replaces it.',
+            description:
+              'RE2 patterns; matching tags are dropped first. Default `["^.*\\\\.sig$"]`; a list replaces it.',
           },
           filterTags: {
             type: 'object',
             additionalProperties: false,
             properties: {
-              pattern: { type: 'string', description: 'RE2 pattern (unanchored search); tags that do not match are dropped.' },
-              extract: { type: 'string', description: 'Go `Regexp.Expand` template giving the sort key, e.g. `$ts` or `${version}`.' },
+              pattern: {
+                type: 'string',
+                description: 'RE2 pattern (unanchored search); tags that do not match are dropped.',
+              },
+              extract: {
+                type: 'string',
+                description: 'Go `Regexp.Expand` template giving the sort key, e.g. `$ts` or `${version}`.',
+              },
             },
           },
           policy: {
@@ -61,7 +85,13 @@ export const TIDEMARK_CONFIG_SCHEMA = {
                 type: 'object',
                 additionalProperties: false,
                 required: ['range'],
-                properties: { range: { type: 'string', minLength: 1, description: 'Masterminds semver range, e.g. `^1.2` or `>=1.0.0-0 <2.0.0`.' } },
+                properties: {
+                  range: {
+                    type: 'string',
+                    minLength: 1,
+                    description: 'Masterminds semver range, e.g. `^1.2` or `>=1.0.0-0 <2.0.0`.',
+                  },
+                },
               },
               alphabetical: order,
               numerical: order,
@@ -80,17 +110,37 @@ export const TIDEMARK_CONFIG_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        strategy: { type: 'string', enum: ['pull-request', 'push'], default: 'pull-request', description: 'Open PRs, or commit to `branch`.' },
-        branch: { type: 'string', minLength: 1, description: 'push: the branch to commit to (default: the default branch). pull-request with group all: the PR branch.' },
+        strategy: {
+          type: 'string',
+          enum: ['pull-request', 'push'],
+          default: 'pull-request',
+          description: 'Open PRs, or commit to `branch`.',
+        },
+        branch: {
+          type: 'string',
+          minLength: 1,
+          description:
+            'push: the branch to commit to (default: the default branch). pull-request with group all: the PR branch.',
+        },
         path: { type: 'string', default: '.', description: 'Only files under this path are rewritten.' },
         scanExtensions: {
           type: 'array',
           items: { type: 'string', pattern: '^\\.' },
           default: ['.gotmpl', '.tpl'],
-          description: 'Extensions scanned besides *.yaml, *.yml and Kustomization (template files get a line-level rewrite).',
+          description:
+            'Extensions scanned besides *.yaml, *.yml and Kustomization (template files get a line-level rewrite).',
         },
-        group: { type: 'string', enum: ['per-policy', 'all'], default: 'per-policy', description: 'One PR per policy, or one for all.' },
-        labels: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'Labels added to new PRs.' },
+        group: {
+          type: 'string',
+          enum: ['per-policy', 'all'],
+          default: 'per-policy',
+          description: 'One PR per policy, or one for all.',
+        },
+        labels: {
+          type: 'array',
+          items: { type: 'string', minLength: 1 },
+          description: 'Labels added to new PRs.',
+        },
         autoMerge: {
           type: 'object',
           additionalProperties: false,
@@ -100,7 +150,8 @@ export const TIDEMARK_CONFIG_SCHEMA = {
         commitMessage: {
           type: 'string',
           minLength: 1,
-          description: 'Template with {policy} {image} {oldTag} {newTag} {digest} {changes}. Default `chore(deps): update {image} to {newTag}`.',
+          description:
+            'Template with {policy} {image} {oldTag} {newTag} {digest} {changes}. Default `chore(deps): update {image} to {newTag}`.',
         },
         author: {
           type: 'object',
@@ -113,7 +164,8 @@ export const TIDEMARK_CONFIG_SCHEMA = {
     },
     registries: {
       type: 'object',
-      description: 'Per registry host: credentials (names of environment variables, never the secrets), limits.',
+      description:
+        'Per registry host: credentials (names of environment variables, never the secrets), limits.',
       additionalProperties: {
         type: 'object',
         additionalProperties: false,
@@ -130,7 +182,10 @@ export const TIDEMARK_CONFIG_SCHEMA = {
           rateLimit: {
             type: 'object',
             additionalProperties: false,
-            properties: { requestsPerSecond: { type: 'number', exclusiveMinimum: 0 }, concurrency: { type: 'integer', minimum: 1 } },
+            properties: {
+              requestsPerSecond: { type: 'number', exclusiveMinimum: 0 },
+              concurrency: { type: 'integer', minimum: 1 },
+            },
           },
           insecure: { type: 'boolean', description: 'Plain HTTP (for registries on a private network).' },
         },

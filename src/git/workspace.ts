@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { simpleGit, type SimpleGit } from 'simple-git';
+import { type SimpleGit, simpleGit } from 'simple-git';
 
 export interface RepoCoordinates {
   /** `owner/name`, for naming the cache directory and messages. */
@@ -21,14 +21,33 @@ export interface GitIdentity {
   readonly email: string;
 }
 
-const PASS_ENV = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'https_proxy', 'http_proxy', 'no_proxy'];
+const PASS_ENV = [
+  'PATH',
+  'HOME',
+  'TMPDIR',
+  'LANG',
+  'LC_ALL',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'HTTPS_PROXY',
+  'HTTP_PROXY',
+  'NO_PROXY',
+  'https_proxy',
+  'http_proxy',
+  'no_proxy',
+];
 const AUTH_ENV_KEYS = ['GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_VALUE_0', 'GIT_TERMINAL_PROMPT'];
 
 export function authEnv(token: string | undefined): Record<string, string> {
   const base: Record<string, string> = { GIT_TERMINAL_PROMPT: '0' };
   if (!token) return base;
   const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
-  return { ...base, GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` };
+  return {
+    ...base,
+    GIT_CONFIG_COUNT: '1',
+    GIT_CONFIG_KEY_0: 'http.extraHeader',
+    GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
+  };
 }
 
 /** Remove anything that looks like a credential from a git error message before it is logged or thrown. */
@@ -71,7 +90,9 @@ export class RepoWorkspace {
       return await this.git().raw(args);
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      throw new GitCommandError(`git ${args[0]} failed in ${this.repo.fullName}: ${redactGitOutput(msg, this.token)}`);
+      throw new GitCommandError(
+        `git ${args[0]} failed in ${this.repo.fullName}: ${redactGitOutput(msg, this.token)}`,
+      );
     }
   }
 
@@ -87,7 +108,9 @@ export class RepoWorkspace {
 
   async revParse(ref: string): Promise<string | undefined> {
     try {
-      return (await this.git().raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim() || undefined;
+      return (
+        (await this.git().raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim() || undefined
+      );
     } catch {
       return undefined;
     }
@@ -107,7 +130,10 @@ export class RepoWorkspace {
   }
 
   /** Commits reachable from `head` but not `base`, oldest first, with their full messages. */
-  async commitsBetween(base: string, head: string): Promise<{ sha: string; message: string; author: string }[]> {
+  async commitsBetween(
+    base: string,
+    head: string,
+  ): Promise<{ sha: string; message: string; author: string }[]> {
     const out = await this.run(['log', '--reverse', '--format=%H%x00%ae%x00%B%x1e', `${base}..${head}`]);
     return out
       .split('\x1e')
@@ -139,7 +165,9 @@ export class RepoWorkspace {
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       if (/stale info|rejected|non-fast-forward|fetch first/i.test(msg)) return false;
-      throw new GitCommandError(`git push ${branch} failed in ${this.repo.fullName}: ${redactGitOutput(msg, this.token)}`);
+      throw new GitCommandError(
+        `git push ${branch} failed in ${this.repo.fullName}: ${redactGitOutput(msg, this.token)}`,
+      );
     }
   }
 
@@ -169,12 +197,7 @@ export class RepoWorkspace {
     await this.run(['checkout', '--force', '--detach', opts.parent]);
     for (const f of opts.files) await writeFile(join(this.dir, f.path), f.text);
     await this.run(['add', '--', ...opts.files.map((f) => f.path)]);
-    const ident = [
-      '-c',
-      `user.name=${opts.author.name}`,
-      '-c',
-      `user.email=${opts.author.email}`,
-    ];
+    const ident = ['-c', `user.name=${opts.author.name}`, '-c', `user.email=${opts.author.email}`];
     await this.run([...ident, 'commit', '--no-verify', '--quiet', '-m', opts.message]);
     const sha = (await this.run(['rev-parse', 'HEAD'])).trim();
     try {
@@ -183,7 +206,9 @@ export class RepoWorkspace {
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       if (/rejected|non-fast-forward|fetch first/i.test(msg)) return undefined;
-      throw new GitCommandError(`git push ${opts.branch} failed in ${this.repo.fullName}: ${redactGitOutput(msg, this.token)}`);
+      throw new GitCommandError(
+        `git push ${opts.branch} failed in ${this.repo.fullName}: ${redactGitOutput(msg, this.token)}`,
+      );
     }
   }
 

@@ -19,7 +19,9 @@ export async function listInstalledRepos(probot: Probot): Promise<RepoTarget[]> 
   const targets: RepoTarget[] = [];
   let installations: { id: number; suspended_at?: string | null }[];
   try {
-    installations = (await appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 })) as typeof installations;
+    installations = (await appOctokit.paginate(appOctokit.rest.apps.listInstallations, {
+      per_page: 100,
+    })) as typeof installations;
   } catch (err) {
     throw classifyGitHubError(err, 'list installations');
   }
@@ -33,7 +35,9 @@ export async function listInstalledRepos(probot: Probot): Promise<RepoTarget[]> 
 
 export async function listInstallationRepos(octokit: Octokit, installationId: number): Promise<RepoTarget[]> {
   try {
-    const repos = (await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 })) as unknown as RawRepo[];
+    const repos = (await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, {
+      per_page: 100,
+    })) as unknown as RawRepo[];
     return repos
       .filter((r) => !r.archived)
       .map((r) => ({

@@ -4,8 +4,8 @@
  */
 import type { ProbotOctokit } from 'probot';
 import { BranchMovedError, GitHubApiError } from '../errors.js';
-import { isTidemarkBranch } from '../plan/update.js';
 import { type PrMetadata, parsePrMetadata } from '../plan/messages.js';
+import { isTidemarkBranch } from '../plan/update.js';
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -41,14 +41,27 @@ export interface CommitRequest {
 export interface GitHubPort {
   listTidemarkPulls(repo: RepoRef): Promise<PullSummary[]>;
   createCommitOnBranch(repo: RepoRef, req: CommitRequest): Promise<string>;
-  createPull(repo: RepoRef, pr: { head: string; base: string; title: string; body: string }): Promise<PullSummary>;
-  updatePull(repo: RepoRef, number: number, patch: { title?: string; body?: string; state?: 'open' | 'closed' }): Promise<void>;
+  createPull(
+    repo: RepoRef,
+    pr: { head: string; base: string; title: string; body: string },
+  ): Promise<PullSummary>;
+  updatePull(
+    repo: RepoRef,
+    number: number,
+    patch: { title?: string; body?: string; state?: 'open' | 'closed' },
+  ): Promise<void>;
   addLabels(repo: RepoRef, number: number, labels: readonly string[]): Promise<void>;
   comment(repo: RepoRef, number: number, body: string): Promise<void>;
   enableAutoMerge(pullNodeId: string, method: 'MERGE' | 'SQUASH' | 'REBASE'): Promise<void>;
   createCheckRun(
     repo: RepoRef,
-    run: { headSha: string; conclusion: 'success' | 'failure' | 'neutral'; title: string; summary: string; text?: string },
+    run: {
+      headSha: string;
+      conclusion: 'success' | 'failure' | 'neutral';
+      title: string;
+      summary: string;
+      text?: string;
+    },
   ): Promise<void>;
 }
 
@@ -90,8 +103,16 @@ export function classifyGitHubError(err: unknown, what: string): Error {
   const status = typeof e.status === 'number' ? e.status : undefined;
   const remaining = e.response?.headers?.['x-ratelimit-remaining'];
   const retryable =
-    status === undefined || status >= 500 || status === 429 || (status === 403 && (remaining === '0' || /rate limit/i.test(e.message ?? '')));
-  return new GitHubApiError(`${what}: ${status ?? 'network error'} ${e.message ?? ''}`.trim(), status, retryable, { cause: err });
+    status === undefined ||
+    status >= 500 ||
+    status === 429 ||
+    (status === 403 && (remaining === '0' || /rate limit/i.test(e.message ?? '')));
+  return new GitHubApiError(
+    `${what}: ${status ?? 'network error'} ${e.message ?? ''}`.trim(),
+    status,
+    retryable,
+    { cause: err },
+  );
 }
 
 const CREATE_COMMIT = /* GraphQL */ `
@@ -123,49 +144,77 @@ export function octokitPort(octokit: Octokit): GitHubPort {
   return {
     async listTidemarkPulls({ owner, repo }) {
       const res = await call('list pull requests', () =>
-        octokit.rest.pulls.list({ owner, repo, state: 'all', sort: 'updated', direction: 'desc', per_page: 100 }),
+        octokit.rest.pulls.list({
+          owner,
+          repo,
+          state: 'all',
+          sort: 'updated',
+          direction: 'desc',
+          per_page: 100,
+        }),
       );
       return (res.data as RawPull[]).filter((p) => isTidemarkBranch(p.head.ref)).map(toSummary);
     },
     async createCommitOnBranch({ owner, repo }, req) {
       try {
-        const res = await octokit.graphql<{ createCommitOnBranch: { commit: { oid: string } } }>(CREATE_COMMIT, {
-          input: {
-            branch: { repositoryNameWithOwner: `${owner}/${repo}`, branchName: req.branch },
-            expectedHeadOid: req.expectedHeadOid,
-            message: { headline: req.headline, body: req.body },
-            fileChanges: {
-              additions: req.additions.map((a) => ({ path: a.path, contents: Buffer.from(a.contents, 'utf8').toString('base64') })),
-              deletions: (req.deletions ?? []).map((path) => ({ path })),
+        const res = await octokit.graphql<{ createCommitOnBranch: { commit: { oid: string } } }>(
+          CREATE_COMMIT,
+          {
+            input: {
+              branch: { repositoryNameWithOwner: `${owner}/${repo}`, branchName: req.branch },
+              expectedHeadOid: req.expectedHeadOid,
+              message: { headline: req.headline, body: req.body },
+              fileChanges: {
+                additions: req.additions.map((a) => ({
+                  path: a.path,
+                  contents: Buffer.from(a.contents, 'utf8').toString('base64'),
+                })),
+                deletions: (req.deletions ?? []).map((path) => ({ path })),
+              },
             },
           },
-        });
+        );
         return res.createCommitOnBranch.commit.oid;
       } catch (err) {
         const errors = (err as { errors?: { type?: string; message?: string }[] }).errors ?? [];
         // GitHub answers a failed compare-and-swap with STALE_DATA ("Expected branch to point to … but it did not").
-        if (errors.some((x) => x.type === 'STALE_DATA' || /expected branch to point to/i.test(x.message ?? ''))) {
-          throw new BranchMovedError(`${owner}/${repo}@${req.branch} moved since ${req.expectedHeadOid.slice(0, 7)}`, { cause: err });
+        if (
+          errors.some((x) => x.type === 'STALE_DATA' || /expected branch to point to/i.test(x.message ?? ''))
+        ) {
+          throw new BranchMovedError(
+            `${owner}/${repo}@${req.branch} moved since ${req.expectedHeadOid.slice(0, 7)}`,
+            { cause: err },
+          );
         }
         throw classifyGitHubError(err, 'createCommitOnBranch');
       }
     },
     async createPull({ owner, repo }, pr) {
-      const res = await call('create pull request', () => octokit.rest.pulls.create({ owner, repo, ...pr, maintainer_can_modify: true }));
+      const res = await call('create pull request', () =>
+        octokit.rest.pulls.create({ owner, repo, ...pr, maintainer_can_modify: true }),
+      );
       return toSummary(res.data as RawPull);
     },
     async updatePull({ owner, repo }, number, patch) {
-      await call('update pull request', () => octokit.rest.pulls.update({ owner, repo, pull_number: number, ...patch }));
+      await call('update pull request', () =>
+        octokit.rest.pulls.update({ owner, repo, pull_number: number, ...patch }),
+      );
     },
     async addLabels({ owner, repo }, number, labels) {
       if (labels.length === 0) return;
-      await call('add labels', () => octokit.rest.issues.addLabels({ owner, repo, issue_number: number, labels: [...labels] }));
+      await call('add labels', () =>
+        octokit.rest.issues.addLabels({ owner, repo, issue_number: number, labels: [...labels] }),
+      );
     },
     async comment({ owner, repo }, number, body) {
-      await call('comment', () => octokit.rest.issues.createComment({ owner, repo, issue_number: number, body }));
+      await call('comment', () =>
+        octokit.rest.issues.createComment({ owner, repo, issue_number: number, body }),
+      );
     },
     async enableAutoMerge(pullNodeId, method) {
-      await call('enable auto-merge', () => octokit.graphql(ENABLE_AUTO_MERGE, { input: { pullRequestId: pullNodeId, mergeMethod: method } }));
+      await call('enable auto-merge', () =>
+        octokit.graphql(ENABLE_AUTO_MERGE, { input: { pullRequestId: pullNodeId, mergeMethod: method } }),
+      );
     },
     async createCheckRun({ owner, repo }, run) {
       await call('create check run', () =>

@@ -42,7 +42,12 @@ export interface PublishDeps {
 }
 
 export type GroupOutcome =
-  | { readonly branch: string; readonly action: 'opened' | 'updated' | 'unchanged'; readonly pr: number; readonly commit?: string }
+  | {
+      readonly branch: string;
+      readonly action: 'opened' | 'updated' | 'unchanged';
+      readonly pr: number;
+      readonly commit?: string;
+    }
   | { readonly branch: string; readonly action: 'frozen'; readonly pr?: number }
   | { readonly branch: string; readonly action: 'pushed'; readonly commit: string };
 
@@ -61,9 +66,9 @@ export function skippedTagsFrom(pulls: readonly PullSummary[]): Map<string, Set<
   for (const p of pulls) {
     if (p.state !== 'closed' || p.merged || !p.meta || p.meta.closedByTidemark) continue;
     for (const pol of p.meta.policies) {
-      let set = skipped.get(pol.key);
-      if (!set) skipped.set(pol.key, (set = new Set()));
+      const set = skipped.get(pol.key) ?? new Set<string>();
       set.add(pol.tag);
+      skipped.set(pol.key, set);
     }
   }
   return skipped;
@@ -78,9 +83,17 @@ export async function publishPlan(
 ): Promise<PublishResult> {
   if (settings.strategy === 'push') {
     if (plan.changes.length === 0) return { groups: [], closed: [] };
-    const group: UpdateGroup = { kind: 'all', branch: settings.targetBranch, updates: plan.updates, files: plan.changes };
+    const group: UpdateGroup = {
+      kind: 'all',
+      branch: settings.targetBranch,
+      updates: plan.updates,
+      files: plan.changes,
+    };
     const commit = await writeCommit(deps, repo, settings, group, settings.targetBranch, ctx.baseSha);
-    deps.log.info({ branch: settings.targetBranch, commit, policies: plan.updates.map((u) => u.key) }, 'pushed update');
+    deps.log.info(
+      { branch: settings.targetBranch, commit, policies: plan.updates.map((u) => u.key) },
+      'pushed update',
+    );
     return { groups: [{ branch: settings.targetBranch, action: 'pushed', commit }], closed: [] };
   }
   const outcomes: GroupOutcome[] = [];
@@ -119,7 +132,12 @@ async function writeCommit(
 }
 
 /** True when the branch already carries exactly this group's change on a base that has not touched its files. */
-async function branchHolds(ws: RepoWorkspace, group: UpdateGroup, branchHead: string, baseSha: string): Promise<boolean> {
+async function branchHolds(
+  ws: RepoWorkspace,
+  group: UpdateGroup,
+  branchHead: string,
+  baseSha: string,
+): Promise<boolean> {
   const mergeBase = await ws.mergeBase(baseSha, branchHead);
   if (!mergeBase) return false;
   for (const f of group.files) {
@@ -223,7 +241,11 @@ async function closeMootPulls(
   return closed;
 }
 
-function mootReason(meta: PrMetadata, plan: ReconcilePlan, outcomes: readonly GroupOutcome[]): string | undefined {
+function mootReason(
+  meta: PrMetadata,
+  plan: ReconcilePlan,
+  outcomes: readonly GroupOutcome[],
+): string | undefined {
   const reasons: string[] = [];
   for (const pol of meta.policies) {
     const outcome: PolicyOutcome | undefined = plan.perPolicy[pol.key];
@@ -231,7 +253,9 @@ function mootReason(meta: PrMetadata, plan: ReconcilePlan, outcomes: readonly Gr
     const carrier = plan.groups.find((g) => g.updates.some((u) => u.key === pol.key));
     if (carrier) {
       const o = outcomes.find((x) => x.branch === carrier.branch);
-      reasons.push(`${pol.key} is now updated${o && 'pr' in o && o.pr ? ` in #${o.pr}` : ` on ${carrier.branch}`}`);
+      reasons.push(
+        `${pol.key} is now updated${o && 'pr' in o && o.pr ? ` in #${o.pr}` : ` on ${carrier.branch}`}`,
+      );
     } else {
       reasons.push(`${pol.key} is already at ${outcome.tag} on the base branch`);
     }

@@ -19,7 +19,10 @@ export interface RouterOptions {
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -52,7 +55,11 @@ export function createRouter(opts: RouterOptions): Handler {
   };
 }
 
-export async function listen(handler: Handler, host: string, port: number): Promise<{ server: Server; url: string; port: number }> {
+export async function listen(
+  handler: Handler,
+  host: string,
+  port: number,
+): Promise<{ server: Server; url: string; port: number }> {
   const server = createServer((req, res) => {
     void handler(req, res);
   });
@@ -65,5 +72,9 @@ export async function listen(handler: Handler, host: string, port: number): Prom
   });
   const addr = server.address() as AddressInfo;
   const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  return { server, url: `http://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${addr.port}`, port: addr.port };
+  return {
+    server,
+    url: `http://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${addr.port}`,
+    port: addr.port,
+  };
 }

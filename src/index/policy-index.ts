@@ -71,14 +71,16 @@ export class RedisPolicyIndex implements PolicyIndex {
   async removeRepo(key: string): Promise<void> {
     const prev = await this.redis.get(this.k('repo', key));
     const tx = this.redis.multi();
-    if (prev) for (const img of (JSON.parse(prev) as { images: string[] }).images) tx.srem(this.k('image', img), key);
+    if (prev)
+      for (const img of (JSON.parse(prev) as { images: string[] }).images) tx.srem(this.k('image', img), key);
     tx.del(this.k('repo', key));
     tx.srem(this.k('repos'), key);
     await tx.exec();
   }
 
   async removeInstallation(installationId: number): Promise<void> {
-    for (const t of await this.allRepos()) if (t.installationId === installationId) await this.removeRepo(repoKeyOf(t));
+    for (const t of await this.allRepos())
+      if (t.installationId === installationId) await this.removeRepo(repoKeyOf(t));
   }
 
   private async targets(keys: string[]): Promise<RepoTarget[]> {

@@ -6,7 +6,10 @@ export function baseName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
-export function isMarkerFile(path: string, extraExtensions: readonly string[] = DEFAULT_EXTRA_EXTENSIONS): boolean {
+export function isMarkerFile(
+  path: string,
+  extraExtensions: readonly string[] = DEFAULT_EXTRA_EXTENSIONS,
+): boolean {
   const base = baseName(path);
   if (base === 'Kustomization' || base.endsWith('.yaml') || base.endsWith('.yml')) return true;
   return extraExtensions.some((ext) => ext !== '' && base.endsWith(ext));

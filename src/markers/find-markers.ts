@@ -2,7 +2,7 @@
  * Locate every marked scalar in a YAML text, with its exact byte span, using the yaml CST (no re-serialising).
  * Files that do not parse as YAML (templates) are handled by the line-level reader in template-markers.ts.
  */
-import { CST, isMap, type LineCounter, LineCounter as LC, Parser, parseAllDocuments } from 'yaml';
+import { CST, isMap, LineCounter as LC, type LineCounter, Parser, parseAllDocuments } from 'yaml';
 import type { ObjectId } from '../domain/types.js';
 import { MARKER_TOKEN, type MarkerSpec, parseMarkerComment } from './marker-grammar.js';
 
@@ -30,7 +30,11 @@ export interface FoundMarkers {
 type CstScalar = CST.FlowScalar;
 
 function styleOf(t: CstScalar): ScalarStyle {
-  return t.type === 'single-quoted-scalar' ? 'single' : t.type === 'double-quoted-scalar' ? 'double' : 'plain';
+  return t.type === 'single-quoted-scalar'
+    ? 'single'
+    : t.type === 'double-quoted-scalar'
+      ? 'double'
+      : 'plain';
 }
 
 function lineStartOf(text: string, offset: number): number {
@@ -98,7 +102,11 @@ export function findYamlMarkers(text: string): FoundMarkers {
     if (token.type !== 'document') continue;
     CST.visit(token, (item, path) => {
       const v = item.value;
-      if (!v || (v.type !== 'scalar' && v.type !== 'single-quoted-scalar' && v.type !== 'double-quoted-scalar')) return;
+      if (
+        !v ||
+        (v.type !== 'scalar' && v.type !== 'single-quoted-scalar' && v.type !== 'double-quoted-scalar')
+      )
+        return;
       const parent = CST.visit.parentCollection(token, path);
       const inFlow = parent.type === 'flow-collection';
       const isSeqItem = parent.type === 'block-seq';

@@ -6,12 +6,20 @@
 const YAML11_BOOL = /^(y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/;
 const NULLS = /^(~|null|Null|NULL|)$/;
 const INT = /^[-+]?(0b[0-1_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*|[1-9][0-9_]*(:[0-5]?[0-9])+)$/;
-const FLOAT = /^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$|^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\.[0-9_]*$|^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$/;
+const FLOAT =
+  /^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$|^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\.[0-9_]*$|^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$/;
 const TIMESTAMP = /^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ]|\s+)?([0-9]{1,2}:[0-9]{2}:[0-9]{2}(\.[0-9]*)?)?/;
 
 /** True when a plain scalar with this text would not be read back as the same string. */
 export function needsQuotes(value: string): boolean {
-  if (YAML11_BOOL.test(value) || NULLS.test(value) || INT.test(value) || FLOAT.test(value) || TIMESTAMP.test(value)) return true;
+  if (
+    YAML11_BOOL.test(value) ||
+    NULLS.test(value) ||
+    INT.test(value) ||
+    FLOAT.test(value) ||
+    TIMESTAMP.test(value)
+  )
+    return true;
   if (/^[\s]|[\s]$/.test(value)) return true;
   // Indicators that cannot start a plain scalar, and sequences that end one.
   if (/^[-?:,[\]{}#&*!|>'"%@`]/.test(value) && !/^[-?:][^\s,[\]{}]/.test(value)) return true;

@@ -3,8 +3,8 @@
  * (line endings, BOM, quoting of other values, comments, blank lines, anchors) stays byte-identical.
  */
 import type { MarkerChange, PolicyResult, PolicyResults, Warning } from '../domain/types.js';
-import { findYamlMarkers, type Marker } from './find-markers.js';
 import { isTemplateFile } from './files.js';
+import { findYamlMarkers, type Marker } from './find-markers.js';
 import { MARKER_TOKEN } from './marker-grammar.js';
 import { formatScalar } from './quote.js';
 import { findTemplateMarkers } from './template-markers.js';

@@ -2,11 +2,14 @@
  * Line-level markers for files that are not plain YAML (helmfile `*.gotmpl`, Helm `templates/`): the same
  * grammar and quoting rules, applied to `key: value # {marker}` and `- value # {marker}` lines.
  */
-import { MARKER_TOKEN, parseMarkerComment } from './marker-grammar.js';
+
 import type { Marker } from './find-markers.js';
+import { MARKER_TOKEN, parseMarkerComment } from './marker-grammar.js';
 
 const VALUE = String.raw`("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s#'"{}\[\],][^\s#]*)`;
-const KEY_LINE = new RegExp(String.raw`^([ \t]*(?:-[ \t]+)?[^\s#'"{][^#]*?:[ \t]+)${VALUE}([ \t]+)(#.*?)\r?$`);
+const KEY_LINE = new RegExp(
+  String.raw`^([ \t]*(?:-[ \t]+)?[^\s#'"{][^#]*?:[ \t]+)${VALUE}([ \t]+)(#.*?)\r?$`,
+);
 const ITEM_LINE = new RegExp(String.raw`^([ \t]*-[ \t]+)${VALUE}([ \t]+)(#.*?)\r?$`);
 
 function unquote(raw: string): { value: string; style: Marker['style'] } {
@@ -34,7 +37,14 @@ export function findTemplateMarkers(text: string): Marker[] {
       const raw = m[2]!;
       if (spec && !raw.includes('{{')) {
         const start = offset + m[1]!.length;
-        markers.push({ ...spec, start, end: start + raw.length, ...unquote(raw), line: lineNo, column: m[1]!.length + 1 });
+        markers.push({
+          ...spec,
+          start,
+          end: start + raw.length,
+          ...unquote(raw),
+          line: lineNo,
+          column: m[1]!.length + 1,
+        });
       }
     }
     offset += line.length + 1;

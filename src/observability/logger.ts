@@ -2,7 +2,7 @@
  * Structured JSON logs (pino). Secrets never reach a log line: known secret-bearing fields are redacted by
  * path, and every string value is scrubbed of registered secret values and credential patterns.
  */
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger };
 
@@ -47,7 +47,9 @@ export class SecretRegistry {
     let out = text;
     for (const v of this.values) if (out.includes(v)) out = out.split(v).join('[redacted]');
     for (const re of CREDENTIAL_PATTERNS) {
-      out = out.replace(re, (m, p1: string | undefined) => (p1 && m.startsWith(p1) ? `${p1}[redacted]` : '[redacted]'));
+      out = out.replace(re, (m, p1: string | undefined) =>
+        p1 && m.startsWith(p1) ? `${p1}[redacted]` : '[redacted]',
+      );
     }
     return out;
   }

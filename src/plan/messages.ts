@@ -22,7 +22,10 @@ export function renderTemplate(template: string, u: PolicyUpdate): string {
     digest: u.digest ?? '',
     changes: String(u.changes.length),
   };
-  return template.replace(/\{(policy|image|oldTag|newTag|digest|changes)\}/g, (_, k: string) => values[k] ?? '');
+  return template.replace(
+    /\{(policy|image|oldTag|newTag|digest|changes)\}/g,
+    (_, k: string) => values[k] ?? '',
+  );
 }
 
 export function commitMessage(group: UpdateGroup, template = DEFAULT_COMMIT_TEMPLATE): CommitMessage {
@@ -59,7 +62,8 @@ export function parsePrMetadata(body: string | null | undefined): PrMetadata | u
   if (!m) return undefined;
   try {
     const parsed = JSON.parse(m[1]!) as Partial<PrMetadata>;
-    if (parsed.v !== 1 || typeof parsed.branch !== 'string' || !Array.isArray(parsed.policies)) return undefined;
+    if (parsed.v !== 1 || typeof parsed.branch !== 'string' || !Array.isArray(parsed.policies))
+      return undefined;
     const policies = parsed.policies.filter(
       (p): p is PrMetadata['policies'][number] =>
         typeof p === 'object' && p !== null && typeof p.key === 'string' && typeof p.tag === 'string',
@@ -80,7 +84,11 @@ export function metadataFor(group: UpdateGroup): PrMetadata {
   return {
     v: 1,
     branch: group.branch,
-    policies: group.updates.map((u) => ({ key: u.key, tag: u.newTag, ...(u.digest && { digest: u.digest }) })),
+    policies: group.updates.map((u) => ({
+      key: u.key,
+      tag: u.newTag,
+      ...(u.digest && { digest: u.digest }),
+    })),
   };
 }
 
@@ -103,7 +111,8 @@ function escapeCell(s: string): string {
 export function registryLink(image: string, tag: string): string | undefined {
   const [host, ...rest] = image.split('/');
   const path = rest.join('/');
-  if (host === 'ghcr.io') return `https://github.com/${rest[0]}/${rest.slice(1).join('/')}/pkgs/container/${rest.slice(1).join('%2F')}`;
+  if (host === 'ghcr.io')
+    return `https://github.com/${rest[0]}/${rest.slice(1).join('/')}/pkgs/container/${rest.slice(1).join('%2F')}`;
   if (host === 'docker.io' || host === undefined || !image.includes('/')) {
     const name = path.startsWith('library/') ? `_/${path.slice(8)}` : `r/${path}`;
     return `https://hub.docker.com/${name}/tags?name=${encodeURIComponent(tag)}`;
@@ -137,7 +146,9 @@ export function prBody(group: UpdateGroup): string {
   for (const u of group.updates) {
     const link = registryLink(u.image, u.newTag);
     const to = link ? `[\`${u.newTag}\`](${link})` : `\`${u.newTag}\``;
-    out.push(`| \`${escapeCell(u.key)}\` | \`${escapeCell(u.image)}\` | \`${escapeCell(u.oldTag ?? '?')}\` → ${to} |`);
+    out.push(
+      `| \`${escapeCell(u.key)}\` | \`${escapeCell(u.image)}\` | \`${escapeCell(u.oldTag ?? '?')}\` → ${to} |`,
+    );
   }
   out.push('', '<details open><summary>Changed values</summary>', '', '| File | Line | Old | New | Policy |');
   out.push('| --- | --- | --- | --- | --- |');
@@ -153,7 +164,9 @@ export function prBody(group: UpdateGroup): string {
     const link = sourceCompareLink(u);
     return link ? [`- ${u.image}: [source changes](${link})`] : [];
   });
-  const digests = group.updates.filter((u) => u.digest).map((u) => `- ${u.image}:${u.newTag} is \`${u.digest}\``);
+  const digests = group.updates
+    .filter((u) => u.digest)
+    .map((u) => `- ${u.image}:${u.newTag} is \`${u.digest}\``);
   if (compares.length > 0) out.push('', '### Source changes', '', ...compares);
   if (digests.length > 0) out.push('', '### Digests', '', ...digests);
   out.push(

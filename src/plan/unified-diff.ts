@@ -2,7 +2,9 @@
 import { createTwoFilesPatch } from 'diff';
 import type { FileChange } from '../domain/types.js';
 
-export function formatUnifiedDiff(changes: readonly Pick<FileChange, 'file' | 'oldText' | 'newText'>[]): string {
+export function formatUnifiedDiff(
+  changes: readonly Pick<FileChange, 'file' | 'oldText' | 'newText'>[],
+): string {
   return changes
     .map((c) =>
       createTwoFilesPatch(`a/${c.file}`, `b/${c.file}`, c.oldText, c.newText, '', '', { context: 3 })

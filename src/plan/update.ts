@@ -61,7 +61,10 @@ export function splitKey(key: string): [string, string] {
 }
 
 /** The semver level of a bump, when both tags read as versions. */
-export function semverLevel(oldTag: string | undefined, newTag: string): 'major' | 'minor' | 'patch' | undefined {
+export function semverLevel(
+  oldTag: string | undefined,
+  newTag: string,
+): 'major' | 'minor' | 'patch' | undefined {
   if (oldTag === undefined) return undefined;
   const parse = (t: string) => /^v?(\d+)\.(\d+)\.(\d+)/.exec(t)?.slice(1).map(Number);
   const a = parse(oldTag);

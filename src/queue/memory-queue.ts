@@ -3,7 +3,14 @@
  * most one job per repo at a time (work arriving meanwhile runs right after, merged), retries transient
  * failures with backoff, and never retries non-retryable ones.
  */
-import { backoffDelay, type JobHandler, type JobQueue, mergeReasons, type QueueOptions, type RepoJob } from './types.js';
+import {
+  backoffDelay,
+  type JobHandler,
+  type JobQueue,
+  mergeReasons,
+  type QueueOptions,
+  type RepoJob,
+} from './types.js';
 
 interface Slot<T> {
   pending?: RepoJob<T>;
@@ -26,8 +33,8 @@ export class MemoryQueue<T> implements JobQueue<T> {
 
   async enqueue(job: RepoJob<T>): Promise<void> {
     if (this.closed) throw new Error('queue is closed');
-    let slot = this.slots.get(job.repoKey);
-    if (!slot) this.slots.set(job.repoKey, (slot = { running: false, attempt: 0 }));
+    const slot: Slot<T> = this.slots.get(job.repoKey) ?? { running: false, attempt: 0 };
+    this.slots.set(job.repoKey, slot);
     slot.pending = slot.pending
       ? { repoKey: job.repoKey, target: job.target, reasons: mergeReasons(slot.pending.reasons, job.reasons) }
       : job;
@@ -81,7 +88,11 @@ export class MemoryQueue<T> implements JobQueue<T> {
       } else {
         // Put the job back, merged with anything that arrived meanwhile, after a backoff.
         slot.pending = slot.pending
-          ? { repoKey: key, target: slot.pending.target, reasons: mergeReasons(job.reasons, slot.pending.reasons) }
+          ? {
+              repoKey: key,
+              target: slot.pending.target,
+              reasons: mergeReasons(job.reasons, slot.pending.reasons),
+            }
           : job;
         slot.running = false;
         this.active--;
@@ -105,7 +116,9 @@ export class MemoryQueue<T> implements JobQueue<T> {
     this.closed = true;
     for (const s of this.slots.values()) if (s.timer) clearTimeout(s.timer);
     const all = Promise.all([...this.running]);
-    const deadline = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), opts.deadlineMs ?? 25_000).unref());
+    const deadline = new Promise<'timeout'>((r) =>
+      setTimeout(() => r('timeout'), opts.deadlineMs ?? 25_000).unref(),
+    );
     if ((await Promise.race([all.then(() => 'done' as const), deadline])) === 'timeout') {
       for (const ac of this.controllers) ac.abort(new Error('shutting down'));
       await all.catch(() => undefined);

@@ -10,7 +10,8 @@ const HUB_KEYS = ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io',
 
 export function dockerConfigCredentials(path?: string): CredentialSource {
   const file = path ?? join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json');
-  let auths: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }> = {};
+  let auths: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }> =
+    {};
   try {
     auths = (JSON.parse(readFileSync(file, 'utf8')) as { auths?: typeof auths }).auths ?? {};
   } catch {

@@ -13,11 +13,14 @@ export class TagsFileError extends Error {
 }
 
 export function parseTagsFile(raw: unknown): TagsFile {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new TagsFileError('expected an object keyed by image');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new TagsFileError('expected an object keyed by image');
   for (const [image, v] of Object.entries(raw as Record<string, unknown>)) {
     const tags = Array.isArray(v) ? v : (v as { tags?: unknown } | null)?.tags;
     if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string')) {
-      throw new TagsFileError(`"${image}": expected a list of tags or { "tags": [...], "digests": { "<tag>": "sha256:…" } }`);
+      throw new TagsFileError(
+        `"${image}": expected a list of tags or { "tags": [...], "digests": { "<tag>": "sha256:…" } }`,
+      );
     }
   }
   return raw as TagsFile;

@@ -4,16 +4,18 @@
  * 5xx honouring `Retry-After`, a per-host concurrency limit, and a TTL cache for tag lists.
  */
 import { createHash } from 'node:crypto';
+import { parseImageRef } from '../domain/image-ref.js';
 import {
   RegistryAuthError,
   RegistryNotFoundError,
   RegistryRateLimitedError,
   RegistryUnavailableError,
 } from '../errors.js';
-import { parseImageRef } from '../domain/image-ref.js';
 import type { ImageMetadata, RegistryClient } from './types.js';
 
-export type Credentials = { readonly username: string; readonly password: string } | { readonly token: string };
+export type Credentials =
+  | { readonly username: string; readonly password: string }
+  | { readonly token: string };
 export type CredentialSource = (host: string) => Credentials | undefined | Promise<Credentials | undefined>;
 
 export interface OciClientOptions {
@@ -70,12 +72,15 @@ export function parseRetryAfter(value: string | null, now: number): number | und
 }
 
 /** Parse `Bearer realm="…",service="…",scope="…"` or `Basic realm="…"`. */
-export function parseChallenge(header: string | null): { scheme: string; params: Record<string, string> } | undefined {
+export function parseChallenge(
+  header: string | null,
+): { scheme: string; params: Record<string, string> } | undefined {
   if (!header) return undefined;
   const m = /^\s*(\w+)\s*(.*)$/.exec(header);
   if (!m) return undefined;
   const params: Record<string, string> = {};
-  for (const p of m[2]!.matchAll(/(\w+)="([^"]*)"|(\w+)=([^,\s]+)/g)) params[(p[1] ?? p[3])!.toLowerCase()] = (p[2] ?? p[4])!;
+  for (const p of m[2]!.matchAll(/(\w+)="([^"]*)"|(\w+)=([^,\s]+)/g))
+    params[(p[1] ?? p[3])!.toLowerCase()] = (p[2] ?? p[4])!;
   return { scheme: m[1]!.toLowerCase(), params };
 }
 
@@ -102,8 +107,14 @@ export class OciRegistryClient implements RegistryClient {
   private target(image: string): Target {
     const ref = parseImageRef(image);
     const host = ref.registry === 'docker.io' ? 'registry-1.docker.io' : ref.registry;
-    const plain = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host) || (this.opts.insecureHosts ?? []).includes(host);
-    return { host: ref.registry, apiBase: `${plain ? 'http' : 'https'}://${host}`, repository: ref.repository };
+    const plain =
+      /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host) ||
+      (this.opts.insecureHosts ?? []).includes(host);
+    return {
+      host: ref.registry,
+      apiBase: `${plain ? 'http' : 'https'}://${host}`,
+      repository: ref.repository,
+    };
   }
 
   async listTags(image: string, o: { signal?: AbortSignal; fresh?: boolean } = {}): Promise<string[]> {
@@ -115,9 +126,15 @@ export class OciRegistryClient implements RegistryClient {
     if (pending && !o.fresh) return pending;
     const p = (async () => {
       const tags: string[] = [];
-      let url: string | undefined = `${t.apiBase}/v2/${t.repository}/tags/list?n=${this.opts.pageSize ?? 1000}`;
+      let url: string | undefined =
+        `${t.apiBase}/v2/${t.repository}/tags/list?n=${this.opts.pageSize ?? 1000}`;
       while (url) {
-        const res = await this.request(t, url, { method: 'GET', accept: 'application/json', scope: 'pull' }, o.signal);
+        const res = await this.request(
+          t,
+          url,
+          { method: 'GET', accept: 'application/json', scope: 'pull' },
+          o.signal,
+        );
         const body = (await res.json()) as { tags?: string[] | null };
         tags.push(...(body.tags ?? []));
         url = nextLink(res.headers.get('link'), url);
@@ -136,28 +153,61 @@ export class OciRegistryClient implements RegistryClient {
   async resolveDigest(image: string, tag: string, o: { signal?: AbortSignal } = {}): Promise<string> {
     const t = this.target(image);
     const url = `${t.apiBase}/v2/${t.repository}/manifests/${encodeURIComponent(tag)}`;
-    const head = await this.request(t, url, { method: 'HEAD', accept: MANIFEST_ACCEPT, scope: 'pull' }, o.signal);
+    const head = await this.request(
+      t,
+      url,
+      { method: 'HEAD', accept: MANIFEST_ACCEPT, scope: 'pull' },
+      o.signal,
+    );
     const digest = head.headers.get('docker-content-digest');
     if (digest) return digest;
-    const res = await this.request(t, url, { method: 'GET', accept: MANIFEST_ACCEPT, scope: 'pull' }, o.signal);
-    return `sha256:${createHash('sha256').update(Buffer.from(await res.arrayBuffer())).digest('hex')}`;
+    const res = await this.request(
+      t,
+      url,
+      { method: 'GET', accept: MANIFEST_ACCEPT, scope: 'pull' },
+      o.signal,
+    );
+    return `sha256:${createHash('sha256')
+      .update(Buffer.from(await res.arrayBuffer()))
+      .digest('hex')}`;
   }
 
-  async getManifest(image: string, ref: string, o: { signal?: AbortSignal } = {}): Promise<Record<string, unknown>> {
+  async getManifest(
+    image: string,
+    ref: string,
+    o: { signal?: AbortSignal } = {},
+  ): Promise<Record<string, unknown>> {
     const t = this.target(image);
-    const res = await this.request(t, `${t.apiBase}/v2/${t.repository}/manifests/${encodeURIComponent(ref)}`, { method: 'GET', accept: MANIFEST_ACCEPT, scope: 'pull' }, o.signal);
+    const res = await this.request(
+      t,
+      `${t.apiBase}/v2/${t.repository}/manifests/${encodeURIComponent(ref)}`,
+      { method: 'GET', accept: MANIFEST_ACCEPT, scope: 'pull' },
+      o.signal,
+    );
     return (await res.json()) as Record<string, unknown>;
   }
 
-  async getImageMetadata(image: string, tag: string, o: { signal?: AbortSignal } = {}): Promise<ImageMetadata> {
+  async getImageMetadata(
+    image: string,
+    tag: string,
+    o: { signal?: AbortSignal } = {},
+  ): Promise<ImageMetadata> {
     const t = this.target(image);
     let manifest = await this.getManifest(image, tag, o);
     let annotations = (manifest.annotations ?? {}) as Record<string, string>;
     let platforms: string[] | undefined;
-    const children = manifest.manifests as { digest: string; platform?: { os?: string; architecture?: string; variant?: string } }[] | undefined;
+    const children = manifest.manifests as
+      | { digest: string; platform?: { os?: string; architecture?: string; variant?: string } }[]
+      | undefined;
     if (Array.isArray(children)) {
-      platforms = children.flatMap((c) => (c.platform?.os ? [[c.platform.os, c.platform.architecture, c.platform.variant].filter(Boolean).join('/')] : []));
-      const child = children.find((c) => c.platform?.os === 'linux' && c.platform.architecture === 'amd64') ?? children[0];
+      platforms = children.flatMap((c) =>
+        c.platform?.os
+          ? [[c.platform.os, c.platform.architecture, c.platform.variant].filter(Boolean).join('/')]
+          : [],
+      );
+      const child =
+        children.find((c) => c.platform?.os === 'linux' && c.platform.architecture === 'amd64') ??
+        children[0];
       if (child) {
         manifest = await this.getManifest(image, child.digest, o);
         annotations = { ...(manifest.annotations as Record<string, string> | undefined), ...annotations };
@@ -167,12 +217,18 @@ export class OciRegistryClient implements RegistryClient {
     let created: string | undefined;
     const config = manifest.config as { digest?: string } | undefined;
     if (config?.digest) {
-      const res = await this.request(t, `${t.apiBase}/v2/${t.repository}/blobs/${config.digest}`, { method: 'GET', accept: '*/*', scope: 'pull' }, o.signal);
+      const res = await this.request(
+        t,
+        `${t.apiBase}/v2/${t.repository}/blobs/${config.digest}`,
+        { method: 'GET', accept: '*/*', scope: 'pull' },
+        o.signal,
+      );
       const cfg = (await res.json()) as { created?: string; config?: { Labels?: Record<string, string> } };
       labels = cfg.config?.Labels ?? {};
       created = cfg.created;
     }
-    const pick = (k: string) => annotations[`org.opencontainers.image.${k}`] ?? labels[`org.opencontainers.image.${k}`];
+    const pick = (k: string) =>
+      annotations[`org.opencontainers.image.${k}`] ?? labels[`org.opencontainers.image.${k}`];
     const out: ImageMetadata = {
       ...(pick('source') && { source: pick('source') }),
       ...(pick('revision') && { revision: pick('revision') }),
@@ -183,12 +239,17 @@ export class OciRegistryClient implements RegistryClient {
   }
 
   private limiter(host: string): Semaphore {
-    let s = this.limits.get(host);
-    if (!s) this.limits.set(host, (s = new Semaphore(this.opts.concurrency ?? 8)));
+    const s = this.limits.get(host) ?? new Semaphore(this.opts.concurrency ?? 8);
+    this.limits.set(host, s);
     return s;
   }
 
-  private async authHeader(t: Target, challenge: ReturnType<typeof parseChallenge>, scope: string, signal?: AbortSignal): Promise<string | undefined> {
+  private async authHeader(
+    t: Target,
+    challenge: ReturnType<typeof parseChallenge>,
+    scope: string,
+    signal?: AbortSignal,
+  ): Promise<string | undefined> {
     const creds = await this.opts.credentials?.(t.host);
     if (!challenge || challenge.scheme === 'basic') {
       if (!creds) return undefined;
@@ -204,16 +265,21 @@ export class OciRegistryClient implements RegistryClient {
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
     url.searchParams.set('scope', scopeValue);
     const headers: Record<string, string> = { 'user-agent': this.opts.userAgent ?? 'tidemark' };
-    if (creds && 'username' in creds) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+    if (creds && 'username' in creds)
+      headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
     if (creds && 'token' in creds) return `Bearer ${creds.token}`;
     const res = await this.fetchFn(url, { headers, ...(signal && { signal }) });
     this.opts.onResponse?.(t.host, res.status);
-    if (res.status === 401 || res.status === 403) throw new RegistryAuthError(`${t.host}: the token service refused the credentials (${res.status})`);
+    if (res.status === 401 || res.status === 403)
+      throw new RegistryAuthError(`${t.host}: the token service refused the credentials (${res.status})`);
     if (!res.ok) throw new RegistryUnavailableError(`${t.host}: token service answered ${res.status}`);
     const body = (await res.json()) as { token?: string; access_token?: string; expires_in?: number };
     const token = body.token ?? body.access_token;
     if (!token) throw new RegistryAuthError(`${t.host}: the token service returned no token`);
-    this.tokens.set(cacheKey, { token, expires: this.now() + Math.max(10, (body.expires_in ?? 60) - 10) * 1000 });
+    this.tokens.set(cacheKey, {
+      token,
+      expires: this.now() + Math.max(10, (body.expires_in ?? 60) - 10) * 1000,
+    });
     return `Bearer ${token}`;
   }
 
@@ -235,14 +301,19 @@ export class OciRegistryClient implements RegistryClient {
         res = await this.limiter(t.host).run(() =>
           this.fetchFn(url, {
             method: o.method,
-            headers: { accept: o.accept, 'user-agent': this.opts.userAgent ?? 'tidemark', ...(auth && { authorization: auth }) },
+            headers: {
+              accept: o.accept,
+              'user-agent': this.opts.userAgent ?? 'tidemark',
+              ...(auth && { authorization: auth }),
+            },
             redirect: 'follow',
             ...(signal && { signal }),
           }),
         );
       } catch (err) {
         this.opts.onResponse?.(t.host, 'error');
-        if (signal?.aborted || attempt >= attempts) throw new RegistryUnavailableError(`${what}: ${(err as Error).message}`, { cause: err });
+        if (signal?.aborted || attempt >= attempts)
+          throw new RegistryUnavailableError(`${what}: ${(err as Error).message}`, { cause: err });
         await this.sleep(Math.min(max, base * 2 ** (attempt - 1)) * Math.random());
         continue;
       }
@@ -256,12 +327,17 @@ export class OciRegistryClient implements RegistryClient {
           continue;
         }
       }
-      if (res.status === 401 || res.status === 403) throw new RegistryAuthError(`${what}: access denied (${res.status}); check the registry credentials`);
-      if (res.status === 404) throw new RegistryNotFoundError(`${what}: ${o.method === 'GET' && url.includes('/tags/') ? 'repository' : 'manifest'} not found (404)`);
+      if (res.status === 401 || res.status === 403)
+        throw new RegistryAuthError(`${what}: access denied (${res.status}); check the registry credentials`);
+      if (res.status === 404)
+        throw new RegistryNotFoundError(
+          `${what}: ${o.method === 'GET' && url.includes('/tags/') ? 'repository' : 'manifest'} not found (404)`,
+        );
       if (res.status === 429 || res.status >= 500) {
         const retryAfter = parseRetryAfter(res.headers.get('retry-after'), this.now());
         if (attempt >= attempts) {
-          if (res.status === 429) throw new RegistryRateLimitedError(`${what}: rate limited (429)`, retryAfter);
+          if (res.status === 429)
+            throw new RegistryRateLimitedError(`${what}: rate limited (429)`, retryAfter);
           throw new RegistryUnavailableError(`${what}: registry answered ${res.status}`);
         }
         await res.arrayBuffer().catch(() => undefined);

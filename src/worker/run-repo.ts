@@ -71,12 +71,19 @@ export class PullCache {
   }
 }
 
-export async function runRepo(deps: RepoRunDeps, target: RepoTarget, reasons: readonly RunReason[]): Promise<RunSummary> {
+export async function runRepo(
+  deps: RepoRunDeps,
+  target: RepoTarget,
+  reasons: readonly RunReason[],
+): Promise<RunSummary> {
   const fullName = `${target.owner}/${target.repo}`;
   const log = deps.log.child({ repo: fullName, reasons: [...new Set(reasons.map((r) => r.kind))] });
   const { github, token } = await deps.auth(target.installationId);
   const repoRef: RepoRef = { owner: target.owner, repo: target.repo };
-  const ws = await deps.workspaces.open({ fullName, cloneUrl: target.cloneUrl, defaultBranch: target.defaultBranch }, token);
+  const ws = await deps.workspaces.open(
+    { fullName, cloneUrl: target.cloneUrl, defaultBranch: target.defaultBranch },
+    token,
+  );
   const events = reasons.flatMap((r) => (r.event ? [r.event] : []));
   const freshPulls = reasons.some((r) => r.kind === 'pull-request-closed' || r.kind === 'manual');
 
@@ -87,22 +94,41 @@ export async function runRepo(deps: RepoRunDeps, target: RepoTarget, reasons: re
     const images = [...new Set(config.policies.map((p) => safeCanonical(p.image)))];
     await deps.index.setRepo(target, images);
     if (loaded.errors.length > 0) {
-      await reportConfigErrors(deps, github, repoRef, baseSha, loaded.errors.map((e) => e.text), log);
+      await reportConfigErrors(
+        deps,
+        github,
+        repoRef,
+        baseSha,
+        loaded.errors.map((e) => e.text),
+        log,
+      );
     }
     if (config.policies.length === 0) {
       log.info({ errors: loaded.errors.length }, 'no usable image policies');
       return { repo: fullName, baseSha, policies: 0, configErrors: loaded.errors.length };
     }
-    const scan = await scanTree(ws.dir, { path: config.update.path, extensions: [...config.update.scanExtensions] });
+    const scan = await scanTree(ws.dir, {
+      path: config.update.path,
+      extensions: [...config.update.scanExtensions],
+    });
     const pulls =
       config.update.strategy === 'pull-request'
-        ? await deps.pulls.get(repoKeyOf(target), freshPulls || attempt > 1, () => github.listTidemarkPulls(repoRef))
+        ? await deps.pulls.get(repoKeyOf(target), freshPulls || attempt > 1, () =>
+            github.listTidemarkPulls(repoRef),
+          )
         : [];
     const plan = await reconcile(
       { registry: deps.registry, log },
-      { config, files: scan.files, events, skippedTags: skippedTagsFrom(pulls), withProvenance: config.update.strategy === 'pull-request' },
+      {
+        config,
+        files: scan.files,
+        events,
+        skippedTags: skippedTagsFrom(pulls),
+        withProvenance: config.update.strategy === 'pull-request',
+      },
     );
-    for (const w of [...scan.warnings, ...plan.warnings]) log.warn({ code: w.code, file: w.file, line: w.line }, w.message);
+    for (const w of [...scan.warnings, ...plan.warnings])
+      log.warn({ code: w.code, file: w.file, line: w.line }, w.message);
     try {
       const published = await publishPlan(
         { github, workspace: ws, log },
@@ -110,7 +136,10 @@ export async function runRepo(deps: RepoRunDeps, target: RepoTarget, reasons: re
         plan,
         {
           strategy: config.update.strategy,
-          targetBranch: config.update.strategy === 'push' ? (config.update.branch ?? target.defaultBranch) : target.defaultBranch,
+          targetBranch:
+            config.update.strategy === 'push'
+              ? (config.update.branch ?? target.defaultBranch)
+              : target.defaultBranch,
           ...(config.update.commitMessage && { commitTemplate: config.update.commitMessage }),
           labels: config.update.labels,
           autoMerge: config.update.autoMerge,
@@ -125,9 +154,18 @@ export async function runRepo(deps: RepoRunDeps, target: RepoTarget, reasons: re
       recordMetrics(deps, config.update.strategy, plan, published, reasons);
       if (hasRetryableRegistryError(plan)) {
         const images = plan.registryErrors.map((e) => e.image).join(', ');
-        throw new RegistryUnavailableError(`could not read tags of ${images}; will retry`, { cause: plan.registryErrors[0]?.error });
+        throw new RegistryUnavailableError(`could not read tags of ${images}; will retry`, {
+          cause: plan.registryErrors[0]?.error,
+        });
       }
-      return { repo: fullName, baseSha, policies: config.policies.length, configErrors: loaded.errors.length, plan, published };
+      return {
+        repo: fullName,
+        baseSha,
+        policies: config.policies.length,
+        configErrors: loaded.errors.length,
+        plan,
+        published,
+      };
     } catch (err) {
       if (!(err instanceof BranchMovedError) || attempt >= deps.settings.maxBranchRetries) throw err;
       deps.pulls.invalidate(repoKeyOf(target));
@@ -149,7 +187,10 @@ function recordMetrics(
   const changed = new Set(
     published.groups.filter((g) => g.action !== 'unchanged' && g.action !== 'frozen').map((g) => g.branch),
   );
-  const bumped = mode === 'push' ? plan.updates : plan.groups.filter((g) => changed.has(g.branch)).flatMap((g) => g.updates);
+  const bumped =
+    mode === 'push'
+      ? plan.updates
+      : plan.groups.filter((g) => changed.has(g.branch)).flatMap((g) => g.updates);
   for (const u of bumped) deps.metrics.bumps.inc({ policy: u.key, mode });
   if (bumped.length > 0) {
     for (const r of reasons) {
@@ -183,10 +224,12 @@ async function reportConfigErrors(
       text: messages.map((m) => `- ${m}`).join('\n'),
     });
   } catch (err) {
-    log.warn({ err: err instanceof AppError ? err.message : String(err) }, 'could not report configuration problems');
+    log.warn(
+      { err: err instanceof AppError ? err.message : String(err) },
+      'could not report configuration problems',
+    );
   }
 }
-
 
 function safeCanonical(image: string): string {
   try {
@@ -195,4 +238,3 @@ function safeCanonical(image: string): string {
     return image;
   }
 }
-

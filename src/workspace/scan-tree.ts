@@ -33,7 +33,8 @@ function inside(root: string, p: string): boolean {
 /** Resolve `path` inside `root`, refusing anything that escapes it (`..`, absolute paths, symlinks out). */
 export async function resolveInside(root: string, path: string): Promise<string> {
   const realRoot = await realpath(root);
-  if (isAbsolute(path)) throw new ConfigError(`update.path "${path}" must be relative to the repository root`);
+  if (isAbsolute(path))
+    throw new ConfigError(`update.path "${path}" must be relative to the repository root`);
   const target = resolve(realRoot, path);
   if (!inside(realRoot, target)) throw new ConfigError(`update.path "${path}" points outside the repository`);
   let real: string;
@@ -42,11 +43,15 @@ export async function resolveInside(root: string, path: string): Promise<string>
   } catch {
     throw new ConfigError(`update.path "${path}" does not exist in the repository`);
   }
-  if (!inside(realRoot, real)) throw new ConfigError(`update.path "${path}" leaves the repository through a symlink`);
+  if (!inside(realRoot, real))
+    throw new ConfigError(`update.path "${path}" leaves the repository through a symlink`);
   return real;
 }
 
-export async function scanTree(root: string, opts: ScanOptions = {}): Promise<{ files: ScannedFile[]; warnings: Warning[] }> {
+export async function scanTree(
+  root: string,
+  opts: ScanOptions = {},
+): Promise<{ files: ScannedFile[]; warnings: Warning[] }> {
   const realRoot = await realpath(root);
   const start = await resolveInside(realRoot, opts.path ?? '.');
   const extensions = opts.extensions ?? DEFAULT_EXTRA_EXTENSIONS;
@@ -73,14 +78,22 @@ export async function scanTree(root: string, opts: ScanOptions = {}): Promise<{ 
         }
         if (!inside(realRoot, target) || !(await stat(target)).isFile()) {
           if (!inside(realRoot, target)) {
-            warnings.push({ code: 'symlink-outside', message: `${rel} links outside the repository; skipped`, file: rel });
+            warnings.push({
+              code: 'symlink-outside',
+              message: `${rel} links outside the repository; skipped`,
+              file: rel,
+            });
           }
           continue;
         }
       } else if (!e.isFile()) continue;
       const size = (await lstat(target)).size;
       if (size > max) {
-        warnings.push({ code: 'file-too-large', message: `${rel} is ${size} bytes, over the ${max}-byte limit; skipped`, file: rel });
+        warnings.push({
+          code: 'file-too-large',
+          message: `${rel} is ${size} bytes, over the ${max}-byte limit; skipped`,
+          file: rel,
+        });
         continue;
       }
       const text = await readFile(target, 'utf8');
@@ -96,9 +109,11 @@ export async function applyFileChanges(root: string, changes: readonly FileChang
   const realRoot = await realpath(root);
   for (const c of changes) {
     const target = resolve(realRoot, c.file);
-    if (!inside(realRoot, target)) throw new ConfigError(`refusing to write ${c.file}: outside the repository`);
+    if (!inside(realRoot, target))
+      throw new ConfigError(`refusing to write ${c.file}: outside the repository`);
     const real = await realpath(target);
-    if (!inside(realRoot, real)) throw new ConfigError(`refusing to write ${c.file}: it links outside the repository`);
+    if (!inside(realRoot, real))
+      throw new ConfigError(`refusing to write ${c.file}: it links outside the repository`);
     await writeFile(real, c.newText);
   }
 }

@@ -9,7 +9,8 @@ const FIX = join(import.meta.dirname, '..', 'fixtures', 'markers');
 let dir: string;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tidemark-markers-'));
-  for (const f of ['deployment.in.yaml', 'kustomization.in.yaml', 'crlf-bom.in.yaml']) await copyFile(join(FIX, f), join(dir, f));
+  for (const f of ['deployment.in.yaml', 'kustomization.in.yaml', 'crlf-bom.in.yaml'])
+    await copyFile(join(FIX, f), join(dir, f));
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -18,7 +19,10 @@ afterEach(async () => {
 describe('tidemark markers apply', () => {
   it('one file: prints exactly the rewritten bytes', async () => {
     const io = captureIO();
-    const code = await main(['markers', 'apply', '--results', join(FIX, 'results.json'), join(dir, 'crlf-bom.in.yaml')], io);
+    const code = await main(
+      ['markers', 'apply', '--results', join(FIX, 'results.json'), join(dir, 'crlf-bom.in.yaml')],
+      io,
+    );
     expect(code).toBe(0);
     expect(io.out).toBe(await readFile(join(FIX, 'crlf-bom.out.yaml'), 'utf8'));
   });
@@ -28,15 +32,34 @@ describe('tidemark markers apply', () => {
     const io = captureIO();
     expect(await main(['markers', 'apply', '--results', join(FIX, 'results.json'), ...files], io)).toBe(0);
     expect(io.out).toContain(`--- a/${files[0]}`);
-    expect(io.out).toContain('-          image: ghcr.io/stefanprodan/podinfo:6.4.0 # {"$imagepolicy": "flux-system:podinfo"}');
+    expect(io.out).toContain(
+      '-          image: ghcr.io/stefanprodan/podinfo:6.4.0 # {"$imagepolicy": "flux-system:podinfo"}',
+    );
     expect(io.out).toContain('+    newTag: 6.5.0 # {"$imagepolicy": "flux-system:podinfo:tag"}');
-    expect(await main(['markers', 'apply', '--write', '--results', join(FIX, 'results.json'), ...files], captureIO())).toBe(0);
-    expect(await readFile(files[1]!, 'utf8')).toBe(await readFile(join(FIX, 'kustomization.out.yaml'), 'utf8'));
+    expect(
+      await main(
+        ['markers', 'apply', '--write', '--results', join(FIX, 'results.json'), ...files],
+        captureIO(),
+      ),
+    ).toBe(0);
+    expect(await readFile(files[1]!, 'utf8')).toBe(
+      await readFile(join(FIX, 'kustomization.out.yaml'), 'utf8'),
+    );
   });
 
   it('--json prints change records', async () => {
     const io = captureIO();
-    await main(['markers', 'apply', '--json', '--results', join(FIX, 'results.json'), join(dir, 'kustomization.in.yaml')], io);
+    await main(
+      [
+        'markers',
+        'apply',
+        '--json',
+        '--results',
+        join(FIX, 'results.json'),
+        join(dir, 'kustomization.in.yaml'),
+      ],
+      io,
+    );
     const out = JSON.parse(io.out);
     expect(out.changes).toEqual([
       expect.objectContaining({ setter: 'flux-system:podinfo:tag', old: '6.4.0', new: '6.5.0', line: 6 }),
@@ -47,9 +70,18 @@ describe('tidemark markers apply', () => {
     const bad = join(dir, 'bad.json');
     await writeFile(bad, '{"podinfo": {"tag": 1}}');
     const io = captureIO();
-    expect(await main(['markers', 'apply', '--write', '--results', bad, join(dir, 'deployment.in.yaml')], io)).toBe(2);
+    expect(
+      await main(['markers', 'apply', '--write', '--results', bad, join(dir, 'deployment.in.yaml')], io),
+    ).toBe(2);
     expect(io.err).toContain('expected "namespace:policy"');
-    expect(await readFile(join(dir, 'deployment.in.yaml'), 'utf8')).toBe(await readFile(join(FIX, 'deployment.in.yaml'), 'utf8'));
-    expect(await main(['markers', 'apply', '--results', join(FIX, 'results.json'), join(dir, 'missing.yaml')], captureIO())).toBe(2);
+    expect(await readFile(join(dir, 'deployment.in.yaml'), 'utf8')).toBe(
+      await readFile(join(FIX, 'deployment.in.yaml'), 'utf8'),
+    );
+    expect(
+      await main(
+        ['markers', 'apply', '--results', join(FIX, 'results.json'), join(dir, 'missing.yaml')],
+        captureIO(),
+      ),
+    ).toBe(2);
   });
 });

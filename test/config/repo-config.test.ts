@@ -6,7 +6,13 @@ import { TIDEMARK_CONFIG_SCHEMA } from '../../src/config/schema.js';
 
 const f = (path: string, text: string) => ({ path, text });
 
-const repo = (name: string, ns: string | undefined, image: string, dir: string, policy = 'semver:\n      range: ">=1.0.0"') =>
+const repo = (
+  name: string,
+  ns: string | undefined,
+  image: string,
+  dir: string,
+  policy = 'semver:\n      range: ">=1.0.0"',
+) =>
   f(
     `${dir}/image-automation.yaml`,
     `apiVersion: image.toolkit.fluxcd.io/v1beta2
@@ -64,8 +70,12 @@ describe('Flux manifests', () => {
   });
 
   it('an invalid range is reported precisely', () => {
-    const { errors } = loadRepoConfig([repo('web', 'apps', 'ghcr.io/acme/web', 'a', 'semver:\n      range: "^1.x.y"')]);
-    expect(errors.map((e) => e.text)).toEqual(['a/image-automation.yaml:19: ImagePolicy apps/web spec.policy.semver.range: invalid range "^1.x.y"']);
+    const { errors } = loadRepoConfig([
+      repo('web', 'apps', 'ghcr.io/acme/web', 'a', 'semver:\n      range: "^1.x.y"'),
+    ]);
+    expect(errors.map((e) => e.text)).toEqual([
+      'a/image-automation.yaml:19: ImagePolicy apps/web spec.policy.semver.range: invalid range "^1.x.y"',
+    ]);
   });
 
   it('ImageUpdateAutomation supplies path, author and push branch (a different branch means PRs)', () => {
@@ -125,17 +135,43 @@ update:
 `);
     expect(errors).toEqual([]);
     expect(config.policies.map((p) => `${p.namespace}:${p.name}`)).toEqual(['apps:web', 'backend:backend']);
-    expect(config.update).toMatchObject({ strategy: 'push', group: 'all', labels: ['dependencies'], path: '.' });
+    expect(config.update).toMatchObject({
+      strategy: 'push',
+      group: 'all',
+      labels: ['dependencies'],
+      path: '.',
+    });
   });
 
   it.each([
-    ['policies:\n  - name: web\n    image: ghcr.io/acme/web\n    filtertags: {pattern: x}\n    policy: {semver: {range: "1"}}\n', '.github/tidemark.yml:4: policies[0].filtertags: unknown field; did you mean "filterTags"?'],
-    ['update:\n  stratgey: push\n', '.github/tidemark.yml:2: update.stratgey: unknown field; did you mean "strategy"?'],
-    ['update:\n  strategy: merge\n', '.github/tidemark.yml:2: update.strategy: expected one of "pull-request", "push"'],
-    ['policies:\n  - name: web\n    image: ghcr.io/acme/web\n    policy: {semver: {range: "^1.x.y"}}\n', '.github/tidemark.yml:4: policies[0].policy.semver.range: invalid range "^1.x.y"'],
-    ['policies:\n  - name: web\n    image: ghcr.io/acme/web:1.0\n    policy: {alphabetical: {}}\n', '.github/tidemark.yml:3: policies[0].image: name the repository without a tag or digest ("ghcr.io/acme/web:1.0")'],
-    ['policies:\n  - name: web\n    image: ghcr.io/acme/web\n    filterTags: {pattern: "(?=x)"}\n    policy: {alphabetical: {}}\n', '.github/tidemark.yml:4: policies[0].filterTags.pattern: invalid RE2 regular expression "(?=x)": invalid or unsupported Perl syntax: `(?=`'],
-    ['update:\n  path: ../other\n', '.github/tidemark.yml: update.path: "../other" must stay inside the repository'],
+    [
+      'policies:\n  - name: web\n    image: ghcr.io/acme/web\n    filtertags: {pattern: x}\n    policy: {semver: {range: "1"}}\n',
+      '.github/tidemark.yml:4: policies[0].filtertags: unknown field; did you mean "filterTags"?',
+    ],
+    [
+      'update:\n  stratgey: push\n',
+      '.github/tidemark.yml:2: update.stratgey: unknown field; did you mean "strategy"?',
+    ],
+    [
+      'update:\n  strategy: merge\n',
+      '.github/tidemark.yml:2: update.strategy: expected one of "pull-request", "push"',
+    ],
+    [
+      'policies:\n  - name: web\n    image: ghcr.io/acme/web\n    policy: {semver: {range: "^1.x.y"}}\n',
+      '.github/tidemark.yml:4: policies[0].policy.semver.range: invalid range "^1.x.y"',
+    ],
+    [
+      'policies:\n  - name: web\n    image: ghcr.io/acme/web:1.0\n    policy: {alphabetical: {}}\n',
+      '.github/tidemark.yml:3: policies[0].image: name the repository without a tag or digest ("ghcr.io/acme/web:1.0")',
+    ],
+    [
+      'policies:\n  - name: web\n    image: ghcr.io/acme/web\n    filterTags: {pattern: "(?=x)"}\n    policy: {alphabetical: {}}\n',
+      '.github/tidemark.yml:4: policies[0].filterTags.pattern: invalid RE2 regular expression "(?=x)": invalid or unsupported Perl syntax: `(?=`',
+    ],
+    [
+      'update:\n  path: ../other\n',
+      '.github/tidemark.yml: update.path: "../other" must stay inside the repository',
+    ],
     ['policies: [\n', null],
   ])('reports %j precisely', (text, expected) => {
     const { errors } = native(text);
@@ -154,13 +190,20 @@ update:
   it('the same key defined by Flux and native config is an error naming both places', () => {
     const { errors } = loadRepoConfig([
       repo('web', 'flux-system', 'ghcr.io/acme/web', 'a'),
-      f('.github/tidemark.yml', 'policies:\n  - name: web\n    image: ghcr.io/acme/web\n    policy: {semver: {range: "1.x"}}\n'),
+      f(
+        '.github/tidemark.yml',
+        'policies:\n  - name: web\n    image: ghcr.io/acme/web\n    policy: {semver: {range: "1.x"}}\n',
+      ),
     ]);
-    expect(errors.map(formatProblem)).toEqual(['.github/tidemark.yml:2: policy "flux-system:web" is defined twice (also at a/image-automation.yaml:9); rename one of them']);
+    expect(errors.map(formatProblem)).toEqual([
+      '.github/tidemark.yml:2: policy "flux-system:web" is defined twice (also at a/image-automation.yaml:9); rename one of them',
+    ]);
   });
 
   it('policies/tidemark.schema.json is the published copy of the schema', () => {
-    const published = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'policies', 'tidemark.schema.json'), 'utf8'));
+    const published = JSON.parse(
+      readFileSync(join(import.meta.dirname, '..', '..', 'policies', 'tidemark.schema.json'), 'utf8'),
+    );
     expect(published).toEqual(TIDEMARK_CONFIG_SCHEMA);
   });
 });

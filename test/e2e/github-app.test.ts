@@ -74,7 +74,14 @@ describe('GitHub App end to end', () => {
         TIDEMARK_WORKDIR: workDir,
         TIDEMARK_SETTLE: '200ms',
         TIDEMARK_REGISTRY_ENDPOINTS_JSON: JSON.stringify({
-          endpoints: [{ id: 'local', provider: 'distribution', secretsEnv: ['NOTIFY_SECRET'], allowedImages: [`${reg.host}/acme/`] }],
+          endpoints: [
+            {
+              id: 'local',
+              provider: 'distribution',
+              secretsEnv: ['NOTIFY_SECRET'],
+              allowedImages: [`${reg.host}/acme/`],
+            },
+          ],
         }),
       },
       { workDir },
@@ -92,9 +99,18 @@ describe('GitHub App end to end', () => {
       log: createLogger({ level: 'debug', destination: sink }),
     });
     gh.setWebhookUrl(`${app.url}/api/github/webhooks`);
-    await reg.setNotifyUrl(`${app.url}/registry/distribution/local`, { Authorization: [`Bearer ${NOTIFY_SECRET}`] });
+    await reg.setNotifyUrl(`${app.url}/registry/distribution/local`, {
+      Authorization: [`Bearer ${NOTIFY_SECRET}`],
+    });
     // The start-up reconcile reads the repo's policies (and finds it up to date).
-    await until("the first reconcile", async () => (await app.queue.stats()).completed >= 1).catch((e) => { console.log(logLines.join("").slice(-6000)); console.log(gh.validationErrors, gh.requests.map((r) => `${r.method} ${r.path} ${r.status}`)); throw e; });
+    await until('the first reconcile', async () => (await app.queue.stats()).completed >= 1).catch((e) => {
+      console.log(logLines.join('').slice(-6000));
+      console.log(
+        gh.validationErrors,
+        gh.requests.map((r) => `${r.method} ${r.path} ${r.status}`),
+      );
+      throw e;
+    });
   });
 
   afterEach(() => gh.assertNoValidationErrors());
@@ -115,8 +131,12 @@ describe('GitHub App end to end', () => {
     const pr = await until('a PR', () => gh.pulls('acme', 'config')[0]);
     expect(pr.head.ref).toBe('tidemark/flux-system-web');
     expect(pr.title).toBe(`chore(deps): update ${reg.host}/acme/web to 1.1.0`);
-    expect(await gh.readFile('acme', 'config', pr.head.ref, 'apps/web/deployment.yaml')).toBe(deployment(reg.host, '1.1.0'));
-    expect(await gh.readFile('acme', 'config', 'main', 'apps/web/deployment.yaml')).toBe(deployment(reg.host, '1.0.0'));
+    expect(await gh.readFile('acme', 'config', pr.head.ref, 'apps/web/deployment.yaml')).toBe(
+      deployment(reg.host, '1.1.0'),
+    );
+    expect(await gh.readFile('acme', 'config', 'main', 'apps/web/deployment.yaml')).toBe(
+      deployment(reg.host, '1.0.0'),
+    );
     expect(parsePrMetadata(pr.body)?.policies).toEqual([{ key: 'flux-system:web', tag: '1.1.0' }]);
     await sleep(300);
     expect(gh.apiCalls() - before).toBeLessThanOrEqual(4);
@@ -125,12 +145,33 @@ describe('GitHub App end to end', () => {
   it('the same delivery three times: still one PR and one commit, and no API call', async () => {
     const head = await gh.branchHead('acme', 'config', 'tidemark/flux-system-web');
     const before = gh.apiCalls();
-    const digest = (await fetch(`${reg.url}/v2/acme/web/manifests/1.1.0`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).headers.get('docker-content-digest');
-    const body = JSON.stringify({ events: [{ action: 'push', target: { mediaType: 'application/vnd.oci.image.manifest.v1+json', repository: 'acme/web', tag: '1.1.0', digest }, request: { host: reg.host } }] });
+    const digest = (
+      await fetch(`${reg.url}/v2/acme/web/manifests/1.1.0`, {
+        method: 'HEAD',
+        headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+      })
+    ).headers.get('docker-content-digest');
+    const body = JSON.stringify({
+      events: [
+        {
+          action: 'push',
+          target: {
+            mediaType: 'application/vnd.oci.image.manifest.v1+json',
+            repository: 'acme/web',
+            tag: '1.1.0',
+            digest,
+          },
+          request: { host: reg.host },
+        },
+      ],
+    });
     for (let i = 0; i < 3; i++) {
       const res = await fetch(`${app.url}/registry/distribution/local`, {
         method: 'POST',
-        headers: { 'content-type': 'application/vnd.docker.distribution.events.v1+json', authorization: `Bearer ${NOTIFY_SECRET}` },
+        headers: {
+          'content-type': 'application/vnd.docker.distribution.events.v1+json',
+          authorization: `Bearer ${NOTIFY_SECRET}`,
+        },
         body,
       });
       expect([200, 202]).toContain(res.status);
@@ -148,7 +189,9 @@ describe('GitHub App end to end', () => {
     const prs = gh.pulls('acme', 'config');
     expect(prs).toHaveLength(1);
     expect(parsePrMetadata(prs[0]!.body)?.policies).toEqual([{ key: 'flux-system:web', tag: '1.2.0' }]);
-    expect(await gh.readFile('acme', 'config', 'tidemark/flux-system-web', 'apps/web/deployment.yaml')).toBe(deployment(reg.host, '1.2.0'));
+    expect(await gh.readFile('acme', 'config', 'tidemark/flux-system-web', 'apps/web/deployment.yaml')).toBe(
+      deployment(reg.host, '1.2.0'),
+    );
     await sleep(300);
     expect(gh.apiCalls() - before).toBeLessThanOrEqual(3);
   });
@@ -159,7 +202,9 @@ describe('GitHub App end to end', () => {
     await sleep(1000);
     expect(gh.pulls('acme', 'config').filter((p) => p.state === 'open')).toHaveLength(0);
     await pushImage(reg, 'acme/web', '1.3.0', { seed: '1.3.0' });
-    const next = await until('a new PR for 1.3.0', () => gh.pulls('acme', 'config').find((p) => p.state === 'open'));
+    const next = await until('a new PR for 1.3.0', () =>
+      gh.pulls('acme', 'config').find((p) => p.state === 'open'),
+    );
     expect(next.title.endsWith('1.3.0')).toBe(true);
     expect(next.number).not.toBe(pr.number);
   });
@@ -167,7 +212,9 @@ describe('GitHub App end to end', () => {
   it('merging the PR lands the change on main; the next run changes nothing', async () => {
     const pr = gh.pulls('acme', 'config').find((p) => p.state === 'open')!;
     await gh.mergePull('acme', 'config', pr.number);
-    expect(await gh.readFile('acme', 'config', 'main', 'apps/web/deployment.yaml')).toBe(deployment(reg.host, '1.3.0'));
+    expect(await gh.readFile('acme', 'config', 'main', 'apps/web/deployment.yaml')).toBe(
+      deployment(reg.host, '1.3.0'),
+    );
     await sleep(1000);
     const before = gh.apiCalls();
     await app.reconcileAll('manual');
@@ -180,7 +227,8 @@ describe('GitHub App end to end', () => {
   it('no secret reaches the logs', () => {
     const all = logLines.join('');
     expect(all.length).toBeGreaterThan(0);
-    for (const secret of [NOTIFY_SECRET, gh.webhookSecret, gh.privateKey.split('\n')[1]!]) expect(all).not.toContain(secret);
+    for (const secret of [NOTIFY_SECRET, gh.webhookSecret, gh.privateKey.split('\n')[1]!])
+      expect(all).not.toContain(secret);
     expect(all).not.toMatch(/ghs_[0-9a-f]{36}/);
   });
 });

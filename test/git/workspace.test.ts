@@ -14,7 +14,10 @@ describe('git workspace over smart HTTP', () => {
 
   beforeAll(async () => {
     server = await startGitServer({ tokens: [TOKEN] });
-    cloneUrl = await server.createRepo('acme/config', { 'apps/web.yaml': 'image: web:1.0.0\n', 'README.md': '# config\n' });
+    cloneUrl = await server.createRepo('acme/config', {
+      'apps/web.yaml': 'image: web:1.0.0\n',
+      'README.md': '# config\n',
+    });
     cacheDir = await makeTempDir('tidemark-ws-');
   });
   afterAll(async () => {
@@ -36,7 +39,10 @@ describe('git workspace over smart HTTP', () => {
   });
 
   it('fails with a redacted message on a wrong token', async () => {
-    const ws = await new WorkspaceCache(cacheDir.path).open({ ...repo(), fullName: 'acme/config-wrong' }, 'wrong-token-value-123');
+    const ws = await new WorkspaceCache(cacheDir.path).open(
+      { ...repo(), fullName: 'acme/config-wrong' },
+      'wrong-token-value-123',
+    );
     const err = await ws.sync().catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).not.toContain('wrong-token-value-123');

@@ -62,7 +62,10 @@ describe('change records and warnings', () => {
 
   it('warns for a :digest marker with no digest and for an unknown policy, leaving both untouched', () => {
     const out = rewriteMarkers('digest.yaml', read('digest.in.yaml'), results);
-    expect(out.warnings.map((w) => w.code).sort()).toEqual(['marker-digest-unknown', 'marker-unknown-policy']);
+    expect(out.warnings.map((w) => w.code).sort()).toEqual([
+      'marker-digest-unknown',
+      'marker-unknown-policy',
+    ]);
     expect(out.changes.map((c) => c.setter)).toEqual(['flux-system:pinned', 'flux-system:pinned:digest']);
   });
 

@@ -9,8 +9,19 @@ const results: PolicyResults = {
 };
 
 const key = fc.stringMatching(/^[a-z][a-z0-9_]{0,6}$/);
-const plain = fc.oneof(fc.stringMatching(/^[a-z][a-z0-9.-]{0,10}$/), fc.constantFrom('1.0', 'yes', '42', 'x y'));
-const marker = fc.constantFrom('ns:a', 'ns:a:tag', 'ns:b', 'ns:b:tag', 'ns:b:digest', 'ns:a:name', 'ns:zz:tag');
+const plain = fc.oneof(
+  fc.stringMatching(/^[a-z][a-z0-9.-]{0,10}$/),
+  fc.constantFrom('1.0', 'yes', '42', 'x y'),
+);
+const marker = fc.constantFrom(
+  'ns:a',
+  'ns:a:tag',
+  'ns:b',
+  'ns:b:tag',
+  'ns:b:digest',
+  'ns:a:name',
+  'ns:zz:tag',
+);
 const eol = fc.constantFrom('\n', '\r\n');
 
 /** A line of a random block mapping, possibly marked, in a random quote style. */
@@ -39,28 +50,34 @@ function render(lines: Line[], nl: string): string {
 describe('marker rewriting properties', () => {
   it('changes no byte outside the marked value spans, and is idempotent', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(line, { minLength: 1, maxLength: 12, selector: (l) => l.key }), eol, (lines, nl) => {
-        const text = render(lines, nl);
-        const once = rewriteMarkers('x.yaml', text, results);
-        const twice = rewriteMarkers('x.yaml', once.text, results);
-        expect(twice.text).toBe(once.text);
-        expect(rewriteMarkers('x.yaml', text, {}).text).toBe(text);
-        // Line by line: an unmarked line is identical; a marked line differs only in its value.
-        const before = text.split(nl);
-        const after = once.text.split(nl);
-        expect(after.length).toBe(before.length);
-        before.forEach((b, i) => {
-          const a = after[i]!;
-          if (!b.includes('$imagepolicy')) expect(a).toBe(b);
-          else {
-            const commentAt = b.indexOf('#');
-            expect(a.slice(a.indexOf('#'))).toBe(b.slice(commentAt));
-            const head = b.slice(0, commentAt);
-            const prefix = head.includes(': ') ? head.slice(0, head.indexOf(': ') + 2) : head.slice(0, head.indexOf('- ') + 2);
-            expect(a.startsWith(prefix)).toBe(true);
-          }
-        });
-      }),
+      fc.property(
+        fc.uniqueArray(line, { minLength: 1, maxLength: 12, selector: (l) => l.key }),
+        eol,
+        (lines, nl) => {
+          const text = render(lines, nl);
+          const once = rewriteMarkers('x.yaml', text, results);
+          const twice = rewriteMarkers('x.yaml', once.text, results);
+          expect(twice.text).toBe(once.text);
+          expect(rewriteMarkers('x.yaml', text, {}).text).toBe(text);
+          // Line by line: an unmarked line is identical; a marked line differs only in its value.
+          const before = text.split(nl);
+          const after = once.text.split(nl);
+          expect(after.length).toBe(before.length);
+          before.forEach((b, i) => {
+            const a = after[i]!;
+            if (!b.includes('$imagepolicy')) expect(a).toBe(b);
+            else {
+              const commentAt = b.indexOf('#');
+              expect(a.slice(a.indexOf('#'))).toBe(b.slice(commentAt));
+              const head = b.slice(0, commentAt);
+              const prefix = head.includes(': ')
+                ? head.slice(0, head.indexOf(': ') + 2)
+                : head.slice(0, head.indexOf('- ') + 2);
+              expect(a.startsWith(prefix)).toBe(true);
+            }
+          });
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -10,7 +10,13 @@ import {
   sourceCompareLink,
   withMetadata,
 } from '../../src/plan/messages.js';
-import { branchNameFor, isTidemarkBranch, type PolicyUpdate, semverLevel, type UpdateGroup } from '../../src/plan/update.js';
+import {
+  branchNameFor,
+  isTidemarkBranch,
+  type PolicyUpdate,
+  semverLevel,
+  type UpdateGroup,
+} from '../../src/plan/update.js';
 
 const change: MarkerChange = {
   file: 'apps/web/deployment.yaml',
@@ -35,7 +41,12 @@ const update: PolicyUpdate = {
   },
 };
 
-const group: UpdateGroup = { kind: 'per-policy', branch: branchNameFor('per-policy', update.key), updates: [update], files: [] };
+const group: UpdateGroup = {
+  kind: 'per-policy',
+  branch: branchNameFor('per-policy', update.key),
+  updates: [update],
+  files: [],
+};
 
 describe('branch names', () => {
   it.each([
@@ -71,7 +82,9 @@ describe('commit message and PR text', () => {
 
   it('PR body has a change table, a compare link and metadata that parses back', () => {
     const body = prBody(group);
-    expect(body).toContain('| `apps/web/deployment.yaml` | 12 | `ghcr.io/acme/web:1.4.2` | `ghcr.io/acme/web:1.5.0` |');
+    expect(body).toContain(
+      '| `apps/web/deployment.yaml` | 12 | `ghcr.io/acme/web:1.4.2` | `ghcr.io/acme/web:1.5.0` |',
+    );
     expect(body).toContain('https://github.com/acme/web/compare/aaa111...bbb222');
     expect(parsePrMetadata(body)).toEqual({
       v: 1,
@@ -87,15 +100,22 @@ describe('commit message and PR text', () => {
     expect(frozen.replace(/<!-- tidemark:.*-->/, '')).toBe(body.replace(/<!-- tidemark:.*-->/, ''));
   });
 
-  it.each(['', 'no block', '<!-- tidemark: {not json} -->', '<!-- tidemark: {"v":2,"branch":"x","policies":[]} -->'])(
-    'parsePrMetadata ignores %j',
-    (body) => {
-      expect(parsePrMetadata(body)).toBeUndefined();
-    },
-  );
+  it.each([
+    '',
+    'no block',
+    '<!-- tidemark: {not json} -->',
+    '<!-- tidemark: {"v":2,"branch":"x","policies":[]} -->',
+  ])('parsePrMetadata ignores %j', (body) => {
+    expect(parsePrMetadata(body)).toBeUndefined();
+  });
 
   it('no compare link when sources differ or a revision is missing', () => {
-    expect(sourceCompareLink({ ...update, provenance: { old: { source: 'https://github.com/x/y', revision: 'a' }, new: update.provenance?.new } })).toBeUndefined();
+    expect(
+      sourceCompareLink({
+        ...update,
+        provenance: { old: { source: 'https://github.com/x/y', revision: 'a' }, new: update.provenance?.new },
+      }),
+    ).toBeUndefined();
     expect(sourceCompareLink({ ...update, provenance: { new: update.provenance?.new } })).toBeUndefined();
   });
 });

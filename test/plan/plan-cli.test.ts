@@ -29,9 +29,16 @@ describe('tidemark plan against a real registry', () => {
   const dirs: string[] = [];
   beforeAll(async () => {
     reg = await startRegistry();
-    for (const t of ['1.0.0', '1.4.2', '1.5.0', '2.0.0', 'latest']) await pushImage(reg, 'acme/web', t, { seed: t });
-    for (const t of ['production-40672', 'production-40690', 'production-9999', 'staging-50000']) await pushImage(reg, 'acme/backend', t, { seed: t });
-    for (const t of ['main-0a1b2c3-1700000000', 'main-ffee001-1700000500', 'main-abc1234-1700000100', 'feature-x-1800000000']) {
+    for (const t of ['1.0.0', '1.4.2', '1.5.0', '2.0.0', 'latest'])
+      await pushImage(reg, 'acme/web', t, { seed: t });
+    for (const t of ['production-40672', 'production-40690', 'production-9999', 'staging-50000'])
+      await pushImage(reg, 'acme/backend', t, { seed: t });
+    for (const t of [
+      'main-0a1b2c3-1700000000',
+      'main-ffee001-1700000500',
+      'main-abc1234-1700000100',
+      'feature-x-1800000000',
+    ]) {
       await pushImage(reg, 'acme/worker', t, { seed: t });
     }
   });
@@ -46,15 +53,21 @@ describe('tidemark plan against a real registry', () => {
     const io = captureIO({ cwd: dir });
     expect(await main(['plan'], io)).toBe(0);
     expect(io.out).toContain('--- a/apps/web/deployment.yaml\n+++ b/apps/web/deployment.yaml\n');
-    expect(io.out).toContain(`-          image: ${reg.host}/acme/web:1.0.0 # {"$imagepolicy": "flux-system:web"}`);
-    expect(io.out).toContain(`+          image: ${reg.host}/acme/web:1.5.0 # {"$imagepolicy": "flux-system:web"}`);
+    expect(io.out).toContain(
+      `-          image: ${reg.host}/acme/web:1.0.0 # {"$imagepolicy": "flux-system:web"}`,
+    );
+    expect(io.out).toContain(
+      `+          image: ${reg.host}/acme/web:1.5.0 # {"$imagepolicy": "flux-system:web"}`,
+    );
     expect(io.out).toContain('+    newTag: 1.5.0 # {"$imagepolicy": "flux-system:web:tag"}');
     expect(io.out).toContain('+      tag: production-40690 # {"$imagepolicy": "flux-system:backend:tag"}');
     expect(io.err).toContain('flux-system:web 1.0.0 → 1.5.0');
     expect(io.err).toContain('flux-system:backend production-40672 → production-40690');
 
     expect(await main(['plan', '--write', '--dir', dir], captureIO())).toBe(0);
-    expect(await readFile(join(dir, 'apps/backend/release.yaml'), 'utf8')).toContain('tag: production-40690 #');
+    expect(await readFile(join(dir, 'apps/backend/release.yaml'), 'utf8')).toContain(
+      'tag: production-40690 #',
+    );
     const again = captureIO({ cwd: dir });
     expect(await main(['plan'], again)).toBe(0);
     expect(again.out).toBe('');
@@ -67,11 +80,21 @@ describe('tidemark plan against a real registry', () => {
     const io = captureIO();
     expect(await main(['plan', '--dir', dir, '--json'], io)).toBe(0);
     const plan = JSON.parse(io.out);
-    expect(plan.perPolicy['flux-system:worker']).toEqual({ status: 'selected', tag: 'main-ffee001-1700000500', previous: 'main-0a1b2c3-1700000000' });
+    expect(plan.perPolicy['flux-system:worker']).toEqual({
+      status: 'selected',
+      tag: 'main-ffee001-1700000500',
+      previous: 'main-0a1b2c3-1700000000',
+    });
     expect(plan.changes).toEqual([
       {
         file: 'values/worker.yaml.gotmpl',
-        changes: [expect.objectContaining({ line: 3, old: 'main-0a1b2c3-1700000000', new: 'main-ffee001-1700000500' })],
+        changes: [
+          expect.objectContaining({
+            line: 3,
+            old: 'main-0a1b2c3-1700000000',
+            new: 'main-ffee001-1700000500',
+          }),
+        ],
       },
     ]);
   });
@@ -80,7 +103,12 @@ describe('tidemark plan against a real registry', () => {
     const dir = await checkout('helmfile-repo', 'registry.example.com');
     dirs.push(dir);
     const tags = join(dir, 'tags.json');
-    await writeFile(tags, JSON.stringify({ 'registry.example.com/acme/worker': ['main-aaaaaaa-1800000000', 'main-0a1b2c3-1700000000'] }));
+    await writeFile(
+      tags,
+      JSON.stringify({
+        'registry.example.com/acme/worker': ['main-aaaaaaa-1800000000', 'main-0a1b2c3-1700000000'],
+      }),
+    );
     const io = captureIO();
     expect(await main(['plan', '--dir', dir, '--tags-file', tags], io)).toBe(0);
     expect(io.out).toContain('+  tag: main-aaaaaaa-1800000000 #');
@@ -92,9 +120,14 @@ describe('tidemark plan against a real registry', () => {
     const io = captureIO();
     expect(await main(['plan', '--dir', dir], io)).toBe(3);
     expect(io.err).toContain('registry error: 127.0.0.1:1/acme/worker');
-    await writeFile(join(dir, '.github/tidemark.yml'), 'policies:\n  - name: w\n    image: x/y\n    polcy: {}\n');
+    await writeFile(
+      join(dir, '.github/tidemark.yml'),
+      'policies:\n  - name: w\n    image: x/y\n    polcy: {}\n',
+    );
     const bad = captureIO();
     expect(await main(['plan', '--dir', dir], bad)).toBe(2);
-    expect(bad.err).toContain('.github/tidemark.yml:4: policies[0].polcy: unknown field; did you mean "policy"?');
+    expect(bad.err).toContain(
+      '.github/tidemark.yml:4: policies[0].polcy: unknown field; did you mean "policy"?',
+    );
   });
 });

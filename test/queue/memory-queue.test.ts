@@ -12,7 +12,11 @@ const opts = (o: Partial<QueueOptions<string>> = {}): QueueOptions<string> => ({
   isRetryable,
   ...o,
 });
-const job = (repo: string, reason: string): RepoJob<string> => ({ repoKey: repo, target: repo, reasons: [{ kind: 'registry-push', key: reason }] });
+const job = (repo: string, reason: string): RepoJob<string> => ({
+  repoKey: repo,
+  target: repo,
+  reasons: [{ kind: 'registry-push', key: reason }],
+});
 
 async function until(pred: () => boolean, ms = 5000) {
   const end = Date.now() + ms;

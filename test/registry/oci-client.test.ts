@@ -1,10 +1,15 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RegistryAuthError, RegistryNotFoundError, RegistryRateLimitedError, RegistryUnavailableError } from '../../src/errors.js';
+import {
+  RegistryAuthError,
+  RegistryNotFoundError,
+  RegistryRateLimitedError,
+  RegistryUnavailableError,
+} from '../../src/errors.js';
 import { dockerConfigCredentials } from '../../src/registry/docker-config.js';
 import { OciRegistryClient } from '../../src/registry/oci-client.js';
 import { pushImage, pushIndex } from '../support/images.js';
@@ -24,10 +29,14 @@ async function faultProxy(target: string, failures: number, status: number) {
       res.end('busy');
       return;
     }
-    const up = httpRequest(`${target}${req.url}`, { method: req.method, headers: { ...req.headers, host: new URL(target).host } }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
+    const up = httpRequest(
+      `${target}${req.url}`,
+      { method: req.method, headers: { ...req.headers, host: new URL(target).host } },
+      (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      },
+    );
     req.pipe(up);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -45,7 +54,15 @@ describe('OCI client against a real docker-registry', () => {
   beforeAll(async () => {
     reg = await startRegistry();
     for (const tag of ['1.0.0', '1.1.0', '1.2.0', '2.0.0-rc.1', 'latest']) {
-      digests[tag] = (await pushImage(reg, 'demo/app', tag, { seed: tag, annotations: { 'org.opencontainers.image.source': 'https://github.com/acme/app', 'org.opencontainers.image.revision': `rev-${tag}` } })).digest;
+      digests[tag] = (
+        await pushImage(reg, 'demo/app', tag, {
+          seed: tag,
+          annotations: {
+            'org.opencontainers.image.source': 'https://github.com/acme/app',
+            'org.opencontainers.image.revision': `rev-${tag}`,
+          },
+        })
+      ).digest;
     }
     digests.multi = (await pushIndex(reg, 'demo/app', 'multi', ['linux/amd64', 'linux/arm64'])).digest;
   });
@@ -55,7 +72,14 @@ describe('OCI client against a real docker-registry', () => {
 
   it('lists every tag across pages (Link headers)', async () => {
     const client = new OciRegistryClient({ pageSize: 2 });
-    expect((await client.listTags(`${reg.host}/demo/app`)).sort()).toEqual(['1.0.0', '1.1.0', '1.2.0', '2.0.0-rc.1', 'latest', 'multi']);
+    expect((await client.listTags(`${reg.host}/demo/app`)).sort()).toEqual([
+      '1.0.0',
+      '1.1.0',
+      '1.2.0',
+      '2.0.0-rc.1',
+      'latest',
+      'multi',
+    ]);
   });
 
   it('resolves digests for a manifest and an index', async () => {
@@ -70,12 +94,17 @@ describe('OCI client against a real docker-registry', () => {
       source: 'https://github.com/acme/app',
       revision: 'rev-1.2.0',
     });
-    expect((await client.getImageMetadata(`${reg.host}/demo/app`, 'multi')).platforms).toEqual(['linux/amd64', 'linux/arm64']);
+    expect((await client.getImageMetadata(`${reg.host}/demo/app`, 'multi')).platforms).toEqual([
+      'linux/amd64',
+      'linux/arm64',
+    ]);
   });
 
   it('typed not-found errors', async () => {
     const client = new OciRegistryClient();
-    await expect(client.resolveDigest(`${reg.host}/demo/app`, '9.9.9')).rejects.toBeInstanceOf(RegistryNotFoundError);
+    await expect(client.resolveDigest(`${reg.host}/demo/app`, '9.9.9')).rejects.toBeInstanceOf(
+      RegistryNotFoundError,
+    );
     await expect(client.listTags(`${reg.host}/demo/none`)).rejects.toBeInstanceOf(RegistryNotFoundError);
   });
 
@@ -145,7 +174,9 @@ describe('OCI client authentication', () => {
     expect(await ok.listTags(`${basic.host}/team/app`)).toEqual(['1.0.0']);
     const bad = new OciRegistryClient({ credentials: () => ({ username: user, password: 'wrong' }) });
     await expect(bad.listTags(`${basic.host}/team/app`)).rejects.toBeInstanceOf(RegistryAuthError);
-    await expect(new OciRegistryClient().listTags(`${basic.host}/team/app`)).rejects.toBeInstanceOf(RegistryAuthError);
+    await expect(new OciRegistryClient().listTags(`${basic.host}/team/app`)).rejects.toBeInstanceOf(
+      RegistryAuthError,
+    );
   });
 
   it('bearer token challenge flow, with the token cached', async () => {
@@ -161,7 +192,12 @@ describe('OCI client authentication', () => {
   it('credentials from a Docker config.json', async () => {
     const { user, pass } = basic.defaultCreds!;
     const file = join(dir, 'config.json');
-    await writeFile(file, JSON.stringify({ auths: { [basic.host]: { auth: Buffer.from(`${user}:${pass}`).toString('base64') } } }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        auths: { [basic.host]: { auth: Buffer.from(`${user}:${pass}`).toString('base64') } },
+      }),
+    );
     const client = new OciRegistryClient({ credentials: dockerConfigCredentials(file) });
     expect(await client.listTags(`${basic.host}/team/app`)).toEqual(['1.0.0']);
   });

@@ -266,7 +266,9 @@ describe('registry with token auth', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ name: 't/app', tags: ['1.0.0'] });
     // The push above needed a pull,push token (granted to the credentials), the read a pull one.
-    expect(ts.requests.some((r) => r.user === 'bot' && r.granted.some((g) => g.actions.includes('push')))).toBe(true);
+    expect(
+      ts.requests.some((r) => r.user === 'bot' && r.granted.some((g) => g.actions.includes('push'))),
+    ).toBe(true);
   });
 
   it('a token for another repository is refused', async () => {

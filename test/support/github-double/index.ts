@@ -60,11 +60,23 @@ export interface GitHubDouble {
   readonly git: GitServer;
   setWebhookUrl(url: string): void;
   addInstallation(account: string): number;
-  addRepo(opts: { installationId: number; owner: string; name: string; files: Record<string, string>; defaultBranch?: string }): Promise<void>;
+  addRepo(opts: {
+    installationId: number;
+    owner: string;
+    name: string;
+    files: Record<string, string>;
+    defaultBranch?: string;
+  }): Promise<void>;
   pulls(owner: string, name: string): Pull[];
   readFile(owner: string, name: string, ref: string, path: string): Promise<string | null>;
   branchHead(owner: string, name: string, branch: string): Promise<string | null>;
-  pushAsUser(owner: string, name: string, branch: string, files: Record<string, string>, message: string): Promise<string>;
+  pushAsUser(
+    owner: string,
+    name: string,
+    branch: string,
+    files: Record<string, string>,
+    message: string,
+  ): Promise<string>;
   mergePull(owner: string, name: string, number: number): Promise<void>;
   closePull(owner: string, name: string, number: number): Promise<void>;
   /** REST + GraphQL calls, not counting installation tokens. */
@@ -148,13 +160,24 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
     }).catch(() => undefined);
   }
 
-  async function pushWebhook(r: Repo, ref: string, before: string, after: string, sender: { login: string; type: string }) {
+  async function pushWebhook(
+    r: Repo,
+    ref: string,
+    before: string,
+    after: string,
+    sender: { login: string; type: string },
+  ) {
     const commits: { id: string; added: string[]; modified: string[]; removed: string[] }[] = [];
     if (after !== ZERO_SHA) {
       const range = before === ZERO_SHA ? after : `${before}..${after}`;
-      const shas = (await execGit(bare(r), ['rev-list', '--reverse', range, '--max-count=20'])).trim().split('\n').filter(Boolean);
+      const shas = (await execGit(bare(r), ['rev-list', '--reverse', range, '--max-count=20']))
+        .trim()
+        .split('\n')
+        .filter(Boolean);
       for (const sha of shas) {
-        const out = (await execGit(bare(r), ['diff-tree', '--no-commit-id', '--name-status', '-r', '--root', sha])).trim();
+        const out = (
+          await execGit(bare(r), ['diff-tree', '--no-commit-id', '--name-status', '-r', '--root', sha])
+        ).trim();
         const c = { id: sha, added: [] as string[], modified: [] as string[], removed: [] as string[] };
         for (const line of out.split('\n').filter(Boolean)) {
           const [st, path] = line.split('\t');
@@ -183,7 +206,8 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
       const r = repoOf(owner!, name!);
       if (!r) return;
       // Pushes over git here come from the app (branch moves): GitHub reports them with the bot as sender.
-      for (const u of updates) void pushWebhook(r, u.ref, u.before, u.after, { login: 'tidemark[bot]', type: 'Bot' });
+      for (const u of updates)
+        void pushWebhook(r, u.ref, u.before, u.after, { login: 'tidemark[bot]', type: 'Bot' });
     },
   });
 
@@ -200,12 +224,30 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
   }) {
     const [owner, name] = input.branch.repositoryNameWithOwner.split('/');
     const r = repoOf(owner!, name!);
-    if (!r) return { errors: [{ type: 'NOT_FOUND', message: `Could not resolve to a Repository with the name '${input.branch.repositoryNameWithOwner}'.` }] };
+    if (!r)
+      return {
+        errors: [
+          {
+            type: 'NOT_FOUND',
+            message: `Could not resolve to a Repository with the name '${input.branch.repositoryNameWithOwner}'.`,
+          },
+        ],
+      };
     const ref = `refs/heads/${input.branch.branchName}`;
     const head = await revParse(r, ref);
-    if (!head) return { errors: [{ type: 'NOT_FOUND', message: `A ref named "${input.branch.branchName}" does not exist` }] };
+    if (!head)
+      return {
+        errors: [{ type: 'NOT_FOUND', message: `A ref named "${input.branch.branchName}" does not exist` }],
+      };
     if (head !== input.expectedHeadOid) {
-      return { errors: [{ type: 'STALE_DATA', message: `Expected branch to point to "${input.expectedHeadOid}" but it did not. Pull and try again.` }] };
+      return {
+        errors: [
+          {
+            type: 'STALE_DATA',
+            message: `Expected branch to point to "${input.expectedHeadOid}" but it did not. Pull and try again.`,
+          },
+        ],
+      };
     }
     const env = { GIT_INDEX_FILE: `${bare(r)}/tidemark-double-index-${randomUUID()}` };
     await execGit(bare(r), ['read-tree', head], env);
@@ -219,23 +261,48 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
       });
       await execGit(bare(r), ['update-index', '--add', '--cacheinfo', `100644,${blob},${a.path}`], env);
     }
-    for (const d of input.fileChanges?.deletions ?? []) await execGit(bare(r), ['update-index', '--force-remove', d.path], env);
+    for (const d of input.fileChanges?.deletions ?? [])
+      await execGit(bare(r), ['update-index', '--force-remove', d.path], env);
     const tree = (await execGit(bare(r), ['write-tree'], env)).trim();
-    const message = input.message.body ? `${input.message.headline}\n\n${input.message.body}` : input.message.headline;
-    const ident = { GIT_AUTHOR_NAME: BOT.name, GIT_AUTHOR_EMAIL: BOT.email, GIT_COMMITTER_NAME: 'GitHub', GIT_COMMITTER_EMAIL: 'noreply@github.com' };
+    const message = input.message.body
+      ? `${input.message.headline}\n\n${input.message.body}`
+      : input.message.headline;
+    const ident = {
+      GIT_AUTHOR_NAME: BOT.name,
+      GIT_AUTHOR_EMAIL: BOT.email,
+      GIT_COMMITTER_NAME: 'GitHub',
+      GIT_COMMITTER_EMAIL: 'noreply@github.com',
+    };
     const commit = (await execGit(bare(r), ['commit-tree', tree, '-p', head, '-m', message], ident)).trim();
     try {
       await execGit(bare(r), ['update-ref', ref, commit, head]);
     } catch {
-      return { errors: [{ type: 'STALE_DATA', message: `Expected branch to point to "${head}" but it did not. Pull and try again.` }] };
+      return {
+        errors: [
+          {
+            type: 'STALE_DATA',
+            message: `Expected branch to point to "${head}" but it did not. Pull and try again.`,
+          },
+        ],
+      };
     }
     void pushWebhook(r, ref, head, commit, { login: 'tidemark[bot]', type: 'Bot' });
-    return { data: { createCommitOnBranch: { commit: { oid: commit, url: `${url}/${r.owner}/${r.name}/commit/${commit}` } } } };
+    return {
+      data: {
+        createCommitOnBranch: {
+          commit: { oid: commit, url: `${url}/${r.owner}/${r.name}/commit/${commit}` },
+        },
+      },
+    };
   }
 
   const send = (res: ServerResponse, status: number, body: unknown) => {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-ratelimit-remaining': '4999', 'x-ratelimit-limit': '5000' });
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'x-ratelimit-remaining': '4999',
+      'x-ratelimit-limit': '5000',
+    });
     res.end(text);
   };
 
@@ -250,7 +317,15 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
       return send(res, 400, { message: 'Problems parsing JSON' });
     }
     const record = (kind: RecordedRequest['kind'], status: number, operation?: string) =>
-      requests.push({ kind, method, path: u.pathname, query: u.search, body, status, ...(operation && { operation }) });
+      requests.push({
+        kind,
+        method,
+        path: u.pathname,
+        query: u.search,
+        body,
+        status,
+        ...(operation && { operation }),
+      });
 
     if (u.pathname === '/graphql' && method === 'POST') {
       const { query, variables } = body as { query: string; variables?: { input?: unknown } };
@@ -265,7 +340,9 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
         return send(res, 401, { message: 'Bad credentials' });
       }
       if (/createCommitOnBranch/.test(query)) {
-        const result = await createCommitOnBranch(variables?.input as Parameters<typeof createCommitOnBranch>[0]);
+        const result = await createCommitOnBranch(
+          variables?.input as Parameters<typeof createCommitOnBranch>[0],
+        );
         record('graphql', 200, 'createCommitOnBranch');
         return send(res, 200, result);
       }
@@ -302,16 +379,27 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
       }
       if (t === '/app/installations/{installation_id}/access_tokens' && method === 'POST') {
         const id = Number(p[3]);
-        if (!installations.has(id)) return (record('rest', 404, t), send(res, 404, { message: 'Not Found' }));
+        if (!installations.has(id)) {
+          record('rest', 404, t);
+          return send(res, 404, { message: 'Not Found' });
+        }
         const token = `ghs_${randomBytes(18).toString('hex')}`;
         tokens.push(token);
         tokenInstallation.set(token, id);
         record('rest', 201, t);
-        return send(res, 201, { token, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: {} });
+        return send(res, 201, {
+          token,
+          expires_at: new Date(Date.now() + 3600_000).toISOString(),
+          permissions: {},
+        });
       }
       if (t === '/app/installations' && method === 'GET') {
         record('rest', 200, t);
-        return send(res, 200, [...installations].map(([id, login]) => ({ id, account: { login }, suspended_at: null })));
+        return send(
+          res,
+          200,
+          [...installations].map(([id, login]) => ({ id, account: { login }, suspended_at: null })),
+        );
       }
     }
     const inst = await installationOf(req);
@@ -336,21 +424,40 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
         return send(res, 200, repoJson(r));
       case 'GET /repos/{owner}/{repo}/pulls': {
         const state = u.searchParams.get('state') ?? 'open';
-        const list = pulls.filter((x) => x.owner === r.owner && x.repo === r.name && (state === 'all' || x.state === state));
+        const list = pulls.filter(
+          (x) => x.owner === r.owner && x.repo === r.name && (state === 'all' || x.state === state),
+        );
         status(200);
-        return send(res, 200, list.sort((a, b) => b.number - a.number).slice(0, Number(u.searchParams.get('per_page') ?? 30)).map(pullJson));
+        return send(
+          res,
+          200,
+          list
+            .sort((a, b) => b.number - a.number)
+            .slice(0, Number(u.searchParams.get('per_page') ?? 30))
+            .map(pullJson),
+        );
       }
       case 'POST /repos/{owner}/{repo}/pulls': {
         const b = body as { head: string; base: string; title: string; body?: string };
-        if (pulls.some((x) => x.owner === r.owner && x.repo === r.name && x.state === 'open' && x.head.ref === b.head)) {
+        if (
+          pulls.some(
+            (x) => x.owner === r.owner && x.repo === r.name && x.state === 'open' && x.head.ref === b.head,
+          )
+        ) {
           status(422);
-          return send(res, 422, { message: 'Validation Failed', errors: [{ message: `A pull request already exists for ${r.owner}:${b.head}.` }] });
+          return send(res, 422, {
+            message: 'Validation Failed',
+            errors: [{ message: `A pull request already exists for ${r.owner}:${b.head}.` }],
+          });
         }
         const headSha = await revParse(r, `refs/heads/${b.head}`);
         const baseSha = await revParse(r, `refs/heads/${b.base}`);
         if (!headSha || !baseSha) {
           status(422);
-          return send(res, 422, { message: 'Validation Failed', errors: [{ field: 'head', code: 'invalid' }] });
+          return send(res, 422, {
+            message: 'Validation Failed',
+            errors: [{ field: 'head', code: 'invalid' }],
+          });
         }
         const pr: Pull = {
           number: nextId++,
@@ -372,7 +479,10 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
       }
       case 'PATCH /repos/{owner}/{repo}/pulls/{pull_number}': {
         const pr = pulls.find((x) => x.owner === r.owner && x.repo === r.name && x.number === Number(p[5]));
-        if (!pr) return (status(404), send(res, 404, { message: 'Not Found' }));
+        if (!pr) {
+          status(404);
+          return send(res, 404, { message: 'Not Found' });
+        }
         const b = body as { title?: string; body?: string; state?: 'open' | 'closed' };
         if (b.title !== undefined) pr.title = b.title;
         if (b.body !== undefined) pr.body = b.body;
@@ -450,22 +560,39 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
       const base = (await revParse(r, `refs/heads/${pr.base.ref}`))!;
       // Squash: the head's tree as one commit on the base (tidemark branches are based on the base tip).
       const tree = (await execGit(bare(r), ['rev-parse', `${head}^{tree}`])).trim();
-      const commit = (await execGit(bare(r), ['commit-tree', tree, '-p', base, '-m', `${pr.title} (#${pr.number})`])).trim();
+      const commit = (
+        await execGit(bare(r), ['commit-tree', tree, '-p', base, '-m', `${pr.title} (#${pr.number})`])
+      ).trim();
       await execGit(bare(r), ['update-ref', `refs/heads/${pr.base.ref}`, commit, base]);
       pr.state = 'closed';
       pr.merged_at = new Date().toISOString();
       await pushWebhook(r, `refs/heads/${pr.base.ref}`, base, commit, { login: 'octocat', type: 'User' });
-      await sendWebhook('pull_request', { action: 'closed', number, pull_request: pullJson(pr), repository: repoJson(r), installation: { id: r.installationId }, sender: { login: 'octocat', type: 'User' } });
+      await sendWebhook('pull_request', {
+        action: 'closed',
+        number,
+        pull_request: pullJson(pr),
+        repository: repoJson(r),
+        installation: { id: r.installationId },
+        sender: { login: 'octocat', type: 'User' },
+      });
     },
     async closePull(owner, name, number) {
       const r = repoOf(owner, name)!;
       const pr = pulls.find((x) => x.owner === owner && x.repo === name && x.number === number)!;
       pr.state = 'closed';
-      await sendWebhook('pull_request', { action: 'closed', number, pull_request: { ...pullJson(pr), merged: false }, repository: repoJson(r), installation: { id: r.installationId }, sender: { login: 'octocat', type: 'User' } });
+      await sendWebhook('pull_request', {
+        action: 'closed',
+        number,
+        pull_request: { ...pullJson(pr), merged: false },
+        repository: repoJson(r),
+        installation: { id: r.installationId },
+        sender: { login: 'octocat', type: 'User' },
+      });
     },
     apiCalls: () => requests.filter((q) => !q.path.endsWith('/access_tokens')).length,
     assertNoValidationErrors() {
-      if (validationErrors.length > 0) throw new Error(`GitHub double validation errors:\n${validationErrors.join('\n')}`);
+      if (validationErrors.length > 0)
+        throw new Error(`GitHub double validation errors:\n${validationErrors.join('\n')}`);
     },
     async stop() {
       await new Promise<void>((r) => server.close(() => r()));

@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Ajv, type ValidateFunction } from 'ajv';
 import { schema as githubGraphqlSchema } from '@octokit/graphql-schema';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { buildSchema, type GraphQLSchema, parse, validate } from 'graphql';
 
 const require = createRequire(import.meta.url);
@@ -15,10 +15,22 @@ interface Operation {
   readonly template: string;
   readonly re: RegExp;
   readonly specificity: number;
-  readonly op: { parameters?: { in: string; name: string; required?: boolean; schema?: object; $ref?: string }[]; requestBody?: { required?: boolean; content?: Record<string, { schema?: object }> } };
+  readonly op: {
+    parameters?: { in: string; name: string; required?: boolean; schema?: object; $ref?: string }[];
+    requestBody?: { required?: boolean; content?: Record<string, { schema?: object }> };
+  };
 }
 
-let cached: { spec: { paths: Record<string, Record<string, Operation['op']>>; components: { parameters: Record<string, unknown> } }; ops: Operation[]; ajv: Ajv } | undefined;
+let cached:
+  | {
+      spec: {
+        paths: Record<string, Record<string, Operation['op']>>;
+        components: { parameters: Record<string, unknown> };
+      };
+      ops: Operation[];
+      ajv: Ajv;
+    }
+  | undefined;
 
 function load() {
   if (cached) return cached;
@@ -27,11 +39,19 @@ function load() {
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
   ajv.addSchema(spec, 'gh');
   const ops: Operation[] = [];
-  for (const [template, item] of Object.entries(spec.paths as Record<string, Record<string, Operation['op']>>)) {
+  for (const [template, item] of Object.entries(
+    spec.paths as Record<string, Record<string, Operation['op']>>,
+  )) {
     for (const [method, op] of Object.entries(item)) {
       if (!['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
       const re = new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`);
-      ops.push({ method: method.toUpperCase(), template, re, specificity: template.replace(/\{[^}]+\}/g, '').length, op });
+      ops.push({
+        method: method.toUpperCase(),
+        template,
+        re,
+        specificity: template.replace(/\{[^}]+\}/g, '').length,
+        op,
+      });
     }
   }
   ops.sort((a, b) => b.specificity - a.specificity);
@@ -52,7 +72,12 @@ function compile(ref: string): ValidateFunction {
 const esc = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /** Returns a list of problems; empty means the request is one GitHub documents. */
-export function validateRest(method: string, path: string, query: URLSearchParams, body: unknown): { template?: string; problems: string[] } {
+export function validateRest(
+  method: string,
+  path: string,
+  query: URLSearchParams,
+  body: unknown,
+): { template?: string; problems: string[] } {
   const { ops, spec } = load();
   const op = ops.find((o) => o.method === method && o.re.test(path));
   if (!op) return { problems: [`${method} ${path}: no such operation in GitHub's OpenAPI description`] };
@@ -66,11 +91,17 @@ export function validateRest(method: string, path: string, query: URLSearchParam
       if (param.required) problems.push(`query ${param.name}: required`);
       return;
     }
-    const schemaRef = p.$ref ? `gh#/components/parameters/${esc(p.$ref.split('/').pop()!)}/schema` : `${base}/parameters/${i}/schema`;
+    const schemaRef = p.$ref
+      ? `gh#/components/parameters/${esc(p.$ref.split('/').pop()!)}/schema`
+      : `${base}/parameters/${i}/schema`;
     const v = compile(schemaRef);
     const type = (param.schema as { type?: string } | undefined)?.type;
-    const value = type === 'integer' || type === 'number' ? Number(raw) : type === 'boolean' ? raw === 'true' : raw;
-    if (!v(value)) problems.push(`query ${param.name}=${raw}: ${v.errors?.map((e) => `${e.instancePath} ${e.message}`).join('; ')}`);
+    const value =
+      type === 'integer' || type === 'number' ? Number(raw) : type === 'boolean' ? raw === 'true' : raw;
+    if (!v(value))
+      problems.push(
+        `query ${param.name}=${raw}: ${v.errors?.map((e) => `${e.instancePath} ${e.message}`).join('; ')}`,
+      );
   });
   for (const key of query.keys()) {
     const known = (op.op.parameters ?? []).some((p) => {

@@ -22,8 +22,10 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # Install npm packages when missing or older than the lockfile.
+# `npm ci` refuses a lockfile whose other-platform optional packages could not be resolved (some registry
+# mirrors carry only this platform's builds); `npm install` then installs the same locked versions.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  npm ci --no-audit --no-fund || npm install --no-audit --no-fund
 fi
 
 exec npx vitest run "$@"

@@ -66,8 +66,10 @@ function headComment(text: string, offset: number): string | undefined {
   return lines.length === 1 ? lines[0] : undefined;
 }
 
-function objectIds(text: string, lc: LineCounter): { start: number; end: number; id?: ObjectId }[] {
-  return parseAllDocuments(text, { lineCounter: lc }).flatMap((doc) => {
+type Docs = ReturnType<typeof parseAllDocuments>;
+
+function objectIds(docs: Docs): { start: number; end: number; id?: ObjectId }[] {
+  return (Array.isArray(docs) ? docs : [docs]).flatMap((doc) => {
     if (!('contents' in doc) || !isMap(doc.contents)) return [];
     const js = doc.toJS() as Record<string, unknown> | null;
     const meta = (js?.metadata ?? {}) as Record<string, unknown>;
@@ -81,6 +83,7 @@ function objectIds(text: string, lc: LineCounter): { start: number; end: number;
             ...(typeof meta.namespace === 'string' && { namespace: meta.namespace }),
           }
         : undefined;
+    if (!range) return [];
     return [{ start: range[0], end: range[2], ...(id && { id }) }];
   });
 }
@@ -90,10 +93,10 @@ export function findYamlMarkers(text: string): FoundMarkers {
   const lc = new LC();
   let docs: ReturnType<typeof objectIds>;
   try {
-    const parsed = parseAllDocuments(text);
+    const parsed = parseAllDocuments(text, { lineCounter: lc });
     const list = Array.isArray(parsed) ? parsed : [parsed];
     if (list.some((d) => d.errors.length > 0)) return { markers: [], unparsable: true };
-    docs = objectIds(text, lc);
+    docs = objectIds(parsed);
   } catch {
     return { markers: [], unparsable: true };
   }

@@ -56,51 +56,60 @@ export async function scanTree(
   const start = await resolveInside(realRoot, opts.path ?? '.');
   const extensions = opts.extensions ?? DEFAULT_EXTRA_EXTENSIONS;
   const max = opts.maxFileBytes ?? MAX_FILE_BYTES;
-  const files: ScannedFile[] = [];
+  const candidates: { rel: string; abs: string; link: boolean }[] = [];
   const warnings: Warning[] = [];
+  // 1. Walk the directories (cheap), collecting candidate files by name.
   const walk = async (dir: string): Promise<void> => {
     const entries = await readdir(dir, { withFileTypes: true });
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const e of entries) {
-      const abs = join(dir, e.name);
-      const rel = relative(realRoot, abs).split(sep).join('/');
-      if (e.isDirectory()) {
-        if (e.name !== '.git') await walk(abs);
-        continue;
-      }
-      if (!isMarkerFile(rel, extensions)) continue;
-      let target = abs;
-      if (e.isSymbolicLink()) {
+    await Promise.all(
+      entries.map(async (e) => {
+        const abs = join(dir, e.name);
+        const rel = relative(realRoot, abs).split(sep).join('/');
+        if (e.isDirectory()) {
+          if (e.name !== '.git') await walk(abs);
+        } else if ((e.isFile() || e.isSymbolicLink()) && isMarkerFile(rel, extensions)) {
+          candidates.push({ rel, abs, link: e.isSymbolicLink() });
+        }
+      }),
+    );
+  };
+  await walk(start);
+  candidates.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  // 2. Read them, a bounded number at a time; keep those holding the token.
+  const texts: (string | undefined)[] = new Array(candidates.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < candidates.length) {
+      const i = next++;
+      const c = candidates[i]!;
+      let target = c.abs;
+      if (c.link) {
         try {
-          target = await realpath(abs);
+          target = await realpath(c.abs);
         } catch {
           continue;
         }
-        if (!inside(realRoot, target) || !(await stat(target)).isFile()) {
-          if (!inside(realRoot, target)) {
-            warnings.push({
-              code: 'symlink-outside',
-              message: `${rel} links outside the repository; skipped`,
-              file: rel,
-            });
-          }
+        if (!inside(realRoot, target)) {
+          warnings.push({ code: 'symlink-outside', message: `${c.rel} links outside the repository; skipped`, file: c.rel });
           continue;
         }
-      } else if (!e.isFile()) continue;
+        if (!(await stat(target)).isFile()) continue;
+      }
       const size = (await lstat(target)).size;
       if (size > max) {
-        warnings.push({
-          code: 'file-too-large',
-          message: `${rel} is ${size} bytes, over the ${max}-byte limit; skipped`,
-          file: rel,
-        });
+        warnings.push({ code: 'file-too-large', message: `${c.rel} is ${size} bytes, over the ${max}-byte limit; skipped`, file: c.rel });
         continue;
       }
       const text = await readFile(target, 'utf8');
-      if (text.includes(MARKER_TOKEN)) files.push({ path: rel, text });
+      if (text.includes(MARKER_TOKEN)) texts[i] = text;
     }
   };
-  await walk(start);
+  await Promise.all(Array.from({ length: 32 }, worker));
+  const files: ScannedFile[] = [];
+  candidates.forEach((c, i) => {
+    if (texts[i] !== undefined) files.push({ path: c.rel, text: texts[i]! });
+  });
+  warnings.sort((a, b) => ((a.file ?? '') < (b.file ?? '') ? -1 : 1));
   return { files, warnings };
 }
 

@@ -9,8 +9,21 @@ import type { BenchReport } from './run.js';
 const FILES = 10_000;
 
 function file(i: number, marked: boolean): string {
-  const lines = [`apiVersion: apps/v1`, `kind: Deployment`, `metadata:`, `  name: app-${i}`, `spec:`, `  template:`, `    spec:`, `      containers:`];
-  lines.push(marked ? `        - image: ghcr.io/acme/app:1.0.0 # {"$imagepolicy": "flux-system:app"}` : `        - image: ghcr.io/acme/other:1.0.0`);
+  const lines = [
+    `apiVersion: apps/v1`,
+    `kind: Deployment`,
+    `metadata:`,
+    `  name: app-${i}`,
+    `spec:`,
+    `  template:`,
+    `    spec:`,
+    `      containers:`,
+  ];
+  lines.push(
+    marked
+      ? `        - image: ghcr.io/acme/app:1.0.0 # {"$imagepolicy": "flux-system:app"}`
+      : `        - image: ghcr.io/acme/other:1.0.0`,
+  );
   // Padding to ~5 KB per file: config data a real repo would carry.
   for (let k = 0; k < 60; k++) lines.push(`          # ${'x'.repeat(70)} ${k}`);
   return `${lines.join('\n')}\n`;
@@ -47,7 +60,12 @@ export default async function bench(report: BenchReport): Promise<void> {
     }
     times.sort((a, b) => a - b);
     const median = times[3]!;
-    report.figure('scan + rewrite, warm: median', median, 'ms', `${changed} files changed; min ${times[0]!.toFixed(0)} ms, max ${times[6]!.toFixed(0)} ms`);
+    report.figure(
+      'scan + rewrite, warm: median',
+      median,
+      'ms',
+      `${changed} files changed; min ${times[0]!.toFixed(0)} ms, max ${times[6]!.toFixed(0)} ms`,
+    );
     report.goal('scan + rewrite 10k files < 1 s (warm median)', median < 1000, `${median.toFixed(0)} ms`);
   } finally {
     await rm(root, { recursive: true, force: true });

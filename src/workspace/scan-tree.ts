@@ -90,14 +90,22 @@ export async function scanTree(
           continue;
         }
         if (!inside(realRoot, target)) {
-          warnings.push({ code: 'symlink-outside', message: `${c.rel} links outside the repository; skipped`, file: c.rel });
+          warnings.push({
+            code: 'symlink-outside',
+            message: `${c.rel} links outside the repository; skipped`,
+            file: c.rel,
+          });
           continue;
         }
         if (!(await stat(target)).isFile()) continue;
       }
       const size = (await lstat(target)).size;
       if (size > max) {
-        warnings.push({ code: 'file-too-large', message: `${c.rel} is ${size} bytes, over the ${max}-byte limit; skipped`, file: c.rel });
+        warnings.push({
+          code: 'file-too-large',
+          message: `${c.rel} is ${size} bytes, over the ${max}-byte limit; skipped`,
+          file: c.rel,
+        });
         continue;
       }
       const text = await readFile(target, 'utf8');

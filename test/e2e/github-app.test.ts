@@ -127,6 +127,7 @@ describe('GitHub App end to end', () => {
 
   it('a tag pushed to the registry becomes a PR with exactly the expected diff, in ≤ 4 API calls', async () => {
     const before = gh.apiCalls();
+    const start = gh.requests.length;
     await pushImage(reg, 'acme/web', '1.1.0', { seed: '1.1.0' });
     const pr = await until('a PR', () => gh.pulls('acme', 'config')[0]);
     expect(pr.head.ref).toBe('tidemark/flux-system-web');
@@ -139,6 +140,7 @@ describe('GitHub App end to end', () => {
     );
     expect(parsePrMetadata(pr.body)?.policies).toEqual([{ key: 'flux-system:web', tag: '1.1.0' }]);
     await sleep(300);
+    console.log(`figure: API calls to open a PR: ${gh.apiCalls() - before} (${gh.requests.slice(start).map((r) => r.operation ?? r.path).join(', ')})`);
     expect(gh.apiCalls() - before).toBeLessThanOrEqual(4);
   });
 
@@ -184,6 +186,7 @@ describe('GitHub App end to end', () => {
 
   it('a newer tag while the PR is open updates the same PR, title and body too, in ≤ 3 API calls', async () => {
     const before = gh.apiCalls();
+    const start = gh.requests.length;
     await pushImage(reg, 'acme/web', '1.2.0', { seed: '1.2.0' });
     await until('the PR to move to 1.2.0', () => gh.pulls('acme', 'config')[0]?.title.endsWith('1.2.0'));
     const prs = gh.pulls('acme', 'config');
@@ -193,6 +196,7 @@ describe('GitHub App end to end', () => {
       deployment(reg.host, '1.2.0'),
     );
     await sleep(300);
+    console.log(`figure: API calls to update a PR: ${gh.apiCalls() - before} (${gh.requests.slice(start).map((r) => r.operation ?? r.path).join(', ')})`);
     expect(gh.apiCalls() - before).toBeLessThanOrEqual(3);
   });
 

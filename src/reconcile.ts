@@ -7,7 +7,7 @@ import type { RepoConfig } from './config/repo-config.js';
 import { canonicalImageName } from './domain/image-ref.js';
 import type { FileChange, ImagePushed, MarkerChange, PolicyResult, Warning } from './domain/types.js';
 import { AppError } from './errors.js';
-import { rewriteMarkers } from './markers/index.js';
+import { findMarkers, rewriteMarkers } from './markers/index.js';
 import { branchNameFor, type PolicyUpdate, type UpdateGroup } from './plan/update.js';
 import { selectLatest } from './policy/index.js';
 import { type ImagePolicySpec, policyKey } from './policy/types.js';
@@ -184,8 +184,41 @@ export async function reconcile(deps: ReconcileDeps, input: ReconcileInput): Pro
       files: changes,
     });
   }
+  warnings.push(...mutableTagWarnings(config.policies, input.files));
   for (const w of warnings) log.debug({ code: w.code, file: w.file }, w.message);
   return { perPolicy, updates, groups, changes, warnings, registryErrors };
+}
+
+/**
+ * A marker whose current tag the policy cannot order (`latest`, a branch name, a tag the filter drops) points
+ * at a moving target: the deployed image can change without a commit. Suggest pinning a version or digest.
+ */
+export function mutableTagWarnings(
+  policies: readonly ImagePolicySpec[],
+  files: ReconcileInput['files'],
+): Warning[] {
+  const byKey = new Map(policies.map((p) => [policyKey(p), p]));
+  const out: Warning[] = [];
+  for (const f of files) {
+    for (const m of findMarkers(f.path, f.text)) {
+      const spec = byKey.get(m.key);
+      if (!spec || (m.field !== 'tag' && m.field !== 'ref')) continue;
+      const tag = tagOfValue(m.value, m.setter);
+      if (tag === undefined) continue;
+      // Admit every version (prereleases too): the question is whether the policy can order it at all.
+      const probe: ImagePolicySpec = 'semver' in spec.policy ? { ...spec, policy: { semver: { range: '>=0.0.0-0' } } } : spec;
+      const orderable = tag !== 'latest' && selectLatest(probe, [tag]).kind === 'selected';
+      if (!orderable) {
+        out.push({
+          code: 'mutable-tag',
+          message: `${f.path}:${m.line}: "${m.value}" uses a tag that policy ${m.key} cannot order; it may change under you — pin a version (or a digest with digestReflectionPolicy)`,
+          file: f.path,
+          line: m.line,
+        });
+      }
+    }
+  }
+  return out;
 }
 
 function rewriteAll(

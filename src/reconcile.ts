@@ -206,7 +206,8 @@ export function mutableTagWarnings(
       const tag = tagOfValue(m.value, m.setter);
       if (tag === undefined) continue;
       // Admit every version (prereleases too): the question is whether the policy can order it at all.
-      const probe: ImagePolicySpec = 'semver' in spec.policy ? { ...spec, policy: { semver: { range: '>=0.0.0-0' } } } : spec;
+      const probe: ImagePolicySpec =
+        'semver' in spec.policy ? { ...spec, policy: { semver: { range: '>=0.0.0-0' } } } : spec;
       const orderable = tag !== 'latest' && selectLatest(probe, [tag]).kind === 'selected';
       if (!orderable) {
         out.push({

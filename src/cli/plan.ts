@@ -77,6 +77,7 @@ export const run: Command = async (argv, io) => {
     registry = new OciRegistryClient({
       credentials: firstCredentials(fromConfig, dockerConfigCredentials()),
       insecureHosts: Object.entries(config.registries).flatMap(([h, r]) => (r.insecure ? [h] : [])),
+      hosts: Object.fromEntries(Object.entries(config.registries).map(([h, r]) => [h, { ...r.rateLimit }])),
     });
   }
   let scan: Awaited<ReturnType<typeof scanTree>>;

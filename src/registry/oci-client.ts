@@ -28,8 +28,12 @@ export interface OciClientOptions {
   readonly retry?: { readonly attempts?: number; readonly baseMs?: number; readonly maxMs?: number };
   /** Hosts spoken to over plain HTTP besides localhost / 127.0.0.1 / [::1]. */
   readonly insecureHosts?: readonly string[];
-  /** Requests in flight per registry host. */
+  /** Requests in flight per registry host (default 8). */
   readonly concurrency?: number;
+  /** Per-host limits that override the defaults, e.g. from `.github/tidemark.yml` `registries:`. */
+  readonly hosts?: Readonly<
+    Record<string, { readonly concurrency?: number; readonly requestsPerSecond?: number }>
+  >;
   readonly onResponse?: (host: string, status: number | 'error') => void;
   readonly userAgent?: string;
 }
@@ -47,13 +51,26 @@ interface Target {
   readonly repository: string;
 }
 
-class Semaphore {
+/** At most `limit` at once, and (when set) at most `perSecond` starts per second, spaced evenly. */
+class HostLimiter {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
-  constructor(private readonly limit: number) {}
+  private nextStart = 0;
+  constructor(
+    private readonly limit: number,
+    private readonly perSecond: number | undefined,
+    private readonly now: () => number,
+    private readonly sleep: (ms: number) => Promise<void>,
+  ) {}
   async run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
     this.active++;
+    if (this.perSecond) {
+      const at = Math.max(this.now(), this.nextStart);
+      this.nextStart = at + 1000 / this.perSecond;
+      const wait = at - this.now();
+      if (wait > 0) await this.sleep(wait);
+    }
     try {
       return await fn();
     } finally {
@@ -96,7 +113,7 @@ export class OciRegistryClient implements RegistryClient {
   private readonly tagCache = new Map<string, { at: number; tags: string[] }>();
   private readonly inflight = new Map<string, Promise<string[]>>();
   private readonly tokens = new Map<string, { token: string; expires: number }>();
-  private readonly limits = new Map<string, Semaphore>();
+  private readonly limits = new Map<string, HostLimiter>();
 
   constructor(private readonly opts: OciClientOptions = {}) {
     this.fetchFn = opts.fetch ?? fetch;
@@ -238,8 +255,16 @@ export class OciRegistryClient implements RegistryClient {
     return out;
   }
 
-  private limiter(host: string): Semaphore {
-    const s = this.limits.get(host) ?? new Semaphore(this.opts.concurrency ?? 8);
+  private limiter(host: string): HostLimiter {
+    const h = this.opts.hosts?.[host];
+    const s =
+      this.limits.get(host) ??
+      new HostLimiter(
+        h?.concurrency ?? this.opts.concurrency ?? 8,
+        h?.requestsPerSecond,
+        this.now,
+        this.sleep,
+      );
     this.limits.set(host, s);
     return s;
   }

@@ -140,7 +140,12 @@ describe('GitHub App end to end', () => {
     );
     expect(parsePrMetadata(pr.body)?.policies).toEqual([{ key: 'flux-system:web', tag: '1.1.0' }]);
     await sleep(300);
-    console.log(`figure: API calls to open a PR: ${gh.apiCalls() - before} (${gh.requests.slice(start).map((r) => r.operation ?? r.path).join(', ')})`);
+    console.log(
+      `figure: API calls to open a PR: ${gh.apiCalls() - before} (${gh.requests
+        .slice(start)
+        .map((r) => r.operation ?? r.path)
+        .join(', ')})`,
+    );
     expect(gh.apiCalls() - before).toBeLessThanOrEqual(4);
   });
 
@@ -196,7 +201,12 @@ describe('GitHub App end to end', () => {
       deployment(reg.host, '1.2.0'),
     );
     await sleep(300);
-    console.log(`figure: API calls to update a PR: ${gh.apiCalls() - before} (${gh.requests.slice(start).map((r) => r.operation ?? r.path).join(', ')})`);
+    console.log(
+      `figure: API calls to update a PR: ${gh.apiCalls() - before} (${gh.requests
+        .slice(start)
+        .map((r) => r.operation ?? r.path)
+        .join(', ')})`,
+    );
     expect(gh.apiCalls() - before).toBeLessThanOrEqual(3);
   });
 

@@ -42,7 +42,10 @@ describe('reconcile', () => {
       'flux-system:web': { status: 'selected', tag: '1.2.0', previous: '1.0.0' },
       'flux-system:api': { status: 'selected', tag: '2.1.0', digest: D('a'), previous: '2.0.0' },
     });
-    expect(plan.groups.map((g) => g.branch)).toEqual(['tidemark/flux-system-api', 'tidemark/flux-system-web']);
+    expect(plan.groups.map((g) => g.branch)).toEqual([
+      'tidemark/flux-system-api',
+      'tidemark/flux-system-web',
+    ]);
     const web = plan.groups.find((g) => g.branch === 'tidemark/flux-system-web')!;
     // A per-policy group changes only its own policy's values.
     expect(web.files[0]!.newText).toContain('api: ghcr.io/acme/api:2.0.0 #');

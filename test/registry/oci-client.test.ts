@@ -202,3 +202,31 @@ describe('OCI client authentication', () => {
     expect(await client.listTags(`${basic.host}/team/app`)).toEqual(['1.0.0']);
   });
 });
+
+describe('OCI client per-host limits', () => {
+  it('spaces requests to a host by requestsPerSecond and caps those in flight', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const starts: number[] = [];
+    let now = 0;
+    const fakeFetch = (async () => {
+      starts.push(now);
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      return new Response('{"tags":["1"]}', { status: 200, headers: { 'content-type': 'application/json' } });
+    }) as typeof fetch;
+    const client = new OciRegistryClient({
+      fetch: fakeFetch,
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+      hosts: { 'registry.example.com': { requestsPerSecond: 2, concurrency: 1 } },
+    });
+    await Promise.all(['a', 'b', 'c', 'd'].map((r) => client.listTags(`registry.example.com/x/${r}`)));
+    expect(maxInFlight).toBe(1);
+    expect(starts).toEqual([0, 500, 1000, 1500]);
+  });
+});

@@ -2,7 +2,7 @@
  * Locate every marked scalar in a YAML text, with its exact byte span, using the yaml CST (no re-serialising).
  * Files that do not parse as YAML (templates) are handled by the line-level reader in template-markers.ts.
  */
-import { CST, isMap, LineCounter as LC, type LineCounter, Parser, parseAllDocuments } from 'yaml';
+import { Composer, CST, isMap, LineCounter as LC, Parser, type parseAllDocuments } from 'yaml';
 import type { ObjectId } from '../domain/types.js';
 import { MARKER_TOKEN, type MarkerSpec, parseMarkerComment } from './marker-grammar.js';
 
@@ -92,16 +92,17 @@ export function findYamlMarkers(text: string): FoundMarkers {
   if (!text.includes(MARKER_TOKEN)) return { markers: [], unparsable: false };
   const lc = new LC();
   let docs: ReturnType<typeof objectIds>;
+  // Lex and parse once: the CST tokens serve both the composed documents (errors, object ids) and the walk.
+  const tokens = [...new Parser(lc.addNewLine).parse(text)];
   try {
-    const parsed = parseAllDocuments(text, { lineCounter: lc });
-    const list = Array.isArray(parsed) ? parsed : [parsed];
-    if (list.some((d) => d.errors.length > 0)) return { markers: [], unparsable: true };
-    docs = objectIds(parsed);
+    const composed = [...new Composer().compose(tokens, true, text.length)];
+    if (composed.some((d) => d.errors.length > 0)) return { markers: [], unparsable: true };
+    docs = objectIds(composed as unknown as ReturnType<typeof parseAllDocuments>);
   } catch {
     return { markers: [], unparsable: true };
   }
   const markers: Marker[] = [];
-  for (const token of new Parser().parse(text)) {
+  for (const token of tokens) {
     if (token.type !== 'document') continue;
     CST.visit(token, (item, path) => {
       const v = item.value;

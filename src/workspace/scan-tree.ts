@@ -108,8 +108,9 @@ export async function scanTree(
         });
         continue;
       }
-      const text = await readFile(target, 'utf8');
-      if (text.includes(MARKER_TOKEN)) texts[i] = text;
+      // Screen the raw bytes first: most files hold no marker and need no decoding.
+      const buf = await readFile(target);
+      if (buf.includes(MARKER_TOKEN)) texts[i] = buf.toString('utf8');
     }
   };
   await Promise.all(Array.from({ length: 32 }, worker));

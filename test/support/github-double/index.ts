@@ -79,6 +79,8 @@ export interface GitHubDouble {
   ): Promise<string>;
   mergePull(owner: string, name: string, number: number): Promise<void>;
   closePull(owner: string, name: string, number: number): Promise<void>;
+  /** Run `fn` once, right before the next createCommitOnBranch is applied (to stage a race). */
+  beforeNextCommit(fn: () => Promise<void>): void;
   /** REST + GraphQL calls, not counting installation tokens. */
   apiCalls(): number;
   assertNoValidationErrors(): void;
@@ -105,6 +107,7 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
   const requests: RecordedRequest[] = [];
   const validationErrors: string[] = [];
   let webhookUrl = '';
+  let beforeCommit: (() => Promise<void>) | undefined;
   let nextId = 100;
   let url = '';
 
@@ -222,6 +225,9 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
     message: { headline: string; body?: string };
     fileChanges?: { additions?: { path: string; contents: string }[]; deletions?: { path: string }[] };
   }) {
+    const hook = beforeCommit;
+    beforeCommit = undefined;
+    await hook?.();
     const [owner, name] = input.branch.repositoryNameWithOwner.split('/');
     const r = repoOf(owner!, name!);
     if (!r)
@@ -588,6 +594,9 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
         installation: { id: r.installationId },
         sender: { login: 'octocat', type: 'User' },
       });
+    },
+    beforeNextCommit(fn) {
+      beforeCommit = fn;
     },
     apiCalls: () => requests.filter((q) => !q.path.endsWith('/access_tokens')).length,
     assertNoValidationErrors() {

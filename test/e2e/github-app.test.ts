@@ -3,30 +3,13 @@
  * reads the repo over smart HTTP, asks the registry for tags, and opens / updates a PR on the GitHub double
  * (whose every request is checked against GitHub's OpenAPI description and GraphQL schema).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readEnv } from '../../src/config/env.js';
-import { startTidemark, type Tidemark } from '../../src/main.js';
-import { createLogger } from '../../src/observability/logger.js';
+import type { Tidemark } from '../../src/main.js';
 import { parsePrMetadata } from '../../src/plan/messages.js';
-import { type GitHubDouble, startGitHubDouble } from '../support/github-double/index.js';
+import type { GitHubDouble } from '../support/github-double/index.js';
 import { pushImage } from '../support/images.js';
-import { type Registry, startRegistry } from '../support/registry.js';
-
-const NOTIFY_SECRET = 'registry-notify-secret-0123456789';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, fn: () => T | Promise<T>, ms = 20_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+import type { Registry } from '../support/registry.js';
+import { type Env, NOTIFY_SECRET, sleep, startEnv, until } from './harness.js';
 
 const deployment = (host: string, tag: string) => `apiVersion: apps/v1
 kind: Deployment
@@ -42,83 +25,32 @@ spec:
 `;
 
 describe('GitHub App end to end', () => {
+  let env: Env;
   let gh: GitHubDouble;
   let reg: Registry;
   let app: Tidemark;
-  let workDir: string;
-  const logLines: string[] = [];
+  let logLines: string[];
 
   beforeAll(async () => {
-    gh = await startGitHubDouble();
-    reg = await startRegistry();
-    await pushImage(reg, 'acme/web', '1.0.0', { seed: '1.0.0' });
-    const inst = gh.addInstallation('acme');
-    await gh.addRepo({
-      installationId: inst,
-      owner: 'acme',
-      name: 'config',
-      files: {
-        'apps/web/deployment.yaml': deployment(reg.host, '1.0.0'),
-        '.github/tidemark.yml': `policies:\n  - name: web\n    image: ${reg.host}/acme/web\n    policy: { semver: { range: "^1.0.0" } }\n`,
-      },
+    env = await startEnv(async (double, registry) => {
+      await pushImage(registry, 'acme/web', '1.0.0', { seed: '1.0.0' });
+      const inst = double.addInstallation('acme');
+      await double.addRepo({
+        installationId: inst,
+        owner: 'acme',
+        name: 'config',
+        files: {
+          'apps/web/deployment.yaml': deployment(registry.host, '1.0.0'),
+          '.github/tidemark.yml': `policies:\n  - name: web\n    image: ${registry.host}/acme/web\n    policy: { semver: { range: "^1.0.0" } }\n`,
+        },
+      });
     });
-    workDir = await mkdtemp(join(tmpdir(), 'tidemark-e2e-'));
-    const env = readEnv(
-      {
-        APP_ID: String(gh.appId),
-        PRIVATE_KEY: gh.privateKey,
-        WEBHOOK_SECRET: gh.webhookSecret,
-        GITHUB_API_URL: gh.url,
-        HOST: '127.0.0.1',
-        PORT: '0',
-        TIDEMARK_WORKDIR: workDir,
-        TIDEMARK_SETTLE: '200ms',
-        TIDEMARK_REGISTRY_ENDPOINTS_JSON: JSON.stringify({
-          endpoints: [
-            {
-              id: 'local',
-              provider: 'distribution',
-              secretsEnv: ['NOTIFY_SECRET'],
-              allowedImages: [`${reg.host}/acme/`],
-            },
-          ],
-        }),
-      },
-      { workDir },
-    );
-    if (!env.ok) throw new Error(env.problems.join('\n'));
-    const sink = new Writable({
-      write(chunk, _enc, cb) {
-        logLines.push(String(chunk));
-        cb();
-      },
-    });
-    app = await startTidemark(env.env, {
-      processEnv: { NOTIFY_SECRET },
-      githubThrottle: false,
-      log: createLogger({ level: 'debug', destination: sink }),
-    });
-    gh.setWebhookUrl(`${app.url}/api/github/webhooks`);
-    await reg.setNotifyUrl(`${app.url}/registry/distribution/local`, {
-      Authorization: [`Bearer ${NOTIFY_SECRET}`],
-    });
-    // The start-up reconcile reads the repo's policies (and finds it up to date).
-    await until('the first reconcile', async () => (await app.queue.stats()).completed >= 1).catch((e) => {
-      console.log(logLines.join('').slice(-6000));
-      console.log(
-        gh.validationErrors,
-        gh.requests.map((r) => `${r.method} ${r.path} ${r.status}`),
-      );
-      throw e;
-    });
+    ({ gh, reg, app, logLines } = env);
   });
 
   afterEach(() => gh.assertNoValidationErrors());
   afterAll(async () => {
-    await app?.close();
-    await reg?.stop();
-    await gh?.stop();
-    await rm(workDir, { recursive: true, force: true });
+    await env?.stop();
   });
 
   it('nothing to do at start: no PR, no API call beyond listing', async () => {
@@ -236,6 +168,31 @@ describe('GitHub App end to end', () => {
     expect(gh.pulls('acme', 'config').filter((p) => p.state === 'open')).toHaveLength(0);
     // Listing installations and their repos, plus one fresh PR listing for the manual run.
     expect(gh.apiCalls() - before).toBeLessThanOrEqual(3);
+  });
+
+  it('a person pushing to the PR branch freezes it: tidemark comments once and stops updating it', async () => {
+    await pushImage(reg, 'acme/web', '1.4.0', { seed: '1.4.0' });
+    const pr = await until('a PR for 1.4.0', () =>
+      gh.pulls('acme', 'config').find((p) => p.state === 'open'),
+    );
+    const human = await gh.pushAsUser(
+      'acme',
+      'config',
+      pr.head.ref,
+      { 'NOTES.md': 'hand edit\n' },
+      'hand edit',
+    );
+    await pushImage(reg, 'acme/web', '1.5.0', { seed: '1.5.0' });
+    await until(
+      'the comment',
+      () => gh.pulls('acme', 'config').find((p) => p.number === pr.number)?.comments.length,
+    );
+    await sleep(800);
+    const after = gh.pulls('acme', 'config').find((p) => p.number === pr.number)!;
+    expect(await gh.branchHead('acme', 'config', pr.head.ref)).toBe(human);
+    expect(after.comments).toHaveLength(1);
+    expect(after.comments[0]).toContain('stopped updating this branch');
+    expect(parsePrMetadata(after.body)?.frozen).toBe(true);
   });
 
   it('no secret reaches the logs', () => {

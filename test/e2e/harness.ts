@@ -47,7 +47,14 @@ export async function startEnv(setup: (gh: GitHubDouble, reg: Registry) => Promi
       TIDEMARK_WORKDIR: workDir,
       TIDEMARK_SETTLE: '200ms',
       TIDEMARK_REGISTRY_ENDPOINTS_JSON: JSON.stringify({
-        endpoints: [{ id: 'local', provider: 'distribution', secretsEnv: ['NOTIFY_SECRET'], allowedImages: [`${reg.host}/acme/`] }],
+        endpoints: [
+          {
+            id: 'local',
+            provider: 'distribution',
+            secretsEnv: ['NOTIFY_SECRET'],
+            allowedImages: [`${reg.host}/acme/`],
+          },
+        ],
       }),
     },
     { workDir },
@@ -66,11 +73,15 @@ export async function startEnv(setup: (gh: GitHubDouble, reg: Registry) => Promi
     log: createLogger({ level: 'debug', destination: sink }),
   });
   gh.setWebhookUrl(`${app.url}/api/github/webhooks`);
-  await reg.setNotifyUrl(`${app.url}/registry/distribution/local`, { Authorization: [`Bearer ${NOTIFY_SECRET}`] });
-  await until('the first reconcile', async () => (await app.queue.stats()).completed >= 1).catch((e: unknown) => {
-    console.log(logLines.join('').slice(-4000));
-    throw e;
+  await reg.setNotifyUrl(`${app.url}/registry/distribution/local`, {
+    Authorization: [`Bearer ${NOTIFY_SECRET}`],
   });
+  await until('the first reconcile', async () => (await app.queue.stats()).completed >= 1).catch(
+    (e: unknown) => {
+      console.log(logLines.join('').slice(-4000));
+      throw e;
+    },
+  );
   return {
     gh,
     reg,

@@ -7,7 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pushImage } from '../support/images.js';
 import { type Env, sleep, startEnv, until } from './harness.js';
 
-const values = (host: string, tag: string) => `image:\n  repository: ${host}/acme/api\n  tag: ${tag} # {"$imagepolicy": "flux-system:api:tag"}\n`;
+const values = (host: string, tag: string) =>
+  `image:\n  repository: ${host}/acme/api\n  tag: ${tag} # {"$imagepolicy": "flux-system:api:tag"}\n`;
 
 describe('push mode end to end', () => {
   let env: Env;
@@ -36,10 +37,18 @@ describe('push mode end to end', () => {
     const { gh, reg } = env;
     let human = '';
     gh.beforeNextCommit(async () => {
-      human = await gh.pushAsUser('acme', 'prod', 'main', { 'README.md': 'edited by a human\n' }, 'docs: edit');
+      human = await gh.pushAsUser(
+        'acme',
+        'prod',
+        'main',
+        { 'README.md': 'edited by a human\n' },
+        'docs: edit',
+      );
     });
     await pushImage(reg, 'acme/api', '2.1.0', { seed: 'a2.1.0' });
-    await until('the bump on main', async () => (await gh.readFile('acme', 'prod', 'main', 'values/api.yaml'))?.includes('tag: 2.1.0'));
+    await until('the bump on main', async () =>
+      (await gh.readFile('acme', 'prod', 'main', 'values/api.yaml'))?.includes('tag: 2.1.0'),
+    );
     expect(await gh.readFile('acme', 'prod', 'main', 'values/api.yaml')).toBe(values(reg.host, '2.1.0'));
     expect(await gh.readFile('acme', 'prod', 'main', 'README.md')).toBe('edited by a human\n');
     const log = await gh.git.revParse('acme/prod', `main~1`);
@@ -51,9 +60,19 @@ describe('push mode end to end', () => {
 
   it('a pushed file with a new marker is updated from the push webhook', async () => {
     const { gh, reg } = env;
-    await gh.pushAsUser('acme', 'prod', 'main', { 'values/api-canary.yaml': values(reg.host, '2.0.0') }, 'add canary');
-    await until('the canary bump', async () => (await gh.readFile('acme', 'prod', 'main', 'values/api-canary.yaml'))?.includes('tag: 2.1.0'));
+    await gh.pushAsUser(
+      'acme',
+      'prod',
+      'main',
+      { 'values/api-canary.yaml': values(reg.host, '2.0.0') },
+      'add canary',
+    );
+    await until('the canary bump', async () =>
+      (await gh.readFile('acme', 'prod', 'main', 'values/api-canary.yaml'))?.includes('tag: 2.1.0'),
+    );
     await sleep(300);
-    expect(await gh.readFile('acme', 'prod', 'main', 'values/api-canary.yaml')).toBe(values(reg.host, '2.1.0'));
+    expect(await gh.readFile('acme', 'prod', 'main', 'values/api-canary.yaml')).toBe(
+      values(reg.host, '2.1.0'),
+    );
   });
 });

@@ -99,6 +99,7 @@ export async function publishPlan(
   const outcomes: GroupOutcome[] = [];
   for (const group of plan.groups) outcomes.push(await publishPullRequest(deps, repo, settings, group, ctx));
   const closed = await closeMootPulls(deps, repo, plan, ctx.pulls, outcomes);
+  await deleteMergedBranches(deps, ctx.pulls, new Set(outcomes.map((o) => o.branch)));
   return { groups: outcomes, closed };
 }
 
@@ -205,6 +206,20 @@ async function publishPullRequest(
   await github.addLabels(repo, pr.number, settings.labels);
   if (wantsAutoMerge(group, settings)) await github.enableAutoMerge(pr.nodeId, 'SQUASH');
   return { branch, action: 'opened', pr: pr.number, ...(commit && { commit }) };
+}
+
+/**
+ * A merged PR's branch is deleted, over git and only while it still points at the merged head (someone may
+ * have reused the name since). No API call.
+ */
+async function deleteMergedBranches(deps: PublishDeps, pulls: readonly PullSummary[], live: ReadonlySet<string>): Promise<void> {
+  for (const p of pulls) {
+    if (!p.merged || live.has(p.headRef)) continue;
+    if ((await deps.workspace.remoteHead(p.headRef)) !== p.headSha) continue;
+    if (await deps.workspace.deleteRemoteBranch(p.headRef, p.headSha)) {
+      deps.log.info({ branch: p.headRef, pr: p.number }, 'merged branch deleted');
+    }
+  }
 }
 
 function wantsAutoMerge(group: UpdateGroup, settings: PublishSettings): boolean {

@@ -166,6 +166,7 @@ describe('GitHub App end to end', () => {
     await app.reconcileAll('manual');
     await sleep(1500);
     expect(gh.pulls('acme', 'config').filter((p) => p.state === 'open')).toHaveLength(0);
+    expect(await gh.branchHead('acme', 'config', pr.head.ref)).toBeNull();
     // Listing installations and their repos, plus one fresh PR listing for the manual run.
     expect(gh.apiCalls() - before).toBeLessThanOrEqual(3);
   });

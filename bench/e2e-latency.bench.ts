@@ -29,14 +29,27 @@ export default async function bench(report: BenchReport): Promise<void> {
       const tag = `1.${i}.0`;
       await pushImage(env.reg, 'acme/web', tag, { seed: `b${tag}` });
       const t = performance.now();
-      await until(`PR for ${tag}`, () => env.gh.pulls('acme', 'config').find((p) => p.state === 'open' && p.title.endsWith(` ${tag}`)), 30_000);
+      await until(
+        `PR for ${tag}`,
+        () => env.gh.pulls('acme', 'config').find((p) => p.state === 'open' && p.title.endsWith(` ${tag}`)),
+        30_000,
+      );
       times.push(performance.now() - t);
     }
     env.gh.assertNoValidationErrors();
     times.sort((a, b) => a - b);
     const p = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
-    report.figure('registry push → PR (opened, then updated), median', p(0.5), 'ms', `p99 ${p(0.99).toFixed(0)} ms, max ${times[times.length - 1]!.toFixed(0)} ms, ${PUSHES} pushes, settle 200 ms`);
-    report.figure('PRs open at the end', env.gh.pulls('acme', 'config').filter((x) => x.state === 'open').length, 'PR');
+    report.figure(
+      'registry push → PR (opened, then updated), median',
+      p(0.5),
+      'ms',
+      `p99 ${p(0.99).toFixed(0)} ms, max ${times[times.length - 1]!.toFixed(0)} ms, ${PUSHES} pushes, settle 200 ms`,
+    );
+    report.figure(
+      'PRs open at the end',
+      env.gh.pulls('acme', 'config').filter((x) => x.state === 'open').length,
+      'PR',
+    );
   } finally {
     await env.stop();
   }

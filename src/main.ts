@@ -93,6 +93,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     opts.registry ??
     new OciRegistryClient({
       credentials: dockerConfigCredentials(env.dockerConfig ? `${env.dockerConfig}/config.json` : undefined),
+      mirrors: env.registryMirrors,
       onResponse: (host, status) => metrics.registryRequests.inc({ host, status: String(status) }),
     });
   const index = new MemoryPolicyIndex();

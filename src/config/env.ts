@@ -23,6 +23,8 @@ export interface AppEnv {
   readonly registryEndpointsFile?: string;
   readonly registryEndpointsJson?: string;
   readonly dockerConfig?: string;
+  /** Registry host → mirror base URL, for reading tags and digests. */
+  readonly registryMirrors: Readonly<Record<string, string>>;
   readonly logLevel: string;
   readonly shutdownDeadlineMs: number;
   readonly gitAuthor: { readonly name: string; readonly email: string };
@@ -95,6 +97,15 @@ export function readEnv(env: Record<string, string | undefined>, defaults: { wor
       'REDIS_URL: the Redis-backed queue is not available in this version; unset it to use the in-memory queue',
     );
   const production = env.NODE_ENV === 'production';
+  const registryMirrors: Record<string, string> = {};
+  for (const pair of (env.TIDEMARK_REGISTRY_MIRRORS ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    const m = /^([^=\s]+)=(https?:\/\/\S+)$/.exec(pair);
+    if (m) registryMirrors[m[1]!] = m[2]!;
+    else problems.push(`TIDEMARK_REGISTRY_MIRRORS: expected host=https://mirror,… , got "${pair}"`);
+  }
   const hasCreds = !!env.APP_ID && !!(env.PRIVATE_KEY || env.PRIVATE_KEY_PATH);
   if (production && !hasCreds)
     problems.push('APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH) are required when NODE_ENV=production');
@@ -121,6 +132,7 @@ export function readEnv(env: Record<string, string | undefined>, defaults: { wor
       registryEndpointsJson: env.TIDEMARK_REGISTRY_ENDPOINTS_JSON,
     }),
     ...(env.DOCKER_CONFIG && { dockerConfig: env.DOCKER_CONFIG }),
+    registryMirrors,
     logLevel: env.LOG_LEVEL || 'info',
     shutdownDeadlineMs: duration(env, 'TIDEMARK_SHUTDOWN_DEADLINE', 25_000, problems),
     gitAuthor: {

@@ -212,7 +212,11 @@ async function publishPullRequest(
  * A merged PR's branch is deleted, over git and only while it still points at the merged head (someone may
  * have reused the name since). No API call.
  */
-async function deleteMergedBranches(deps: PublishDeps, pulls: readonly PullSummary[], live: ReadonlySet<string>): Promise<void> {
+async function deleteMergedBranches(
+  deps: PublishDeps,
+  pulls: readonly PullSummary[],
+  live: ReadonlySet<string>,
+): Promise<void> {
   for (const p of pulls) {
     if (!p.merged || live.has(p.headRef)) continue;
     if ((await deps.workspace.remoteHead(p.headRef)) !== p.headSha) continue;

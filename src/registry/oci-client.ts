@@ -26,6 +26,11 @@ export interface OciClientOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   readonly pageSize?: number;
   readonly retry?: { readonly attempts?: number; readonly baseMs?: number; readonly maxMs?: number };
+  /**
+   * Read an image's registry through a mirror (a pull-through cache, an air-gapped copy):
+   * `{ "ghcr.io": "https://ghcr-mirror.internal" }`. Image names, markers and PRs keep the original host.
+   */
+  readonly mirrors?: Readonly<Record<string, string>>;
   /** Hosts spoken to over plain HTTP besides localhost / 127.0.0.1 / [::1]. */
   readonly insecureHosts?: readonly string[];
   /** Requests in flight per registry host (default 8). */
@@ -123,6 +128,9 @@ export class OciRegistryClient implements RegistryClient {
 
   private target(image: string): Target {
     const ref = parseImageRef(image);
+    const mirror = this.opts.mirrors?.[ref.registry];
+    if (mirror)
+      return { host: ref.registry, apiBase: mirror.replace(/\/+$/, ''), repository: ref.repository };
     const host = ref.registry === 'docker.io' ? 'registry-1.docker.io' : ref.registry;
     const plain =
       /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host) ||

@@ -31,7 +31,10 @@ export interface Env {
 }
 
 /** `setup` runs after the double and registry start and before tidemark does (add installations, repos, tags). */
-export async function startEnv(setup: (gh: GitHubDouble, reg: Registry) => Promise<void>): Promise<Env> {
+export async function startEnv(
+  setup: (gh: GitHubDouble, reg: Registry) => Promise<void>,
+  extraEnv: (reg: Registry) => Record<string, string> = () => ({}),
+): Promise<Env> {
   const gh = await startGitHubDouble();
   const reg = await startRegistry();
   await setup(gh, reg);
@@ -46,6 +49,7 @@ export async function startEnv(setup: (gh: GitHubDouble, reg: Registry) => Promi
       PORT: '0',
       TIDEMARK_WORKDIR: workDir,
       TIDEMARK_SETTLE: '200ms',
+      ...extraEnv(reg),
       TIDEMARK_REGISTRY_ENDPOINTS_JSON: JSON.stringify({
         endpoints: [
           {

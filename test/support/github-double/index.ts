@@ -79,6 +79,8 @@ export interface GitHubDouble {
   ): Promise<string>;
   mergePull(owner: string, name: string, number: number): Promise<void>;
   closePull(owner: string, name: string, number: number): Promise<void>;
+  /** Send a signed webhook to the app, as GitHub would. */
+  sendWebhook(name: string, payload: unknown): Promise<void>;
   /** Run `fn` once, right before the next createCommitOnBranch is applied (to stage a race). */
   beforeNextCommit(fn: () => Promise<void>): void;
   /** REST + GraphQL calls, not counting installation tokens. */
@@ -595,6 +597,7 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
         sender: { login: 'octocat', type: 'User' },
       });
     },
+    sendWebhook,
     beforeNextCommit(fn) {
       beforeCommit = fn;
     },

@@ -19,14 +19,14 @@ export class ImageRefError extends Error {
 }
 
 const DOCKER_HUB = 'docker.io';
-const DOCKER_HUB_ALIASES = new Set([
+export const DOCKER_HUB_ALIASES: ReadonlySet<string> = new Set([
   'docker.io',
   'index.docker.io',
   'registry-1.docker.io',
   'registry.hub.docker.com',
 ]);
-const DIGEST_RE = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
-const TAG_RE = /^[\w][\w.-]{0,127}$/;
+export const DIGEST_RE = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
+export const TAG_RE = /^[\w][\w.-]{0,127}$/;
 const PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 
 function looksLikeHost(part: string): boolean {

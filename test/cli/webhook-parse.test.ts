@@ -3,9 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIO } from '../../src/cli/io.js';
 import { main } from '../../src/cli.js';
 import { loadFixtures } from '../registry/fixtures.js';
+import { captureIO as captureIOWith } from './capture-io.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 let dir: string;
@@ -17,22 +17,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function captureIO(stdin = ''): CliIO & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (t: string) => {
-      io.out += t;
-    },
-    stderr: (t: string) => {
-      io.err += t;
-    },
-    readStdin: async () => stdin,
-    env: {},
-    cwd: dir,
-  };
-  return io;
-}
+const captureIO = (stdin = '') => captureIOWith({ stdin, cwd: dir });
 
 async function fileWith(name: string, text: string): Promise<string> {
   const p = join(dir, name);

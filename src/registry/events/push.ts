@@ -2,21 +2,20 @@
  * Building an `ImagePushed` from provider fields, with the rules every provider shares: canonical image
  * names, and no event for an empty tag, a tag that is a digest, or a cosign/referrer tag.
  */
-import { canonicalImageName, isArtifactTag, parseImageRef } from '../../domain/image-ref.js';
+import {
+  canonicalImageName,
+  DIGEST_RE,
+  DOCKER_HUB_ALIASES,
+  isArtifactTag,
+  parseImageRef,
+  TAG_RE,
+} from '../../domain/image-ref.js';
 import type { ImagePushed, RegistryProvider } from '../../domain/types.js';
 import type { Field } from './field.js';
 
-const TAG_RE = /^[\w][\w.-]{0,127}$/;
 const LABEL = '[a-z0-9](?:[a-z0-9-]*[a-z0-9])?';
 /** A registry host: DNS name or bracketed IPv6 address, optional port. */
 const HOST_RE = new RegExp(`^(?:${LABEL}(?:\\.${LABEL})*|\\[[0-9a-f:.]+\\])(?::\\d{1,5})?$`, 'i');
-const DOCKER_HUB_ALIASES = new Set([
-  'docker.io',
-  'index.docker.io',
-  'registry-1.docker.io',
-  'registry.hub.docker.com',
-]);
-const DIGEST_RE = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
 
 /** The canonical name of a bare image reference (no tag, no digest), or a failure at `field`. */
 export function canonicalImage(name: string, field: Field): string {

@@ -196,6 +196,18 @@ describe('GitHub App end to end', () => {
     expect(parsePrMetadata(after.body)?.frozen).toBe(true);
   });
 
+  it('/metrics reports webhooks, jobs, bumps and GitHub calls; /healthz and /readyz answer', async () => {
+    const text = await (await fetch(`${app.url}/metrics`)).text();
+    expect(text).toMatch(/tidemark_webhooks_total\{source="registry",provider="distribution",outcome="accepted"\} [1-9]/);
+    expect(text).toMatch(/tidemark_webhooks_total\{source="github",provider="pull_request",outcome="enqueued"\} [1-9]/);
+    expect(text).toMatch(/tidemark_bumps_total\{policy="flux-system:web",mode="pull-request"\} [1-9]/);
+    expect(text).toMatch(/tidemark_jobs_total\{outcome="succeeded"\} [1-9]/);
+    expect(text).toMatch(/tidemark_github_api_calls_total\{kind="graphql",status="200"\} [1-9]/);
+    expect(text).toMatch(/tidemark_push_to_publish_seconds_count [1-9]/);
+    expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`${app.url}/readyz`)).json()).toMatchObject({ ok: true });
+  });
+
   it('no secret reaches the logs', () => {
     const all = logLines.join('');
     expect(all.length).toBeGreaterThan(0);

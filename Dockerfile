@@ -1,21 +1,17 @@
-# tidemark container image. Build: docker build -t tidemark .
-# (No Docker engine runs on the development machines; the build steps below are the project's own
-#  `npm ci` / `npm run build`, which CI runs on every change.)
+# tidemark container image: docker build -t tidemark .
+# The RUN steps call scripts/container-build.sh, which CI also runs (`container-build.sh check`): no Docker
+# engine runs on the development machines, so CI proves the same build and install steps instead.
 
 FROM node:20.20-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund || npm install --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY scripts/container-build.sh ./scripts/
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+RUN bash scripts/container-build.sh build
 
 FROM node:20.20-bookworm-slim
-RUN apt-get update \
- && apt-get install -y --no-install-recommends git ca-certificates \
- && rm -rf /var/lib/apt/lists/* \
- && useradd --uid 10001 --create-home --shell /usr/sbin/nologin tidemark \
- && mkdir -p /var/lib/tidemark && chown tidemark /var/lib/tidemark
+COPY scripts/container-build.sh /usr/local/bin/container-build.sh
+RUN bash /usr/local/bin/container-build.sh install-runtime
 WORKDIR /app
 ENV NODE_ENV=production TIDEMARK_WORKDIR=/var/lib/tidemark PORT=3000
 COPY --from=build /app/node_modules ./node_modules

@@ -16,6 +16,7 @@ import { createRouter, listen } from './http/router.js';
 import { MemoryPolicyIndex, type RepoTarget, repoKeyOf } from './index/policy-index.js';
 import { createLogger, type Logger, SecretRegistry } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { currentCarrier, inSpan, startTracing } from './observability/tracing.js';
 import { MemoryQueue } from './queue/memory-queue.js';
 import type { JobReason, RepoJob } from './queue/types.js';
 import { createDeduper } from './registry/dedupe.js';
@@ -51,6 +52,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   const log = opts.log ?? createLogger({ level: env.logLevel, secrets });
   secrets.add(env.webhookSecret, env.privateKey);
   const metrics = createMetrics();
+  const tracing = await startTracing({ ...(env.otlpEndpoint && { endpoint: env.otlpEndpoint }) });
   const privateKey =
     env.privateKey ?? (env.privateKeyPath ? await readFile(env.privateKeyPath, 'utf8') : undefined);
   if (!env.appId || !privateKey)
@@ -148,7 +150,22 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   });
   await queue.start(async (job: RepoJob<RepoTarget>) => {
     metrics.jobsActive.inc();
+    const parent = job.reasons
+      .map((r) => r.detail?.trace as Record<string, string> | undefined)
+      .find((t) => t && Object.keys(t).length > 0);
     try {
+      await inSpan(
+        'job',
+        { repo: job.repoKey, reasons: job.reasons.map((r) => r.kind).join(',') },
+        () => runJob(job),
+        parent,
+      );
+    } finally {
+      metrics.jobsActive.dec();
+    }
+  });
+  async function runJob(job: RepoJob<RepoTarget>): Promise<void> {
+    {
       let target = job.target;
       if (!target.cloneUrl || !target.defaultBranch)
         target = await completeTarget(await probot.auth(target.installationId), target);
@@ -161,20 +178,25 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
           ...(r.receivedAt !== undefined && { receivedAt: r.receivedAt }),
         })),
       );
-    } finally {
-      metrics.jobsActive.dec();
     }
-  });
+  }
 
+  // The active trace context travels with the job, so the job's span is a child of the delivery's.
   const enqueue = (target: RepoTarget, reason: JobReason) =>
-    queue.enqueue({ repoKey: repoKeyOf(target), target, reasons: [reason] });
+    queue.enqueue({
+      repoKey: repoKeyOf(target),
+      target,
+      reasons: [{ ...reason, detail: { ...reason.detail, trace: currentCarrier() } }],
+    });
   const dispatcher: Dispatcher = {
     enqueueRepo: (target, reason) =>
-      enqueue(target, {
-        kind: reason.kind,
-        ...(reason.detail && { detail: reason.detail }),
-        receivedAt: now(),
-      }),
+      inSpan(`webhook github ${reason.kind}`, { repo: `${target.owner}/${target.repo}` }, () =>
+        enqueue(target, {
+          kind: reason.kind,
+          ...(reason.detail && { detail: reason.detail }),
+          receivedAt: now(),
+        }),
+      ),
     async routeImagePushes(events, meta) {
       let routed = 0;
       for (const event of events) {
@@ -204,10 +226,15 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   const registryHandler = createRegistryWebhookHandler({
     endpoints: (id) => endpoints.find((e) => e.id === id),
     enqueue: async (events, meta) => {
-      await dispatcher.routeImagePushes(events, {
-        source: `registry:${meta.endpointId}`,
-        ...(meta.deliveryId && { deliveryId: meta.deliveryId }),
-      });
+      await inSpan(
+        `webhook registry ${meta.provider}`,
+        { endpoint: meta.endpointId, events: events.length },
+        () =>
+          dispatcher.routeImagePushes(events, {
+            source: `registry:${meta.endpointId}`,
+            ...(meta.deliveryId && { deliveryId: meta.deliveryId }),
+          }),
+      );
     },
     log,
     dedupe: createDeduper({ now }),
@@ -277,6 +304,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
       await new Promise<void>((r) => server.server.close(() => r()));
       server.server.closeAllConnections?.();
       await queue.close({ deadlineMs: env.shutdownDeadlineMs });
+      await tracing.shutdown();
     },
   };
 }

@@ -12,6 +12,7 @@ import type { GitHubPort, PullSummary, RepoRef } from '../github/port.js';
 import { type PublishResult, publishPlan, skippedTagsFrom } from '../github/publish.js';
 import { type PolicyIndex, type RepoTarget, repoKeyOf } from '../index/policy-index.js';
 import type { Metrics } from '../observability/metrics.js';
+import { inSpan } from '../observability/tracing.js';
 import { hasRetryableRegistryError, type ReconcilePlan, reconcile } from '../reconcile.js';
 import type { RegistryClient } from '../registry/types.js';
 import { scanTree } from '../workspace/scan-tree.js';
@@ -117,36 +118,40 @@ export async function runRepo(
             github.listTidemarkPulls(repoRef),
           )
         : [];
-    const plan = await reconcile(
-      { registry: deps.registry, log },
-      {
-        config,
-        files: scan.files,
-        events,
-        skippedTags: skippedTagsFrom(pulls),
-        withProvenance: config.update.strategy === 'pull-request',
-      },
+    const plan = await inSpan('reconcile', { repo: fullName, policies: config.policies.length }, () =>
+      reconcile(
+        { registry: deps.registry, log },
+        {
+          config,
+          files: scan.files,
+          events,
+          skippedTags: skippedTagsFrom(pulls),
+          withProvenance: config.update.strategy === 'pull-request',
+        },
+      ),
     );
     for (const w of [...scan.warnings, ...plan.warnings])
       log.warn({ code: w.code, file: w.file, line: w.line }, w.message);
     try {
-      const published = await publishPlan(
-        { github, workspace: ws, log },
-        repoRef,
-        plan,
-        {
-          strategy: config.update.strategy,
-          targetBranch:
-            config.update.strategy === 'push'
-              ? (config.update.branch ?? target.defaultBranch)
-              : target.defaultBranch,
-          ...(config.update.commitMessage && { commitTemplate: config.update.commitMessage }),
-          labels: config.update.labels,
-          autoMerge: config.update.autoMerge,
-          publisher: deps.settings.publisher,
-          author: config.update.author ?? deps.settings.author,
-        },
-        { baseSha, pulls },
+      const published = await inSpan('publish', { repo: fullName, mode: config.update.strategy }, () =>
+        publishPlan(
+          { github, workspace: ws, log },
+          repoRef,
+          plan,
+          {
+            strategy: config.update.strategy,
+            targetBranch:
+              config.update.strategy === 'push'
+                ? (config.update.branch ?? target.defaultBranch)
+                : target.defaultBranch,
+            ...(config.update.commitMessage && { commitTemplate: config.update.commitMessage }),
+            labels: config.update.labels,
+            autoMerge: config.update.autoMerge,
+            publisher: deps.settings.publisher,
+            author: config.update.author ?? deps.settings.author,
+          },
+          { baseSha, pulls },
+        ),
       );
       if (published.groups.some((g) => g.action !== 'unchanged') || published.closed.length > 0) {
         deps.pulls.invalidate(repoKeyOf(target));

@@ -198,8 +198,12 @@ describe('GitHub App end to end', () => {
 
   it('/metrics reports webhooks, jobs, bumps and GitHub calls; /healthz and /readyz answer', async () => {
     const text = await (await fetch(`${app.url}/metrics`)).text();
-    expect(text).toMatch(/tidemark_webhooks_total\{source="registry",provider="distribution",outcome="accepted"\} [1-9]/);
-    expect(text).toMatch(/tidemark_webhooks_total\{source="github",provider="pull_request",outcome="enqueued"\} [1-9]/);
+    expect(text).toMatch(
+      /tidemark_webhooks_total\{source="registry",provider="distribution",outcome="accepted"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /tidemark_webhooks_total\{source="github",provider="pull_request",outcome="enqueued"\} [1-9]/,
+    );
     expect(text).toMatch(/tidemark_bumps_total\{policy="flux-system:web",mode="pull-request"\} [1-9]/);
     expect(text).toMatch(/tidemark_jobs_total\{outcome="succeeded"\} [1-9]/);
     expect(text).toMatch(/tidemark_github_api_calls_total\{kind="graphql",status="200"\} [1-9]/);

@@ -1,7 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, isRetryable, RegistryUnavailableError } from '../../src/errors.js';
+import { BullQueue } from '../../src/queue/bullmq-queue.js';
 import { MemoryQueue } from '../../src/queue/memory-queue.js';
-import type { QueueOptions, RepoJob } from '../../src/queue/types.js';
+import type { JobQueue, QueueOptions, RepoJob } from '../../src/queue/types.js';
+import { type RedisServer, startRedis } from '../support/redis.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const opts = (o: Partial<QueueOptions<string>> = {}): QueueOptions<string> => ({
@@ -26,9 +29,26 @@ async function until(pred: () => boolean, ms = 5000) {
   }
 }
 
-describe('MemoryQueue', () => {
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+type Factory = (o: QueueOptions<string>) => JobQueue<string>;
+const implementations: [string, Factory][] = [
+  ['memory', (o) => new MemoryQueue<string>(o)],
+  [
+    'bullmq',
+    (o) => new BullQueue<string>({ ...o, redisUrl: redis.url, prefix: `t-${randomUUID().slice(0, 8)}` }),
+  ],
+];
+
+describe.each(implementations)('%s queue (same contract)', (_name, make) => {
   it('coalesces events for one repo within the settle window, merging identical reasons', async () => {
-    const q = new MemoryQueue<string>(opts());
+    const q = make(opts());
     const runs: string[][] = [];
     await q.start(async (j) => {
       runs.push(j.reasons.map((r) => r.key!));
@@ -41,19 +61,21 @@ describe('MemoryQueue', () => {
   });
 
   it('runs one job per repo at a time; work arriving meanwhile runs once, after', async () => {
-    const q = new MemoryQueue<string>(opts({ settleMs: 5 }));
+    const q = make(opts({ settleMs: 5 }));
     let active = 0;
     let maxActive = 0;
+    let started = false;
     const runs: string[][] = [];
     await q.start(async (j) => {
+      started = true;
       active++;
       maxActive = Math.max(maxActive, active);
-      await sleep(60);
-      runs.push(j.reasons.map((r) => r.key!));
+      await sleep(150);
+      runs.push(j.reasons.map((r) => r.key!).sort());
       active--;
     });
     await q.enqueue(job('repo1', 'first'));
-    await sleep(20);
+    await until(() => started);
     for (const r of ['x', 'y', 'z']) await q.enqueue(job('repo1', r));
     await until(() => runs.length === 2);
     await sleep(100);
@@ -63,7 +85,7 @@ describe('MemoryQueue', () => {
   });
 
   it('different repos run in parallel up to the concurrency', async () => {
-    const q = new MemoryQueue<string>(opts({ settleMs: 1, concurrency: 2 }));
+    const q = make(opts({ settleMs: 1, concurrency: 2 }));
     let active = 0;
     let maxActive = 0;
     let done = 0;
@@ -82,7 +104,7 @@ describe('MemoryQueue', () => {
 
   it('retries transient failures with backoff, then succeeds', async () => {
     const failed: boolean[] = [];
-    const q = new MemoryQueue<string>(opts({ onFailed: (_j, _e, final) => failed.push(final) }));
+    const q = make(opts({ onFailed: (_j, _e, final) => failed.push(final) }));
     const attempts: number[] = [];
     await q.start(async (_j, ctx) => {
       attempts.push(ctx.attempt);
@@ -99,7 +121,7 @@ describe('MemoryQueue', () => {
 
   it('never retries a configuration error, and reports it as final', async () => {
     const failed: boolean[] = [];
-    const q = new MemoryQueue<string>(opts({ onFailed: (_j, _e, final) => failed.push(final) }));
+    const q = make(opts({ onFailed: (_j, _e, final) => failed.push(final) }));
     let calls = 0;
     await q.start(async () => {
       calls++;
@@ -114,7 +136,7 @@ describe('MemoryQueue', () => {
   });
 
   it('close() waits for a running job, and aborts it past the deadline', async () => {
-    const q = new MemoryQueue<string>(opts({ settleMs: 1 }));
+    const q = make(opts({ settleMs: 1 }));
     let finished = false;
     let aborted = false;
     await q.start(async (_j, ctx) => {
@@ -134,7 +156,7 @@ describe('MemoryQueue', () => {
     await sleep(15);
     await q.close({ deadlineMs: 1000 });
     expect(finished).toBe(true);
-    const q2 = new MemoryQueue<string>(opts({ settleMs: 1 }));
+    const q2 = make(opts({ settleMs: 1 }));
     finished = false;
     await q2.start(async (_j, ctx) => {
       await new Promise<void>((resolve) => {

@@ -20,6 +20,11 @@ const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./cli/serve.js'),
   },
   {
+    words: ['worker'],
+    summary: 'run a worker process: reconcile jobs from Redis (REDIS_URL); webhooks go to `serve`',
+    load: () => import('./cli/worker.js'),
+  },
+  {
     words: ['plan'],
     summary: 'compute the whole update on a local checkout and print the diff (--write applies it)',
     load: () => import('./cli/plan.js'),

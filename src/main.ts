@@ -3,6 +3,7 @@
  * starts the HTTP server and the worker. `tidemark serve` calls it; so do the end-to-end tests.
  */
 import { readFile } from 'node:fs/promises';
+import { Redis } from 'ioredis';
 import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
 import { type Dispatcher, tidemarkApp } from './app.js';
 import { parseEndpoints } from './config/endpoints.js';
@@ -13,12 +14,19 @@ import { WorkspaceCache } from './git/workspace.js';
 import { completeTarget, listInstalledRepos } from './github/discovery.js';
 import { octokitPort } from './github/port.js';
 import { createRouter, listen } from './http/router.js';
-import { MemoryPolicyIndex, type RepoTarget, repoKeyOf } from './index/policy-index.js';
+import {
+  MemoryPolicyIndex,
+  type PolicyIndex,
+  RedisPolicyIndex,
+  type RepoTarget,
+  repoKeyOf,
+} from './index/policy-index.js';
 import { createLogger, type Logger, SecretRegistry } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { currentCarrier, inSpan, startTracing } from './observability/tracing.js';
+import { BullQueue } from './queue/bullmq-queue.js';
 import { MemoryQueue } from './queue/memory-queue.js';
-import type { JobReason, RepoJob } from './queue/types.js';
+import type { JobQueue, JobReason, QueueOptions, RepoJob } from './queue/types.js';
 import { createDeduper } from './registry/dedupe.js';
 import { dockerConfigCredentials } from './registry/docker-config.js';
 import { createRegistryWebhookHandler, type RegistryEndpointConfig } from './registry/endpoint.js';
@@ -31,7 +39,7 @@ export interface Tidemark {
   readonly url: string;
   readonly port: number;
   readonly metrics: Metrics;
-  readonly queue: MemoryQueue<RepoTarget>;
+  readonly queue: JobQueue<RepoTarget>;
   /** Enqueue every installed repo (what the periodic reconcile does). */
   reconcileAll(kind?: string): Promise<number>;
   close(): Promise<void>;
@@ -98,9 +106,25 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
       mirrors: env.registryMirrors,
       onResponse: (host, status) => metrics.registryRequests.inc({ host, status: String(status) }),
     });
-  const index = new MemoryPolicyIndex();
+  // With REDIS_URL the index and the queue live in Redis, shared by every web and worker process.
+  const redis = env.redisUrl ? new Redis(env.redisUrl, { maxRetriesPerRequest: null }) : undefined;
+  const index: PolicyIndex = redis ? new RedisPolicyIndex(redis) : new MemoryPolicyIndex();
   const workspaces = new WorkspaceCache(env.workDir);
   const now = () => Date.now();
+  // Installation tokens for git, cached until five minutes before they expire. They are created through the
+  // app's own octokit so they follow the configured API URL (GitHub Enterprise Server, the test double).
+  const gitTokens = new Map<number, { token: string; expiresAt: number }>();
+  const gitToken = async (installationId: number): Promise<string> => {
+    const hit = gitTokens.get(installationId);
+    if (hit && hit.expiresAt - now() > 5 * 60_000) return hit.token;
+    const appOctokit = await probot.auth();
+    const { data } = await appOctokit.rest.apps.createInstallationAccessToken({
+      installation_id: installationId,
+    });
+    gitTokens.set(installationId, { token: data.token, expiresAt: Date.parse(data.expires_at) });
+    secrets.add(data.token);
+    return data.token;
+  };
   const runDeps = {
     async auth(installationId: number) {
       const octokit = await probot.auth(installationId);
@@ -112,9 +136,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
         const remaining = Number(res.headers['x-ratelimit-remaining']);
         if (Number.isFinite(remaining)) metrics.githubRateRemaining.set(remaining);
       });
-      const { token } = (await octokit.auth({ type: 'installation' })) as { token: string };
-      secrets.add(token);
-      return { github: octokitPort(octokit), token, octokit };
+      return { github: octokitPort(octokit), token: await gitToken(installationId), octokit };
     },
     workspaces,
     registry,
@@ -128,7 +150,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     settings: { publisher: env.publisher, author: env.gitAuthor, maxBranchRetries: 5 },
   };
 
-  const queue = new MemoryQueue<RepoTarget>({
+  const queueOptions: QueueOptions<RepoTarget> = {
     settleMs: env.settleMs,
     attempts: 5,
     backoffMs: 2_000,
@@ -147,8 +169,11 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
       metrics.jobs.inc({ outcome: 'succeeded' });
       metrics.reconcileDuration.observe({ outcome: 'succeeded' }, ms / 1000);
     },
-  });
-  await queue.start(async (job: RepoJob<RepoTarget>) => {
+  };
+  const queue: JobQueue<RepoTarget> = env.redisUrl
+    ? new BullQueue<RepoTarget>({ ...queueOptions, redisUrl: env.redisUrl })
+    : new MemoryQueue<RepoTarget>(queueOptions);
+  const handleJob = async (job: RepoJob<RepoTarget>) => {
     metrics.jobsActive.inc();
     const parent = job.reasons
       .map((r) => r.detail?.trace as Record<string, string> | undefined)
@@ -163,7 +188,8 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     } finally {
       metrics.jobsActive.dec();
     }
-  });
+  };
+  if (env.role !== 'serve') await queue.start(handleJob);
   async function runJob(job: RepoJob<RepoTarget>): Promise<void> {
     {
       let target = job.target;
@@ -247,10 +273,11 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     probot,
     webhooksPath: env.webhookPath,
   });
+  // A worker process serves only health and metrics; webhooks go to the web processes.
+  const acceptsWebhooks = env.role !== 'worker';
   const router = createRouter({
     githubWebhookPath: env.webhookPath,
-    github: (req, res, next) => github(req, res, next),
-    registry: registryHandler,
+    ...(acceptsWebhooks && { github: (req, res, next) => github(req, res, next), registry: registryHandler }),
     metrics: metrics.registry,
     ready: async () => {
       const q = await queue.ping();
@@ -285,13 +312,16 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     }, jitter);
     timer.unref();
   };
-  void reconcileAll('installation').catch((err: unknown) =>
-    log.warn(
-      { err: err instanceof Error ? err.message : String(err) },
-      'could not list installations at start',
-    ),
-  );
-  schedule();
+  // The web side discovers installations and schedules the periodic reconcile; workers only work jobs.
+  if (acceptsWebhooks) {
+    void reconcileAll('installation').catch((err: unknown) =>
+      log.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        'could not list installations at start',
+      ),
+    );
+    schedule();
+  }
 
   return {
     url: server.url,
@@ -304,6 +334,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
       await new Promise<void>((r) => server.server.close(() => r()));
       server.server.closeAllConnections?.();
       await queue.close({ deadlineMs: env.shutdownDeadlineMs });
+      redis?.disconnect();
       await tracing.shutdown();
     },
   };

@@ -89,13 +89,9 @@ export function readEnv(env: Record<string, string | undefined>, defaults: { wor
     problems.push(`GITHUB_API_URL: expected an http(s) URL, got "${githubApiUrl}"`);
   if (env.REDIS_URL && !/^rediss?:\/\//.test(env.REDIS_URL))
     problems.push('REDIS_URL: expected redis://host:port or rediss://…');
-  // Separate web and worker processes need the Redis-backed queue, which this version does not have yet.
-  if (role !== 'all')
-    problems.push(`TIDEMARK_ROLE=${role}: only "all" (one process) is available in this version`);
-  if (env.REDIS_URL)
-    problems.push(
-      'REDIS_URL: the Redis-backed queue is not available in this version; unset it to use the in-memory queue',
-    );
+  // Separate web and worker processes share their jobs through Redis.
+  if (role !== 'all' && !env.REDIS_URL)
+    problems.push(`TIDEMARK_ROLE=${role} needs REDIS_URL: web and worker processes share jobs through Redis`);
   const production = env.NODE_ENV === 'production';
   const registryMirrors: Record<string, string> = {};
   for (const pair of (env.TIDEMARK_REGISTRY_MIRRORS ?? '')

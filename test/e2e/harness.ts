@@ -26,6 +26,8 @@ export interface Env {
   gh: GitHubDouble;
   reg: Registry;
   app: Tidemark;
+  /** With `split`, the worker process (the app then only takes webhooks). */
+  worker?: Tidemark;
   logLines: string[];
   stop(): Promise<void>;
 }
@@ -34,35 +36,39 @@ export interface Env {
 export async function startEnv(
   setup: (gh: GitHubDouble, reg: Registry) => Promise<void>,
   extraEnv: (reg: Registry) => Record<string, string> = () => ({}),
+  opts: { split?: { redisUrl: string } } = {},
 ): Promise<Env> {
   const gh = await startGitHubDouble();
   const reg = await startRegistry();
   await setup(gh, reg);
   const workDir = await mkdtemp(join(tmpdir(), 'tidemark-e2e-'));
-  const env = readEnv(
-    {
-      APP_ID: String(gh.appId),
-      PRIVATE_KEY: gh.privateKey,
-      WEBHOOK_SECRET: gh.webhookSecret,
-      GITHUB_API_URL: gh.url,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      TIDEMARK_WORKDIR: workDir,
-      TIDEMARK_SETTLE: '200ms',
-      ...extraEnv(reg),
-      TIDEMARK_REGISTRY_ENDPOINTS_JSON: JSON.stringify({
-        endpoints: [
-          {
-            id: 'local',
-            provider: 'distribution',
-            secretsEnv: ['NOTIFY_SECRET'],
-            allowedImages: [`${reg.host}/acme/`],
-          },
-        ],
-      }),
-    },
-    { workDir },
-  );
+  const readWith = (role: string) =>
+    readEnv(
+      {
+        ...(opts.split && { REDIS_URL: opts.split.redisUrl, TIDEMARK_ROLE: role }),
+        APP_ID: String(gh.appId),
+        PRIVATE_KEY: gh.privateKey,
+        WEBHOOK_SECRET: gh.webhookSecret,
+        GITHUB_API_URL: gh.url,
+        HOST: '127.0.0.1',
+        PORT: '0',
+        TIDEMARK_WORKDIR: workDir,
+        TIDEMARK_SETTLE: '200ms',
+        ...extraEnv(reg),
+        TIDEMARK_REGISTRY_ENDPOINTS_JSON: JSON.stringify({
+          endpoints: [
+            {
+              id: 'local',
+              provider: 'distribution',
+              secretsEnv: ['NOTIFY_SECRET'],
+              allowedImages: [`${reg.host}/acme/`],
+            },
+          ],
+        }),
+      },
+      { workDir },
+    );
+  const env = readWith('serve');
   if (!env.ok) throw new Error(env.problems.join('\n'));
   const logLines: string[] = [];
   const sink = new Writable({
@@ -76,6 +82,16 @@ export async function startEnv(
     githubThrottle: false,
     log: createLogger({ level: 'debug', destination: sink }),
   });
+  let worker: Tidemark | undefined;
+  if (opts.split) {
+    const wenv = readWith('worker');
+    if (!wenv.ok) throw new Error(wenv.problems.join('\n'));
+    worker = await startTidemark(wenv.env, {
+      processEnv: { NOTIFY_SECRET },
+      githubThrottle: false,
+      log: createLogger({ level: 'debug', destination: sink }),
+    });
+  }
   gh.setWebhookUrl(`${app.url}/api/github/webhooks`);
   await reg.setNotifyUrl(`${app.url}/registry/distribution/local`, {
     Authorization: [`Bearer ${NOTIFY_SECRET}`],
@@ -90,9 +106,11 @@ export async function startEnv(
     gh,
     reg,
     app,
+    ...(worker && { worker }),
     logLines,
     async stop() {
       await app.close();
+      await worker?.close();
       await reg.stop();
       await gh.stop();
       await rm(workDir, { recursive: true, force: true });

@@ -72,6 +72,7 @@ export class BullQueue<T> implements JobQueue<T> {
   }
 
   async start(handler: JobHandler<T>): Promise<void> {
+    this.workerConnection = new Redis(this.opts.redisUrl, { maxRetriesPerRequest: null });
     this.worker = new Worker(
       this.name,
       async (bjob) => {
@@ -111,7 +112,7 @@ export class BullQueue<T> implements JobQueue<T> {
         }
       },
       {
-        connection: (this.workerConnection = new Redis(this.opts.redisUrl, { maxRetriesPerRequest: null })),
+        connection: this.workerConnection,
         prefix: this.prefix,
         concurrency: this.opts.concurrency,
         ...(this.opts.lockDurationMs && { lockDuration: this.opts.lockDurationMs }),

@@ -1,0 +1,86 @@
+/**
+ * 1,000 registry events across 100 repos, two worker processes on one Redis (BullMQ). The handler simulates
+ * a reconcile (20–60 ms) and records each run; the figures are runs produced after coalescing, total time
+ * until every event was handled, and the workers' peak RSS. (Simulated work: real git and GitHub are
+ * measured by the e2e latency benchmark.)
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { isRetryable } from '../src/errors.js';
+import { BullQueue } from '../src/queue/bullmq-queue.js';
+import { spawnProcess, waitForLog } from '../test/support/process.js';
+import { startRedis } from '../test/support/redis.js';
+import type { BenchReport } from './run.js';
+
+const ROOT = join(import.meta.dirname, '..');
+
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+export default async function bench(report: BenchReport): Promise<void> {
+  const redis = await startRedis();
+  const prefix = `bench-${randomUUID().slice(0, 8)}`;
+  const log = new Redis(redis.url);
+  const workers = [0, 1].map((i) =>
+    spawnProcess(process.execPath, ['--import', 'tsx', join(ROOT, 'test/queue/worker-process.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, REDIS_URL: redis.url, QUEUE_PREFIX: prefix },
+      name: `bench-worker-${i}`,
+    }),
+  );
+  try {
+    for (const w of workers) await waitForLog(w, 'ready', 30_000);
+    const q = new BullQueue<string>({
+      redisUrl: redis.url,
+      prefix,
+      settleMs: 50,
+      attempts: 5,
+      backoffMs: 50,
+      concurrency: 1,
+      isRetryable,
+    });
+    const t0 = performance.now();
+    for (let i = 0; i < 1000; i++) {
+      await q.enqueue({
+        repoKey: `repo-${i % 100}`,
+        target: `t${i % 100}`,
+        reasons: [{ kind: 'registry-push', key: `e${i}` }],
+      });
+    }
+    const enqueued = performance.now() - t0;
+    for (;;) {
+      const keys = new Set(
+        (await log.lrange('runs', 0, -1)).flatMap((r) => (JSON.parse(r) as { keys: string[] }).keys),
+      );
+      if (keys.size >= 1000) break;
+      if (performance.now() - t0 > 120_000)
+        throw new Error(`only ${keys.size} of 1000 events handled in 120 s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const total = performance.now() - t0;
+    const runs = await log.llen('runs');
+    report.figure('events enqueued', 1000, 'events', `${enqueued.toFixed(0)} ms to enqueue`);
+    report.figure(
+      'runs produced (coalesced)',
+      runs,
+      'runs',
+      'one run = one commit or PR update per repo at most',
+    );
+    report.figure('total time, first enqueue to last event handled', total, 'ms');
+    report.figure(
+      'worker peak RSS',
+      Math.max(...workers.map((w) => peakRssMb(w.pid))),
+      'MB',
+      'max of the two workers',
+    );
+    await q.close();
+  } finally {
+    for (const w of workers) await w.stop(1000);
+    log.disconnect();
+    await redis.stop();
+  }
+}

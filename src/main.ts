@@ -25,6 +25,7 @@ import { createLogger, type Logger, SecretRegistry } from './observability/logge
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { currentCarrier, inSpan, startTracing } from './observability/tracing.js';
 import { BullQueue } from './queue/bullmq-queue.js';
+import { type FirstSeenStore, MemoryFirstSeen, RedisFirstSeen } from './queue/first-seen.js';
 import { MemoryQueue } from './queue/memory-queue.js';
 import type { JobQueue, JobReason, QueueOptions, RepoJob } from './queue/types.js';
 import { createDeduper } from './registry/dedupe.js';
@@ -109,6 +110,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   // With REDIS_URL the index and the queue live in Redis, shared by every web and worker process.
   const redis = env.redisUrl ? new Redis(env.redisUrl, { maxRetriesPerRequest: null }) : undefined;
   const index: PolicyIndex = redis ? new RedisPolicyIndex(redis) : new MemoryPolicyIndex();
+  const firstSeen: FirstSeenStore = redis ? new RedisFirstSeen(redis) : new MemoryFirstSeen();
   const workspaces = new WorkspaceCache(env.workDir);
   const now = () => Date.now();
   // Installation tokens for git, cached until five minutes before they expire. They are created through the
@@ -125,6 +127,19 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     secrets.add(data.token);
     return data.token;
   };
+  // Every tag a scan lists is recorded as seen (the earliest time wins), for minimum-age rules.
+  const scanningRegistry: RegistryClient = {
+    async listTags(image, o) {
+      const tags = await registry.listTags(image, o);
+      await firstSeen.recordMany(image, tags, now());
+      return tags;
+    },
+    resolveDigest: (image, tag, o) => registry.resolveDigest(image, tag, o),
+    ...(registry.getImageMetadata && {
+      getImageMetadata: (image: string, tag: string, o?: { signal?: AbortSignal }) =>
+        registry.getImageMetadata!(image, tag, o),
+    }),
+  };
   const runDeps = {
     async auth(installationId: number) {
       const octokit = await probot.auth(installationId);
@@ -139,7 +154,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
       return { github: octokitPort(octokit), token: await gitToken(installationId), octokit };
     },
     workspaces,
-    registry,
+    registry: scanningRegistry,
     index,
     pulls: new PullCache(5 * 60_000, now),
     reportedConfigErrors: new Map<string, string>(),
@@ -226,6 +241,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     async routeImagePushes(events, meta) {
       let routed = 0;
       for (const event of events) {
+        await firstSeen.record(event.image, event.tag, now());
         const repos = await index.reposForImage(event.image);
         if (repos.length === 0)
           log.info(

@@ -1,0 +1,51 @@
+/**
+ * When each (image, tag) was first seen, by webhook or scan: the earliest time wins. Kept for minimum-age
+ * rules ("only propose tags older than 1 h"). Memory, or Redis (HSETNX) shared by every process.
+ */
+import type { Redis } from 'ioredis';
+
+export interface FirstSeenStore {
+  /** Records `at` unless an earlier time is known; returns the earliest time. */
+  record(image: string, tag: string, at: number): Promise<number>;
+  get(image: string, tag: string): Promise<number | undefined>;
+  /** Records many tags of one image at once (a registry scan). */
+  recordMany(image: string, tags: readonly string[], at: number): Promise<void>;
+}
+
+export class MemoryFirstSeen implements FirstSeenStore {
+  private readonly seen = new Map<string, number>();
+  async record(image: string, tag: string, at: number): Promise<number> {
+    const key = `${image}:${tag}`;
+    const prev = this.seen.get(key);
+    if (prev !== undefined && prev <= at) return prev;
+    this.seen.set(key, at);
+    return at;
+  }
+  async get(image: string, tag: string): Promise<number | undefined> {
+    return this.seen.get(`${image}:${tag}`);
+  }
+  async recordMany(image: string, tags: readonly string[], at: number): Promise<void> {
+    for (const t of tags) await this.record(image, t, at);
+  }
+}
+
+export class RedisFirstSeen implements FirstSeenStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly key = 'tidemark:first-seen',
+  ) {}
+  async record(image: string, tag: string, at: number): Promise<number> {
+    const field = `${image}:${tag}`;
+    await this.redis.hsetnx(this.key, field, String(at));
+    return Number(await this.redis.hget(this.key, field));
+  }
+  async get(image: string, tag: string): Promise<number | undefined> {
+    const v = await this.redis.hget(this.key, `${image}:${tag}`);
+    return v === null ? undefined : Number(v);
+  }
+  async recordMany(image: string, tags: readonly string[], at: number): Promise<void> {
+    const p = this.redis.pipeline();
+    for (const t of tags) p.hsetnx(this.key, `${image}:${t}`, String(at));
+    await p.exec();
+  }
+}

@@ -85,3 +85,38 @@ describe.skipIf(!hasKubectl)('deploy/base (kubectl kustomize)', () => {
     expect(docs.find((d) => d.kind === 'Kustomization')?.spec.path).toBe('./deploy/base');
   });
 });
+
+describe.skipIf(!hasKubectl)('deploy/overlays/redis (kubectl kustomize)', () => {
+  const rendered = hasKubectl
+    ? execFileSync('kubectl', ['kustomize', join(ROOT, 'deploy/overlays/redis')], { encoding: 'utf8' })
+    : '';
+  const objects = parseAllDocuments(rendered).map((d) => d.toJS() as Obj);
+  const deployment = (name: string) =>
+    objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name)!;
+  const env = (d: Obj) =>
+    Object.fromEntries(
+      d.spec.template.spec.containers[0].env.map((e: Loose) => [
+        e.name,
+        e.value ?? `secret:${e.valueFrom?.secretKeyRef?.name}`,
+      ]),
+    );
+
+  it('web replicas take webhooks, worker replicas work the jobs, both on Redis', () => {
+    const web = deployment('tidemark');
+    const worker = deployment('tidemark-worker');
+    expect(web.spec.replicas).toBe(2);
+    expect(env(web)).toMatchObject({ TIDEMARK_ROLE: 'serve', REDIS_URL: 'secret:tidemark-redis' });
+    expect(worker.spec.template.spec.containers[0].args).toEqual(['worker']);
+    expect(env(worker)).toMatchObject({ REDIS_URL: 'secret:tidemark-redis', APP_ID: 'secret:tidemark' });
+    expect(worker.spec.template.spec.containers[0].securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+    });
+  });
+
+  it('the Service sends webhooks to web pods only, and web keeps one pod through a drain', () => {
+    const svc = objects.find((o) => o.kind === 'Service')!;
+    const workerLabels = deployment('tidemark-worker').spec.template.metadata.labels;
+    expect(Object.entries(svc.spec.selector).every(([k, v]) => workerLabels[k] === v)).toBe(false);
+    expect(objects.find((o) => o.kind === 'PodDisruptionBudget')!.spec).toMatchObject({ minAvailable: 1 });
+  });
+});

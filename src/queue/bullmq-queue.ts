@@ -64,7 +64,7 @@ export class BullQueue<T> implements JobQueue<T> {
         deduplication: { id, keepLastIfActive: true },
         delay: this.opts.settleMs,
         attempts: this.opts.attempts,
-        backoff: { type: 'exponential', delay: this.opts.backoffMs },
+        backoff: { type: 'exponential', delay: this.opts.backoffMs, jitter: 0.5 },
         removeOnComplete: { count: 1000, age: 3600 },
         removeOnFail: 1000,
       },

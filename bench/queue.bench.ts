@@ -6,15 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { isRetryable } from '../src/errors.js';
-import { BullQueue } from '../src/queue/bullmq-queue.js';
-import { spawnProcess, waitForLog } from '../test/support/process.js';
+import { queueProducer, startQueueWorker } from '../test/queue/workers.js';
+import type { Spawned } from '../test/support/process.js';
 import { startRedis } from '../test/support/redis.js';
 import type { BenchReport } from './run.js';
-
-const ROOT = join(import.meta.dirname, '..');
 
 function peakRssMb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -25,24 +21,10 @@ export default async function bench(report: BenchReport): Promise<void> {
   const redis = await startRedis();
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
   const log = new Redis(redis.url);
-  const workers = [0, 1].map((i) =>
-    spawnProcess(process.execPath, ['--import', 'tsx', join(ROOT, 'test/queue/worker-process.ts')], {
-      cwd: ROOT,
-      env: { ...process.env, REDIS_URL: redis.url, QUEUE_PREFIX: prefix },
-      name: `bench-worker-${i}`,
-    }),
-  );
+  const workers: Spawned[] = [];
   try {
-    for (const w of workers) await waitForLog(w, 'ready', 30_000);
-    const q = new BullQueue<string>({
-      redisUrl: redis.url,
-      prefix,
-      settleMs: 50,
-      attempts: 5,
-      backoffMs: 50,
-      concurrency: 1,
-      isRetryable,
-    });
+    for (const i of [0, 1]) workers.push(await startQueueWorker(redis.url, prefix, `bench-worker-${i}`));
+    const q = queueProducer(redis.url, prefix);
     const t0 = performance.now();
     for (let i = 0; i < 1000; i++) {
       await q.enqueue({

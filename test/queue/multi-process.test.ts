@@ -3,15 +3,14 @@
  * a worker killed with SIGKILL in the middle of a run (its job is taken over), and a Redis restart.
  */
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isRetryable } from '../../src/errors.js';
 import { BullQueue } from '../../src/queue/bullmq-queue.js';
-import { type Spawned, spawnProcess, waitForLog } from '../support/process.js';
+import type { Spawned } from '../support/process.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
+import { queueProducer, startQueueWorker } from './workers.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const KILL_ROUNDS = Number(process.env.TIDEMARK_KILL_ROUNDS ?? 10);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -42,30 +41,10 @@ describe('BullMQ queue across processes', () => {
   });
 
   async function startWorkers(n: number, prefix: string): Promise<void> {
-    for (let i = 0; i < n; i++) {
-      const w = spawnProcess(
-        process.execPath,
-        ['--import', 'tsx', join(ROOT, 'test/queue/worker-process.ts')],
-        {
-          cwd: ROOT,
-          env: { ...process.env, REDIS_URL: redis.url, QUEUE_PREFIX: prefix, SLOW_MS: '1500' },
-          name: `worker-${i}`,
-        },
-      );
-      workers.push(w);
-      await waitForLog(w, 'ready', 30_000);
-    }
+    for (let i = 0; i < n; i++)
+      workers.push(await startQueueWorker(redis.url, prefix, `worker-${i}`, { SLOW_MS: '1500' }));
   }
-  const producer = (prefix: string) =>
-    new BullQueue<string>({
-      redisUrl: redis.url,
-      prefix,
-      settleMs: 50,
-      attempts: 5,
-      backoffMs: 50,
-      concurrency: 1,
-      isRetryable,
-    });
+  const producer = (prefix: string) => queueProducer(redis.url, prefix);
   const runs = async (): Promise<Run[]> =>
     (await client.lrange('runs', 0, -1)).map((r) => JSON.parse(r) as Run);
   async function until(pred: () => Promise<boolean>, ms: number, what: string) {

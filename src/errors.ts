@@ -70,3 +70,9 @@ export function isRetryable(err: unknown): boolean {
   // Unknown errors (a bug, a network reset) are retried a bounded number of times by the queue.
   return true;
 }
+
+/** The process is shutting down; the job is left for another worker or the next start. */
+export class ShutdownError extends AppError {
+  readonly code = 'shutting_down';
+  readonly retryable = true;
+}

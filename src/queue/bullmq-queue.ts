@@ -39,6 +39,7 @@ export class BullQueue<T> implements JobQueue<T> {
   private readonly name: string;
   private readonly prefix: string;
   private readonly controllers = new Set<AbortController>();
+  private closed = false;
 
   constructor(private readonly opts: BullQueueOptions<T>) {
     this.name = opts.name ?? 'tidemark-reconcile';
@@ -52,6 +53,7 @@ export class BullQueue<T> implements JobQueue<T> {
   }
 
   async enqueue(job: RepoJob<T>): Promise<void> {
+    if (this.closed) throw new Error('queue is closed');
     const id = idOf(job.repoKey);
     const tx = this.redis.multi();
     for (const r of job.reasons) tx.hset(this.key('reasons', id), reasonKey(r), JSON.stringify(r));
@@ -125,7 +127,12 @@ export class BullQueue<T> implements JobQueue<T> {
     });
   }
 
+  async flush(): Promise<void> {
+    await this.queue.promoteJobs();
+  }
+
   async close(opts: { deadlineMs?: number } = {}): Promise<void> {
+    this.closed = true;
     if (this.worker) {
       const graceful = this.worker.close();
       const timedOut = await Promise.race([

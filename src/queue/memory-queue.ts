@@ -3,6 +3,8 @@
  * most one job per repo at a time (work arriving meanwhile runs right after, merged), retries transient
  * failures with backoff, and never retries non-retryable ones.
  */
+import { ShutdownError } from '../errors.js';
+import { type Clock, systemClock, type TimerHandle } from '../time/clock.js';
 import {
   backoffDelay,
   type JobHandler,
@@ -14,7 +16,7 @@ import {
 
 interface Slot<T> {
   pending?: RepoJob<T>;
-  timer?: NodeJS.Timeout;
+  timer?: TimerHandle;
   running: boolean;
   attempt: number;
 }
@@ -29,7 +31,17 @@ export class MemoryQueue<T> implements JobQueue<T> {
   private readonly running = new Set<Promise<void>>();
   private counts = { failed: 0, completed: 0 };
 
-  constructor(private readonly opts: QueueOptions<T>) {}
+  private readonly clock: Clock;
+
+  constructor(
+    private readonly opts: QueueOptions<T>,
+    deps: { clock?: Clock; random?: () => number } = {},
+  ) {
+    this.clock = deps.clock ?? systemClock;
+    this.random = deps.random ?? Math.random;
+  }
+
+  private readonly random: () => number;
 
   async enqueue(job: RepoJob<T>): Promise<void> {
     if (this.closed) throw new Error('queue is closed');
@@ -43,11 +55,21 @@ export class MemoryQueue<T> implements JobQueue<T> {
   }
 
   private arm(key: string, slot: Slot<T>, delay: number): void {
-    slot.timer = setTimeout(() => {
+    slot.timer = this.clock.setTimer(() => {
       slot.timer = undefined;
       this.ready.push(key);
       this.pump();
     }, delay);
+  }
+
+  async flush(): Promise<void> {
+    for (const [key, slot] of this.slots) {
+      if (!slot.timer) continue;
+      slot.timer.cancel();
+      slot.timer = undefined;
+      this.ready.push(key);
+    }
+    this.pump();
   }
 
   async start(handler: JobHandler<T>): Promise<void> {
@@ -73,12 +95,12 @@ export class MemoryQueue<T> implements JobQueue<T> {
   private async runOne(key: string, slot: Slot<T>, job: RepoJob<T>): Promise<void> {
     const ac = new AbortController();
     this.controllers.add(ac);
-    const started = Date.now();
+    const started = this.clock.now();
     try {
       await this.handler!(job, { attempt: slot.attempt, signal: ac.signal });
       this.counts.completed++;
       slot.attempt = 0;
-      this.opts.onCompleted?.(job, Date.now() - started);
+      this.opts.onCompleted?.(job, this.clock.now() - started);
     } catch (err) {
       const final = !this.opts.isRetryable(err) || slot.attempt >= this.opts.attempts || this.closed;
       this.opts.onFailed?.(job, err, final);
@@ -97,8 +119,8 @@ export class MemoryQueue<T> implements JobQueue<T> {
         slot.running = false;
         this.active--;
         this.controllers.delete(ac);
-        if (slot.timer) clearTimeout(slot.timer);
-        this.arm(key, slot, backoffDelay(slot.attempt, this.opts.backoffMs));
+        slot.timer?.cancel();
+        this.arm(key, slot, backoffDelay(slot.attempt, this.opts.backoffMs, this.random));
         this.pump();
         return;
       }
@@ -114,15 +136,17 @@ export class MemoryQueue<T> implements JobQueue<T> {
 
   async close(opts: { deadlineMs?: number } = {}): Promise<void> {
     this.closed = true;
-    for (const s of this.slots.values()) if (s.timer) clearTimeout(s.timer);
+    for (const s of this.slots.values()) s.timer?.cancel();
     const all = Promise.all([...this.running]);
-    const deadline = new Promise<'timeout'>((r) =>
-      setTimeout(() => r('timeout'), opts.deadlineMs ?? 25_000).unref(),
-    );
+    let deadlineTimer: TimerHandle | undefined;
+    const deadline = new Promise<'timeout'>((r) => {
+      deadlineTimer = this.clock.setTimer(() => r('timeout'), opts.deadlineMs ?? 25_000, { unref: true });
+    });
     if ((await Promise.race([all.then(() => 'done' as const), deadline])) === 'timeout') {
-      for (const ac of this.controllers) ac.abort(new Error('shutting down'));
+      for (const ac of this.controllers) ac.abort(new ShutdownError('shutting down'));
       await all.catch(() => undefined);
     }
+    deadlineTimer?.cancel();
   }
 
   async ping(): Promise<boolean> {

@@ -28,6 +28,11 @@ export type JobHandler<T> = (job: RepoJob<T>, ctx: JobContext) => Promise<void>;
 export interface JobQueue<T = unknown> {
   enqueue(job: RepoJob<T>): Promise<void>;
   start(handler: JobHandler<T>): Promise<void>;
+  /**
+   * Ends every settle window and retry backoff now: what is waiting runs without further delay (still one
+   * run per repo at a time). For "run now" requests and for tests that must not wait on the clock.
+   */
+  flush(): Promise<void>;
   /** Stop taking jobs; wait for running ones up to the deadline, then abort them. */
   close(opts?: { deadlineMs?: number }): Promise<void>;
   ping(): Promise<boolean>;

@@ -1,3 +1,8 @@
+/**
+ * The job queue contract, run against both implementations (memory and BullMQ on a real Redis). Nothing here
+ * depends on timing: settle windows are ended with `flush()`, handlers finish when the test opens their gate,
+ * and absence is proven only after the queue reports it has processed everything (idle).
+ */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, isRetryable, RegistryUnavailableError } from '../../src/errors.js';
@@ -5,10 +10,10 @@ import { BullQueue } from '../../src/queue/bullmq-queue.js';
 import { MemoryQueue } from '../../src/queue/memory-queue.js';
 import type { JobQueue, QueueOptions, RepoJob } from '../../src/queue/types.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
+import { gate, waitFor } from '../support/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const opts = (o: Partial<QueueOptions<string>> = {}): QueueOptions<string> => ({
-  settleMs: 40,
+  settleMs: 60_000,
   attempts: 3,
   backoffMs: 10,
   concurrency: 4,
@@ -21,12 +26,12 @@ const job = (repo: string, reason: string): RepoJob<string> => ({
   reasons: [{ kind: 'registry-push', key: reason }],
 });
 
-async function until(pred: () => boolean, ms = 5000) {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await sleep(5);
-  }
+/** Resolves when nothing waits or runs and `completed + failed` reached `settled`. */
+async function idle(q: JobQueue<string>, settled: number): Promise<void> {
+  await waitFor(`the queue to settle ${settled} job(s) and go idle`, async () => {
+    const s = await q.stats();
+    return s.waiting === 0 && s.active === 0 && s.completed + s.failed >= settled;
+  });
 }
 
 let redis: RedisServer;
@@ -47,129 +52,137 @@ const implementations: [string, Factory][] = [
 ];
 
 describe.each(implementations)('%s queue (same contract)', (_name, make) => {
-  it('coalesces events for one repo within the settle window, merging identical reasons', async () => {
+  it('events for one repo waiting in the settle window become one run, identical reasons merged', async () => {
     const q = make(opts());
     const runs: string[][] = [];
     await q.start(async (j) => {
       runs.push(j.reasons.map((r) => r.key!));
     });
     for (const r of ['a', 'b', 'a', 'c']) await q.enqueue(job('repo1', r));
-    await until(() => runs.length === 1);
-    await sleep(80);
+    expect((await q.stats()).waiting).toBe(1);
+    await q.flush();
+    await idle(q, 1);
     expect(runs).toEqual([['a', 'b', 'c']]);
     await q.close();
   });
 
-  it('runs one job per repo at a time; work arriving meanwhile runs once, after', async () => {
+  it('runs one job per repo at a time; events arriving during a run merge into exactly one more run', async () => {
     const q = make(opts({ settleMs: 5 }));
     let active = 0;
     let maxActive = 0;
-    let started = false;
+    const release = gate();
     const runs: string[][] = [];
     await q.start(async (j) => {
-      started = true;
       active++;
       maxActive = Math.max(maxActive, active);
-      await sleep(150);
-      runs.push(j.reasons.map((r) => r.key!).sort());
+      const keys = j.reasons.map((r) => r.key!).sort();
+      if (keys.includes('first')) await release.promise;
+      runs.push(keys);
       active--;
     });
     await q.enqueue(job('repo1', 'first'));
-    await until(() => started);
+    await waitFor('the first run to start', () => active === 1);
     for (const r of ['x', 'y', 'z']) await q.enqueue(job('repo1', r));
-    await until(() => runs.length === 2);
-    await sleep(100);
+    release.open();
+    await idle(q, 2);
     expect(runs).toEqual([['first'], ['x', 'y', 'z']]);
     expect(maxActive).toBe(1);
     await q.close();
   });
 
-  it('different repos run in parallel up to the concurrency', async () => {
+  it('different repos run in parallel, never more than the concurrency at once', async () => {
     const q = make(opts({ settleMs: 1, concurrency: 2 }));
     let active = 0;
     let maxActive = 0;
-    let done = 0;
+    const release = gate();
     await q.start(async () => {
       active++;
       maxActive = Math.max(maxActive, active);
-      await sleep(40);
+      await release.promise;
       active--;
-      done++;
     });
     for (const r of ['r1', 'r2', 'r3', 'r4']) await q.enqueue(job(r, 'e'));
-    await until(() => done === 4);
+    await waitFor('two runs at once', () => active === 2);
+    release.open();
+    await idle(q, 4);
     expect(maxActive).toBe(2);
     await q.close();
   });
 
   it('retries transient failures with backoff, then succeeds', async () => {
     const failed: boolean[] = [];
-    const q = make(opts({ onFailed: (_j, _e, final) => failed.push(final) }));
+    const q = make(opts({ settleMs: 1, onFailed: (_j, _e, final) => failed.push(final) }));
     const attempts: number[] = [];
     await q.start(async (_j, ctx) => {
       attempts.push(ctx.attempt);
       if (ctx.attempt < 3) throw new RegistryUnavailableError('registry down');
     });
     await q.enqueue(job('repo1', 'e'));
-    await until(() => attempts.length === 3);
-    await sleep(30);
+    await idle(q, 1);
     expect(attempts).toEqual([1, 2, 3]);
     expect(failed).toEqual([false, false]);
-    expect((await q.stats()).completed).toBe(1);
+    expect(await q.stats()).toMatchObject({ completed: 1, failed: 0 });
     await q.close();
   });
 
   it('never retries a configuration error, and reports it as final', async () => {
     const failed: boolean[] = [];
-    const q = make(opts({ onFailed: (_j, _e, final) => failed.push(final) }));
+    const q = make(opts({ settleMs: 1, onFailed: (_j, _e, final) => failed.push(final) }));
     let calls = 0;
     await q.start(async () => {
       calls++;
       throw new ConfigError('bad policy');
     });
     await q.enqueue(job('repo1', 'e'));
-    await until(() => failed.length === 1);
-    await sleep(60);
+    await idle(q, 1);
     expect(calls).toBe(1);
     expect(failed).toEqual([true]);
+    expect(await q.stats()).toMatchObject({ completed: 0, failed: 1 });
     await q.close();
   });
 
-  it('close() waits for a running job, and aborts it past the deadline', async () => {
+  it('close() waits for a running job to finish', async () => {
     const q = make(opts({ settleMs: 1 }));
+    const release = gate();
+    let started = false;
     let finished = false;
     let aborted = false;
     await q.start(async (_j, ctx) => {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          finished = true;
-          resolve();
-        }, 50);
-        ctx.signal.addEventListener('abort', () => {
-          clearTimeout(t);
-          aborted = true;
-          resolve();
-        });
+      started = true;
+      ctx.signal.addEventListener('abort', () => {
+        aborted = true;
       });
+      await release.promise;
+      finished = true;
     });
     await q.enqueue(job('repo1', 'e'));
-    await sleep(15);
-    await q.close({ deadlineMs: 1000 });
+    await waitFor('the run to start', () => started);
+    const closing = q.close({ deadlineMs: 60_000 });
+    release.open();
+    await closing;
     expect(finished).toBe(true);
-    const q2 = make(opts({ settleMs: 1 }));
-    finished = false;
-    await q2.start(async (_j, ctx) => {
-      await new Promise<void>((resolve) => {
-        ctx.signal.addEventListener('abort', () => {
-          aborted = true;
-          resolve();
-        });
-      });
-    });
-    await q2.enqueue(job('repo1', 'e'));
-    await sleep(15);
-    await q2.close({ deadlineMs: 30 });
+    expect(aborted).toBe(false);
+    await expect(q.enqueue(job('repo1', 'f'))).rejects.toThrow('closed');
+  });
+
+  it('close() aborts a running job past the deadline', async () => {
+    const q = make(opts({ settleMs: 1 }));
+    let started = false;
+    let aborted = false;
+    await q.start(
+      (_j, ctx) =>
+        new Promise<void>((resolve) => {
+          started = true;
+          // This handler ends only when aborted.
+          ctx.signal.addEventListener('abort', () => {
+            aborted = true;
+            resolve();
+          });
+        }),
+    );
+    await q.enqueue(job('repo1', 'e'));
+    await waitFor('the run to start', () => started);
+    await q.close({ deadlineMs: 50 });
     expect(aborted).toBe(true);
-    await expect(q2.enqueue(job('repo1', 'f'))).rejects.toThrow('closed');
   });
 });

@@ -9,17 +9,15 @@ import { isRetryable } from '../../src/errors.js';
 import { BullQueue } from '../../src/queue/bullmq-queue.js';
 import type { Spawned } from '../support/process.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
+import { waitFor } from '../support/wait.js';
 import { queueProducer, startQueueWorker } from './workers.js';
 
 const KILL_ROUNDS = Number(process.env.TIDEMARK_KILL_ROUNDS ?? 10);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Run {
   pid: number;
   repo: string;
   keys: string[];
-  start: number;
-  end: number;
 }
 
 describe('BullMQ queue across processes', () => {
@@ -41,84 +39,96 @@ describe('BullMQ queue across processes', () => {
   });
 
   async function startWorkers(n: number, prefix: string): Promise<void> {
-    for (let i = 0; i < n; i++)
-      workers.push(await startQueueWorker(redis.url, prefix, `worker-${i}`, { SLOW_MS: '1500' }));
+    for (let i = 0; i < n; i++) workers.push(await startQueueWorker(redis.url, prefix, `worker-${i}`));
   }
-  const producer = (prefix: string) => queueProducer(redis.url, prefix);
-  const runs = async (): Promise<Run[]> =>
-    (await client.lrange('runs', 0, -1)).map((r) => JSON.parse(r) as Run);
-  async function until(pred: () => Promise<boolean>, ms: number, what: string) {
-    const end = Date.now() + ms;
-    while (!(await pred())) {
-      if (Date.now() > end) throw new Error(`timed out: ${what}`);
-      await sleep(50);
-    }
-  }
+  const records = async (list: 'starts' | 'runs' | 'overlaps'): Promise<Run[]> =>
+    (await client.lrange(list, 0, -1)).map((r) => JSON.parse(r) as Run);
 
-  it('two workers, 50 events over 10 repos: every event handled once per run set, never two runs of a repo at once', async () => {
+  it('two workers, 50 events over 10 repos: one run per repo, every event once, never two runs of a repo at once', async () => {
     const prefix = `mp-${randomUUID().slice(0, 8)}`;
     await startWorkers(2, prefix);
-    const q = producer(prefix);
+    // A long settle window: all 50 events wait, then flush() releases them at once.
+    const q = queueProducer(redis.url, prefix, 600_000);
     for (let i = 0; i < 50; i++) {
       await q.enqueue({
         repoKey: `repo-${i % 10}`,
         target: `t${i % 10}`,
-        reasons: [{ kind: 'registry-push', key: `e${i}` }],
+        reasons: [{ kind: 'registry-push', key: `hold-e${i}` }],
       });
-      await sleep(5);
     }
-    await until(
-      async () => new Set((await runs()).flatMap((r) => r.keys)).size === 50,
-      30_000,
-      'all 50 events handled',
-    );
-    await sleep(500);
-    const all = await runs();
+    await q.flush();
+    // Every run holds until the gate opens, and a worker runs at most 4 at once: 8 started means both did.
+    await waitFor('8 runs holding', async () => (await client.llen('starts')) >= 8);
+    expect(new Set((await records('starts')).map((r) => r.pid)).size).toBe(2);
+    await client.set('gate:all', '1');
+    await waitFor('10 runs finished', async () => (await client.llen('runs')) >= 10);
+    await waitFor('the queue to go idle', async () => {
+      const s = await q.stats();
+      return s.waiting === 0 && s.active === 0;
+    });
+    const all = await records('runs');
     const handled = all.flatMap((r) => r.keys);
     expect(new Set(handled).size).toBe(50);
-    expect(handled.length).toBe(50); // no event handled twice
-    expect(new Set(all.map((r) => r.pid)).size).toBe(2); // both processes worked
-    for (let repo = 0; repo < 10; repo++) {
-      const mine = all.filter((r) => r.repo === `repo-${repo}`).sort((a, b) => a.start - b.start);
-      for (let i = 1; i < mine.length; i++) expect(mine[i]!.start).toBeGreaterThanOrEqual(mine[i - 1]!.end);
-    }
-    expect(all.length).toBeLessThan(50); // coalesced
+    expect(handled).toHaveLength(50); // no event handled twice
+    expect(all).toHaveLength(10); // coalesced: one run per repo
+    expect(new Set(all.map((r) => r.repo)).size).toBe(10);
+    expect(await records('overlaps')).toEqual([]);
     await q.close();
   });
 
-  it(`a worker killed with SIGKILL mid-run: the job is taken over and completes (${KILL_ROUNDS} rounds)`, async () => {
+  it('events for a repo arriving during its run on one worker become exactly one more run', async () => {
+    const prefix = `mp2-${randomUUID().slice(0, 8)}`;
+    await startWorkers(2, prefix);
+    const q = queueProducer(redis.url, prefix, 1);
+    await q.enqueue({
+      repoKey: 'repo-a',
+      target: 't',
+      reasons: [{ kind: 'registry-push', key: 'hold-first' }],
+    });
+    await waitFor('the first run to start', async () => (await client.llen('starts')) >= 1);
+    for (const key of ['e1', 'e2', 'e3'])
+      await q.enqueue({ repoKey: 'repo-a', target: 't', reasons: [{ kind: 'registry-push', key }] });
+    await client.set('gate:hold-first', '1');
+    await waitFor('two runs', async () => (await client.llen('runs')) >= 2);
+    await waitFor('the queue to go idle', async () => {
+      const s = await q.stats();
+      return s.waiting === 0 && s.active === 0;
+    });
+    expect((await records('runs')).map((r) => [...r.keys].sort())).toEqual([
+      ['hold-first'],
+      ['e1', 'e2', 'e3'],
+    ]);
+    expect(await records('overlaps')).toEqual([]);
+    await q.close();
+  });
+
+  it(`a worker killed with SIGKILL mid-run: the job is taken over and completes once (${KILL_ROUNDS} rounds)`, async () => {
     const prefix = `kill-${randomUUID().slice(0, 8)}`;
     await startWorkers(2, prefix);
-    const q = producer(prefix);
+    const q = queueProducer(redis.url, prefix);
     for (let round = 0; round < KILL_ROUNDS; round++) {
-      const key = `slow-${round}`;
+      const key = `hold-${round}`;
       await q.enqueue({ repoKey: `repo-k${round}`, target: 't', reasons: [{ kind: 'registry-push', key }] });
-      let victim: number | undefined;
-      await until(
-        async () => {
-          const started = (await client.lrange('starts', 0, -1)).map(
-            (s) => JSON.parse(s) as { pid: number; keys: string[] },
-          );
-          victim = started.find((s) => s.keys.includes(key))?.pid;
-          return victim !== undefined;
-        },
-        15_000,
+      // The run holds until its gate opens, so the victim is killed in the middle of it.
+      const victim = await waitFor(
         `run ${key} started`,
+        async () => (await records('starts')).find((s) => s.keys.includes(key))?.pid,
       );
       const w = workers.find((x) => x.pid === victim)!;
-      process.kill(victim!, 'SIGKILL');
+      process.kill(victim, 'SIGKILL');
       await w.exited;
       workers = workers.filter((x) => x !== w);
-      await until(
-        async () => (await runs()).some((r) => r.keys.includes(key)),
-        20_000,
-        `${key} completed elsewhere`,
+      await client.set(`gate:${key}`, '1');
+      await waitFor(`${key} completed elsewhere`, async () =>
+        (await records('runs')).some((r) => r.keys.includes(key)),
       );
-      expect((await runs()).filter((r) => r.keys.includes(key))).toHaveLength(1);
+      const done = (await records('runs')).filter((r) => r.keys.includes(key));
+      expect(done).toHaveLength(1);
+      expect(done[0]!.pid).not.toBe(victim);
       await startWorkers(1, prefix);
     }
     await q.close();
-  }, 180_000);
+  }, 300_000);
 
   it('Redis restarted during a run: the process reconnects and work completes', async () => {
     const prefix = `rr-${randomUUID().slice(0, 8)}`;
@@ -144,13 +154,13 @@ describe('BullMQ queue across processes', () => {
       done.push(...job.reasons.map((r) => r.key!));
     });
     await q.enqueue({ repoKey: 'r1', target: 't', reasons: [{ kind: 'manual', key: 'during' }] });
-    await until(async () => running, 10_000, 'the run to start');
+    await waitFor('the run to start', () => running);
     await redis.restart();
     release();
-    await until(async () => done.includes('during'), 10_000, 'the interrupted run to finish');
-    await until(async () => q.ping(), 10_000, 'reconnection');
+    await waitFor('the interrupted run to finish', () => done.includes('during'));
+    await waitFor('reconnection', () => q.ping());
     await q.enqueue({ repoKey: 'r2', target: 't', reasons: [{ kind: 'manual', key: 'after' }] });
-    await until(async () => done.includes('after'), 15_000, 'work after the restart');
+    await waitFor('work after the restart', () => done.includes('after'));
     await q.close({ deadlineMs: 2000 });
   });
 });

@@ -1,7 +1,9 @@
 /**
- * A worker process for the multi-process queue tests: takes jobs from Redis and records every run
- * (pid, repo, reasons, start, end) in the Redis list `runs`. A reason key starting with `slow` makes the run
- * last `SLOW_MS`, so a test can kill the process in the middle of it.
+ * A worker process for the multi-process queue tests: takes jobs from Redis and records every run in Redis:
+ * `starts` when it begins, `runs` when it ends (pid, repo, reasons). A run whose reasons include a key
+ * starting with `hold` waits until the test sets the Redis key `gate:<that key>` (or `gate:all`), so a test
+ * decides when runs end and can kill a process in the middle of one. `active:<repo>` counts runs of a repo in
+ * progress across processes; a second concurrent run is recorded in `overlaps`.
  */
 import { Redis } from 'ioredis';
 import { isRetryable } from '../../src/errors.js';
@@ -9,7 +11,8 @@ import { BullQueue } from '../../src/queue/bullmq-queue.js';
 
 const url = process.env.REDIS_URL!;
 const prefix = process.env.QUEUE_PREFIX!;
-const slowMs = Number(process.env.SLOW_MS ?? 2000);
+const [min = 0, max = min] = (process.env.WORK_MS ?? '0').split('-').map(Number);
+const workMs = { min, max };
 const log = new Redis(url);
 const q = new BullQueue<string>({
   redisUrl: url,
@@ -23,16 +26,20 @@ const q = new BullQueue<string>({
   stalledIntervalMs: 500,
 });
 await q.start(async (job) => {
-  const start = Date.now();
   const keys = job.reasons.map((r) => r.key ?? '');
-  await log.rpush('starts', JSON.stringify({ pid: process.pid, repo: job.repoKey, keys, start }));
-  await new Promise((r) =>
-    setTimeout(r, keys.some((k) => k.startsWith('slow')) ? slowMs : 20 + Math.random() * 40),
-  );
-  await log.rpush(
-    'runs',
-    JSON.stringify({ pid: process.pid, repo: job.repoKey, keys, start, end: Date.now() }),
-  );
+  const record = JSON.stringify({ pid: process.pid, repo: job.repoKey, keys });
+  if ((await log.incr(`active:${job.repoKey}`)) > 1) await log.rpush('overlaps', record);
+  await log.rpush('starts', record);
+  const held = keys.filter((k) => k.startsWith('hold'));
+  if (held.length > 0) {
+    const gates = ['gate:all', ...held.map((k) => `gate:${k}`)];
+    while ((await log.exists(...gates)) === 0) await new Promise((r) => setTimeout(r, 10));
+  } else if (workMs.max > 0) {
+    // Simulated work (the queue benchmark): a run lasts between WORK_MS's two bounds.
+    await new Promise((r) => setTimeout(r, workMs.min + Math.random() * (workMs.max - workMs.min)));
+  }
+  await log.decr(`active:${job.repoKey}`);
+  await log.rpush('runs', record);
 });
 process.stdout.write('ready\n');
 process.on('SIGTERM', async () => {

@@ -23,11 +23,11 @@ export async function startQueueWorker(
 }
 
 /** A queue client that only enqueues (the workers run the jobs). */
-export function queueProducer(redisUrl: string, prefix: string): BullQueue<string> {
+export function queueProducer(redisUrl: string, prefix: string, settleMs = 50): BullQueue<string> {
   return new BullQueue<string>({
     redisUrl,
     prefix,
-    settleMs: 50,
+    settleMs,
     attempts: 5,
     backoffMs: 50,
     concurrency: 1,

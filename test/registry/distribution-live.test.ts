@@ -22,13 +22,17 @@ async function until(what: string, cond: () => boolean, timeoutMs = 15_000): Pro
   }
 }
 
-/** Waits until deliveries stop arriving for `quietMs`. */
-async function settle(quietMs = 700): Promise<void> {
-  let last = -1;
-  while (srv.outcomes.length !== last) {
-    last = srv.outcomes.length;
-    await sleep(quietMs);
-  }
+/**
+ * Proves that every notification caused so far has been delivered: the registry sends an endpoint's events in
+ * order, so once the notification for a fresh "fence" push (an image outside the allow-list) arrives, all
+ * earlier ones have too. No waiting for quiet on the clock.
+ */
+let fences = 0;
+async function settle(): Promise<void> {
+  const n = ++fences;
+  const before = count('not_allowed');
+  await pushImage(reg, 'fence/app', `f${n}`, { seed: `fence-${n}` });
+  await until(`the fence notification f${n}`, () => count('not_allowed') > before);
 }
 
 const count = (outcome: string) => srv.outcomes.filter((o) => o.outcome === outcome).length;

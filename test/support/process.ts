@@ -23,6 +23,8 @@ export interface Spawned {
   readonly child: ChildProcess;
   /** Resolves with the exit code (or signal name) once the child has exited. */
   readonly exited: Promise<number | string | null>;
+  /** Resolves once the child has exited and its output pipes are drained. */
+  readonly closed: Promise<void>;
   hasExited(): boolean;
   stdoutTail(): string;
   stderrTail(): string;
@@ -80,6 +82,10 @@ export function spawnProcess(cmd: string, args: readonly string[], opts: SpawnOp
       resolve(code ?? signal);
     });
   });
+  const closed = new Promise<void>((resolve) => {
+    child.once('close', () => resolve());
+    child.once('error', () => resolve());
+  });
   if (child.pid === undefined) {
     // spawn failed synchronously (e.g. ENOENT); the 'error' event carries the reason.
     return {
@@ -87,6 +93,7 @@ export function spawnProcess(cmd: string, args: readonly string[], opts: SpawnOp
       pid: -1,
       child,
       exited,
+      closed,
       hasExited: () => true,
       stdoutTail: () => out,
       stderrTail: () => err,
@@ -103,6 +110,7 @@ export function spawnProcess(cmd: string, args: readonly string[], opts: SpawnOp
     pid,
     child,
     exited,
+    closed,
     hasExited: () => exitedFlag,
     stdoutTail: () => out,
     stderrTail: () => err,
@@ -219,8 +227,8 @@ export async function waitUntil(
   for (;;) {
     if (await check()) return;
     if (proc.hasExited()) {
-      // give the pipes a moment to flush the reason
-      await sleep(50);
+      // the reason is in the output: wait until the pipes are drained (bounded, in case a grandchild holds them)
+      await Promise.race([proc.closed, sleep(5_000)]);
       throw startupError(proc, what);
     }
     if (Date.now() > end) {

@@ -16,10 +16,20 @@ import {
   writeOciLayout,
 } from './images.js';
 import { type DistributionEvent, type NotifyReceiver, startNotifyReceiver } from './notify-receiver.js';
-import { sleep } from './process.js';
 import { type Registry, startRegistry } from './registry.js';
 
 const NOTIFY_TOKEN = 'Bearer registry-notify-token';
+
+/**
+ * The registry sends a receiver's notifications in order: once a fresh push to `fence/app` is seen, every
+ * notification caused before it has arrived. Proves absence without waiting on the clock.
+ */
+let fences = 0;
+async function fence(reg: Registry, rx: NotifyReceiver): Promise<void> {
+  const tag = `fence-${++fences}`;
+  await pushImage(reg, 'fence/app', tag, { seed: tag });
+  await rx.waitFor((r) => r.rawBody.includes(`"tag": "${tag}"`));
+}
 
 const pushesOf = (rx: NotifyReceiver, repo: string): DistributionEvent[] =>
   rx.distributionEvents().filter((e) => e.action === 'push' && e.target.repository === repo);
@@ -53,7 +63,7 @@ describe('registry without auth, with notifications', () => {
     expect(req.method).toBe('POST');
     expect(req.headers.authorization).toBe(NOTIFY_TOKEN);
     expect(req.headers['content-type']).toBe('application/vnd.docker.distribution.events.v1+json');
-    await sleep(400); // would any duplicate or blob event follow?
+    await fence(reg, rx); // every notification the push caused has now arrived
     const pushes = pushesOf(rx, 'demo/app');
     expect(pushes).toHaveLength(1);
     expect(pushes[0]?.target).toMatchObject({ tag: '1.0.0', digest, mediaType: MEDIA_TYPES.ociManifest });
@@ -66,8 +76,10 @@ describe('registry without auth, with notifications', () => {
     const pulled = await pullManifest(reg, 'demo/pull', 'v1');
     expect(pulled.digest).toBe(digest);
     await pullManifest(reg, 'demo/pull', digest);
-    await sleep(500);
-    expect(rx.requests.length).toBe(before);
+    await fence(reg, rx);
+    expect(rx.requests.slice(before).filter((r) => r.rawBody.includes('"repository": "demo/pull"'))).toEqual(
+      [],
+    );
     expect(pushesOf(rx, 'demo/pull')).toHaveLength(1);
   });
 
@@ -177,7 +189,7 @@ describe('registry notification settings', () => {
     await pushImage(reg, 'n/app', 'two', { seed: 'two' });
     const got = await b.waitFor((r) => r.rawBody.includes('"tag": "two"'));
     expect(got.path).toBe('/hook2');
-    await sleep(300);
+    // The first registry process has exited, so nothing can reach `a` any more.
     expect(a.requests.some((r) => r.rawBody.includes('"tag": "two"'))).toBe(false);
   });
 

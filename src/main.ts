@@ -53,7 +53,11 @@ export interface StartOptions {
   readonly registry?: RegistryClient;
   /** Disable octokit's write throttling (1 s between writes); for tests and private servers. */
   readonly githubThrottle?: boolean;
+  /** Called when a job ends: succeeded, failed for good, or failed and will be retried. */
+  readonly onJobSettled?: (job: RepoJob<RepoTarget>, outcome: JobOutcome) => void;
 }
+
+export type JobOutcome = 'succeeded' | 'failed' | 'retried';
 
 export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promise<Tidemark> {
   const processEnv = opts.processEnv ?? process.env;
@@ -179,10 +183,12 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
         { repo: job.repoKey, final, err: err instanceof Error ? err.message : String(err) },
         final ? 'job failed' : 'job will be retried',
       );
+      opts.onJobSettled?.(job, final ? 'failed' : 'retried');
     },
-    onCompleted: (_job, ms) => {
+    onCompleted: (job, ms) => {
       metrics.jobs.inc({ outcome: 'succeeded' });
       metrics.reconcileDuration.observe({ outcome: 'succeeded' }, ms / 1000);
+      opts.onJobSettled?.(job, 'succeeded');
     },
   };
   const queue: JobQueue<RepoTarget> = env.redisUrl

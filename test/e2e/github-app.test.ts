@@ -2,16 +2,19 @@
  * End to end, every part real except GitHub: a docker-registry sends a push notification to tidemark, which
  * reads the repo over smart HTTP, asks the registry for tags, and opens / updates a PR on the GitHub double
  * (whose every request is checked against GitHub's OpenAPI description and GraphQL schema).
+ *
+ * Each test is its own scenario: its own config repo and its own image, so it passes or fails alone. A test
+ * proves that something did not happen only after the job for its input has finished.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Tidemark } from '../../src/main.js';
+import { repoKeyOf } from '../../src/index/policy-index.js';
 import { parsePrMetadata } from '../../src/plan/messages.js';
 import type { GitHubDouble } from '../support/github-double/index.js';
 import { pushImage } from '../support/images.js';
 import type { Registry } from '../support/registry.js';
-import { type Env, NOTIFY_SECRET, sleep, startEnv, until } from './harness.js';
+import { type Env, hasReason, NOTIFY_SECRET, startEnv, until } from './harness.js';
 
-const deployment = (host: string, tag: string) => `apiVersion: apps/v1
+const deployment = (host: string, image: string, tag: string) => `apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -21,31 +24,20 @@ spec:
     spec:
       containers:
         - name: web
-          image: ${host}/acme/web:${tag} # {"$imagepolicy": "flux-system:web"}
+          image: ${host}/${image}:${tag} # {"$imagepolicy": "flux-system:web"}
 `;
 
 describe('GitHub App end to end', () => {
   let env: Env;
   let gh: GitHubDouble;
   let reg: Registry;
-  let app: Tidemark;
-  let logLines: string[];
+  let installationId: number;
 
   beforeAll(async () => {
-    env = await startEnv(async (double, registry) => {
-      await pushImage(registry, 'acme/web', '1.0.0', { seed: '1.0.0' });
-      const inst = double.addInstallation('acme');
-      await double.addRepo({
-        installationId: inst,
-        owner: 'acme',
-        name: 'config',
-        files: {
-          'apps/web/deployment.yaml': deployment(registry.host, '1.0.0'),
-          '.github/tidemark.yml': `policies:\n  - name: web\n    image: ${registry.host}/acme/web\n    policy: { semver: { range: "^1.0.0" } }\n`,
-        },
-      });
+    env = await startEnv(async (double) => {
+      installationId = double.addInstallation('acme');
     });
-    ({ gh, reg, app, logLines } = env);
+    ({ gh, reg } = env);
   });
 
   afterEach(() => gh.assertNoValidationErrors());
@@ -53,25 +45,70 @@ describe('GitHub App end to end', () => {
     await env?.stop();
   });
 
-  it('nothing to do at start: no PR, no API call beyond listing', async () => {
-    expect(gh.pulls('acme', 'config')).toHaveLength(0);
+  /** A config repo `acme/<name>` whose deployment runs image `acme/<name>` at 1.0.0, watched with ^1.0.0. */
+  async function scenario(name: string) {
+    const image = `acme/${name}`;
+    await pushImage(reg, image, '1.0.0', { seed: `${name}-1.0.0` });
+    // The push's notification reaches tidemark before the repo exists: wait until it was handled.
+    await env.waitForLog(`/${image}"`, '"tag":"1.0.0"', 'no policy watches this image');
+    await env.addRepo({
+      installationId,
+      owner: 'acme',
+      name,
+      files: {
+        'apps/web/deployment.yaml': deployment(reg.host, image, '1.0.0'),
+        '.github/tidemark.yml': `policies:\n  - name: web\n    image: ${reg.host}/${image}\n    policy: { semver: { range: "^1.0.0" } }\n`,
+      },
+    });
+    const key = repoKeyOf({ installationId, owner: 'acme', repo: name });
+    const file = (ref: string) => gh.readFile('acme', name, ref, 'apps/web/deployment.yaml');
+    const expected = (tag: string) => deployment(reg.host, image, tag);
+    /** Pushes a tag and waits until the job its notification started has finished. */
+    async function push(tag: string) {
+      const since = env.jobs.length;
+      await pushImage(reg, image, tag, { seed: `${name}-${tag}` });
+      const job = await env.waitForJob(
+        `the run for ${image}:${tag}`,
+        (j) => j.repo === key && hasReason('registry-push', `${reg.host}/${image}:${tag}`)(j),
+        since,
+      );
+      expect(job.outcome).toBe('succeeded');
+    }
+    /** Does `act` and waits until a job of this repo with a reason of `kind` has finished. */
+    async function after(kind: string, act: () => Promise<unknown>) {
+      const since = env.jobs.length;
+      await act();
+      const job = await env.waitForJob(
+        `a ${kind} run of ${name}`,
+        (j) => j.repo === key && hasReason(kind)(j),
+        since,
+      );
+      expect(job.outcome).toBe('succeeded');
+      await env.idle();
+    }
+    const pulls = () => gh.pulls('acme', name);
+    const openPulls = () => pulls().filter((p) => p.state === 'open');
+    return { image, key, file, expected, push, after, pulls, openPulls };
+  }
+
+  it('nothing to do at start: no PR, no branch', async () => {
+    const s = await scenario('start');
+    expect(s.pulls()).toHaveLength(0);
+    expect(await gh.branchHead('acme', 'start', 'tidemark/flux-system-web')).toBeNull();
+    expect(await s.file('main')).toBe(s.expected('1.0.0'));
   });
 
   it('a tag pushed to the registry becomes a PR with exactly the expected diff, in ≤ 4 API calls', async () => {
+    const s = await scenario('open');
     const before = gh.apiCalls();
     const start = gh.requests.length;
-    await pushImage(reg, 'acme/web', '1.1.0', { seed: '1.1.0' });
-    const pr = await until('a PR', () => gh.pulls('acme', 'config')[0]);
-    expect(pr.head.ref).toBe('tidemark/flux-system-web');
-    expect(pr.title).toBe(`chore(deps): update ${reg.host}/acme/web to 1.1.0`);
-    expect(await gh.readFile('acme', 'config', pr.head.ref, 'apps/web/deployment.yaml')).toBe(
-      deployment(reg.host, '1.1.0'),
-    );
-    expect(await gh.readFile('acme', 'config', 'main', 'apps/web/deployment.yaml')).toBe(
-      deployment(reg.host, '1.0.0'),
-    );
-    expect(parsePrMetadata(pr.body)?.policies).toEqual([{ key: 'flux-system:web', tag: '1.1.0' }]);
-    await sleep(300);
+    await s.push('1.1.0');
+    const [pr] = s.pulls();
+    expect(pr?.head.ref).toBe('tidemark/flux-system-web');
+    expect(pr?.title).toBe(`chore(deps): update ${reg.host}/${s.image} to 1.1.0`);
+    expect(await s.file(pr!.head.ref)).toBe(s.expected('1.1.0'));
+    expect(await s.file('main')).toBe(s.expected('1.0.0'));
+    expect(parsePrMetadata(pr!.body)?.policies).toEqual([{ key: 'flux-system:web', tag: '1.1.0' }]);
     console.log(
       `figure: API calls to open a PR: ${gh.apiCalls() - before} (${gh.requests
         .slice(start)
@@ -82,10 +119,13 @@ describe('GitHub App end to end', () => {
   });
 
   it('the same delivery three times: still one PR and one commit, and no API call', async () => {
-    const head = await gh.branchHead('acme', 'config', 'tidemark/flux-system-web');
+    const s = await scenario('repeat');
+    await s.push('1.1.0');
+    const head = await gh.branchHead('acme', 'repeat', 'tidemark/flux-system-web');
+    expect(head).not.toBeNull();
     const before = gh.apiCalls();
     const digest = (
-      await fetch(`${reg.url}/v2/acme/web/manifests/1.1.0`, {
+      await fetch(`${reg.url}/v2/${s.image}/manifests/1.1.0`, {
         method: 'HEAD',
         headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
       })
@@ -96,7 +136,7 @@ describe('GitHub App end to end', () => {
           action: 'push',
           target: {
             mediaType: 'application/vnd.oci.image.manifest.v1+json',
-            repository: 'acme/web',
+            repository: s.image,
             tag: '1.1.0',
             digest,
           },
@@ -105,7 +145,7 @@ describe('GitHub App end to end', () => {
       ],
     });
     for (let i = 0; i < 3; i++) {
-      const res = await fetch(`${app.url}/registry/distribution/local`, {
+      const res = await fetch(`${env.app.url}/registry/distribution/local`, {
         method: 'POST',
         headers: {
           'content-type': 'application/vnd.docker.distribution.events.v1+json',
@@ -115,24 +155,24 @@ describe('GitHub App end to end', () => {
       });
       expect([200, 202]).toContain(res.status);
     }
-    await sleep(800);
-    expect(gh.pulls('acme', 'config')).toHaveLength(1);
-    expect(await gh.branchHead('acme', 'config', 'tidemark/flux-system-web')).toBe(head);
+    // Each delivery was answered after it was queued (or dropped as a duplicate); now let the queue drain.
+    await env.idle();
+    expect(s.pulls()).toHaveLength(1);
+    expect(await gh.branchHead('acme', 'repeat', 'tidemark/flux-system-web')).toBe(head);
     expect(gh.apiCalls() - before).toBe(0);
   });
 
   it('a newer tag while the PR is open updates the same PR, title and body too, in ≤ 3 API calls', async () => {
+    const s = await scenario('update');
+    await s.push('1.1.0');
     const before = gh.apiCalls();
     const start = gh.requests.length;
-    await pushImage(reg, 'acme/web', '1.2.0', { seed: '1.2.0' });
-    await until('the PR to move to 1.2.0', () => gh.pulls('acme', 'config')[0]?.title.endsWith('1.2.0'));
-    const prs = gh.pulls('acme', 'config');
+    await s.push('1.2.0');
+    const prs = s.pulls();
     expect(prs).toHaveLength(1);
+    expect(prs[0]!.title.endsWith('1.2.0')).toBe(true);
     expect(parsePrMetadata(prs[0]!.body)?.policies).toEqual([{ key: 'flux-system:web', tag: '1.2.0' }]);
-    expect(await gh.readFile('acme', 'config', 'tidemark/flux-system-web', 'apps/web/deployment.yaml')).toBe(
-      deployment(reg.host, '1.2.0'),
-    );
-    await sleep(300);
+    expect(await s.file('tidemark/flux-system-web')).toBe(s.expected('1.2.0'));
     console.log(
       `figure: API calls to update a PR: ${gh.apiCalls() - before} (${gh.requests
         .slice(start)
@@ -143,61 +183,67 @@ describe('GitHub App end to end', () => {
   });
 
   it('a PR closed unmerged skips that tag; a newer tag is proposed again', async () => {
-    const pr = gh.pulls('acme', 'config')[0]!;
-    await gh.closePull('acme', 'config', pr.number);
-    await sleep(1000);
-    expect(gh.pulls('acme', 'config').filter((p) => p.state === 'open')).toHaveLength(0);
-    await pushImage(reg, 'acme/web', '1.3.0', { seed: '1.3.0' });
-    const next = await until('a new PR for 1.3.0', () =>
-      gh.pulls('acme', 'config').find((p) => p.state === 'open'),
-    );
-    expect(next.title.endsWith('1.3.0')).toBe(true);
-    expect(next.number).not.toBe(pr.number);
+    const s = await scenario('decline');
+    await s.push('1.1.0');
+    const pr = s.pulls()[0]!;
+    await s.after('pull-request-closed', () => gh.closePull('acme', 'decline', pr.number));
+    expect(s.openPulls()).toHaveLength(0);
+    await s.push('1.2.0');
+    const next = s.openPulls();
+    expect(next).toHaveLength(1);
+    expect(next[0]!.title.endsWith('1.2.0')).toBe(true);
+    expect(next[0]!.number).not.toBe(pr.number);
   });
 
-  it('merging the PR lands the change on main; the next run changes nothing', async () => {
-    const pr = gh.pulls('acme', 'config').find((p) => p.state === 'open')!;
-    await gh.mergePull('acme', 'config', pr.number);
-    expect(await gh.readFile('acme', 'config', 'main', 'apps/web/deployment.yaml')).toBe(
-      deployment(reg.host, '1.3.0'),
-    );
-    await sleep(1000);
+  it('merging the PR lands the change on main and deletes the branch; the next run changes nothing', async () => {
+    const s = await scenario('merge');
+    await s.push('1.1.0');
+    const pr = s.openPulls()[0]!;
+    await s.after('pull-request-closed', () => gh.mergePull('acme', 'merge', pr.number));
+    expect(await s.file('main')).toBe(s.expected('1.1.0'));
+    expect(await gh.branchHead('acme', 'merge', pr.head.ref)).toBeNull();
     const before = gh.apiCalls();
-    await app.reconcileAll('manual');
-    await sleep(1500);
-    expect(gh.pulls('acme', 'config').filter((p) => p.state === 'open')).toHaveLength(0);
-    expect(await gh.branchHead('acme', 'config', pr.head.ref)).toBeNull();
-    // Listing installations and their repos, plus one fresh PR listing for the manual run.
+    const mainHead = await gh.branchHead('acme', 'merge', 'main');
+    await s.after('manual', () =>
+      env.app.queue.enqueue({
+        repoKey: s.key,
+        target: { installationId, owner: 'acme', repo: 'merge', cloneUrl: '', defaultBranch: '' },
+        reasons: [{ kind: 'manual' }],
+      }),
+    );
+    expect(s.openPulls()).toHaveLength(0);
+    expect(await gh.branchHead('acme', 'merge', 'main')).toBe(mainHead);
+    // Looking the repo up (the target carries no clone URL) and one fresh PR listing.
     expect(gh.apiCalls() - before).toBeLessThanOrEqual(3);
   });
 
   it('a person pushing to the PR branch freezes it: tidemark comments once and stops updating it', async () => {
-    await pushImage(reg, 'acme/web', '1.4.0', { seed: '1.4.0' });
-    const pr = await until('a PR for 1.4.0', () =>
-      gh.pulls('acme', 'config').find((p) => p.state === 'open'),
-    );
+    const s = await scenario('freeze');
+    await s.push('1.1.0');
+    const pr = s.openPulls()[0]!;
     const human = await gh.pushAsUser(
       'acme',
-      'config',
+      'freeze',
       pr.head.ref,
       { 'NOTES.md': 'hand edit\n' },
       'hand edit',
     );
-    await pushImage(reg, 'acme/web', '1.5.0', { seed: '1.5.0' });
-    await until(
-      'the comment',
-      () => gh.pulls('acme', 'config').find((p) => p.number === pr.number)?.comments.length,
-    );
-    await sleep(800);
-    const after = gh.pulls('acme', 'config').find((p) => p.number === pr.number)!;
-    expect(await gh.branchHead('acme', 'config', pr.head.ref)).toBe(human);
+    await s.push('1.2.0');
+    await env.idle();
+    await s.push('1.3.0');
+    await env.idle();
+    const after = s.pulls().find((p) => p.number === pr.number)!;
+    expect(await gh.branchHead('acme', 'freeze', pr.head.ref)).toBe(human);
     expect(after.comments).toHaveLength(1);
     expect(after.comments[0]).toContain('stopped updating this branch');
     expect(parsePrMetadata(after.body)?.frozen).toBe(true);
   });
 
   it('/metrics reports webhooks, jobs, bumps and GitHub calls; /healthz and /readyz answer', async () => {
-    const text = await (await fetch(`${app.url}/metrics`)).text();
+    const s = await scenario('metrics');
+    await s.push('1.1.0');
+    await s.after('pull-request-closed', () => gh.closePull('acme', 'metrics', s.pulls()[0]!.number));
+    const text = await (await fetch(`${env.app.url}/metrics`)).text();
     expect(text).toMatch(
       /tidemark_webhooks_total\{source="registry",provider="distribution",outcome="accepted"\} [1-9]/,
     );
@@ -208,12 +254,15 @@ describe('GitHub App end to end', () => {
     expect(text).toMatch(/tidemark_jobs_total\{outcome="succeeded"\} [1-9]/);
     expect(text).toMatch(/tidemark_github_api_calls_total\{kind="graphql",status="200"\} [1-9]/);
     expect(text).toMatch(/tidemark_push_to_publish_seconds_count [1-9]/);
-    expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
-    expect(await (await fetch(`${app.url}/readyz`)).json()).toMatchObject({ ok: true });
+    expect((await fetch(`${env.app.url}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`${env.app.url}/readyz`)).json()).toMatchObject({ ok: true });
   });
 
-  it('no secret reaches the logs', () => {
-    const all = logLines.join('');
+  it('no secret reaches the logs', async () => {
+    const s = await scenario('secrets');
+    await s.push('1.1.0');
+    await until('the PR', () => s.pulls()[0]);
+    const all = env.logLines.join('');
     expect(all.length).toBeGreaterThan(0);
     for (const secret of [NOTIFY_SECRET, gh.webhookSecret, gh.privateKey.split('\n')[1]!])
       expect(all).not.toContain(secret);

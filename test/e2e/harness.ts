@@ -4,22 +4,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { readEnv } from '../../src/config/env.js';
-import { startTidemark, type Tidemark } from '../../src/main.js';
+import { repoKeyOf } from '../../src/index/policy-index.js';
+import { type JobOutcome, startTidemark, type Tidemark } from '../../src/main.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { type GitHubDouble, startGitHubDouble } from '../support/github-double/index.js';
+import type { JobReason } from '../../src/queue/types.js';
 import { type Registry, startRegistry } from '../support/registry.js';
+import { waitFor } from '../support/wait.js';
 
 export const NOTIFY_SECRET = 'registry-notify-secret-0123456789';
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits for a condition (an event's effect); the deadline only bounds a hang. */
+export const until = waitFor;
 
-export async function until<T>(what: string, fn: () => T | Promise<T>, ms = 20_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
+/** A job tidemark finished (for good or to retry), in the order they ended. */
+export interface SettledJob {
+  readonly repo: string;
+  readonly reasons: readonly JobReason[];
+  readonly outcome: JobOutcome;
 }
 
 export interface Env {
@@ -29,8 +30,35 @@ export interface Env {
   /** With `split`, the worker process (the app then only takes webhooks). */
   worker?: Tidemark;
   logLines: string[];
+  /** Every job tidemark finished so far (web and worker), oldest first. */
+  jobs: SettledJob[];
+  /**
+   * Waits until a job that ended after `since` (an index into `jobs`, default 0) matches; returns it. This is
+   * how a test knows an input was processed before it asserts what did (or did not) happen.
+   */
+  waitForJob(what: string, match: (job: SettledJob) => boolean, since?: number): Promise<SettledJob>;
+  /** Waits until nothing is waiting or running in the queue. */
+  idle(): Promise<void>;
+  /** Waits for a log line containing every one of `parts`. */
+  waitForLog(...parts: string[]): Promise<string>;
+  /**
+   * Adds a repo to an installation while tidemark runs (as GitHub does, with an installation_repositories
+   * webhook) and waits until tidemark's first run of it has finished.
+   */
+  addRepo(opts: {
+    installationId: number;
+    owner: string;
+    name: string;
+    files: Record<string, string>;
+  }): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** A job reason by kind, and by key when given. */
+export const hasReason =
+  (kind: string, key?: string) =>
+  (job: SettledJob): boolean =>
+    job.reasons.some((r) => r.kind === kind && (key === undefined || r.key === key));
 
 /** `setup` runs after the double and registry start and before tidemark does (add installations, repos, tags). */
 export async function startEnv(
@@ -77,10 +105,14 @@ export async function startEnv(
       cb();
     },
   });
+  const jobs: SettledJob[] = [];
+  const onJobSettled = (job: { repoKey: string; reasons: readonly JobReason[] }, outcome: JobOutcome) =>
+    jobs.push({ repo: job.repoKey, reasons: job.reasons, outcome });
   const app = await startTidemark(env.env, {
     processEnv: { NOTIFY_SECRET },
     githubThrottle: false,
     log: createLogger({ level: 'debug', destination: sink }),
+    onJobSettled,
   });
   let worker: Tidemark | undefined;
   if (opts.split) {
@@ -90,24 +122,62 @@ export async function startEnv(
       processEnv: { NOTIFY_SECRET },
       githubThrottle: false,
       log: createLogger({ level: 'debug', destination: sink }),
+      onJobSettled,
     });
   }
   gh.setWebhookUrl(`${app.url}/api/github/webhooks`);
   await reg.setNotifyUrl(`${app.url}/registry/distribution/local`, {
     Authorization: [`Bearer ${NOTIFY_SECRET}`],
   });
-  await until('the first reconcile', async () => (await app.queue.stats()).completed >= 1).catch(
-    (e: unknown) => {
+  const waitForJob = (what: string, match: (job: SettledJob) => boolean, since = 0) =>
+    waitFor(what, () => jobs.slice(since).find(match)).catch((e: unknown) => {
       console.log(logLines.join('').slice(-4000));
       throw e;
-    },
-  );
+    });
+  // At start tidemark reconciles every installed repo once: wait until each of those runs has finished.
+  for (const r of gh.repos()) {
+    const key = repoKeyOf({ installationId: r.installationId, owner: r.owner, repo: r.name });
+    await waitForJob(
+      `the first run of ${r.owner}/${r.name}`,
+      (j) => j.repo === key && hasReason('installation')(j),
+    );
+  }
   return {
     gh,
     reg,
     app,
     ...(worker && { worker }),
     logLines,
+    jobs,
+    waitForJob,
+    async idle() {
+      await waitFor('the queue to go idle', async () => {
+        const s = await (worker ?? app).queue.stats();
+        return s.waiting === 0 && s.active === 0;
+      });
+    },
+    waitForLog: (...parts) =>
+      waitFor(`a log line with ${parts.join(', ')}`, () =>
+        logLines.find((l) => parts.every((p) => l.includes(p))),
+      ),
+    async addRepo(o) {
+      await gh.addRepo(o);
+      const since = jobs.length;
+      await gh.sendWebhook('installation_repositories', {
+        action: 'added',
+        installation: { id: o.installationId },
+        repository_selection: 'selected',
+        repositories_added: [
+          { id: 1, node_id: 'R_1', name: o.name, full_name: `${o.owner}/${o.name}`, private: true },
+        ],
+        repositories_removed: [],
+        sender: { login: 'octocat', type: 'User' },
+      });
+      const key = repoKeyOf({ installationId: o.installationId, owner: o.owner, repo: o.name });
+      const first = await waitForJob(`the first run of ${o.owner}/${o.name}`, (j) => j.repo === key, since);
+      if (first.outcome !== 'succeeded')
+        throw new Error(`the first run of ${o.owner}/${o.name} ${first.outcome}`);
+    },
     async stop() {
       await app.close();
       await worker?.close();

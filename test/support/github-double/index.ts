@@ -67,6 +67,8 @@ export interface GitHubDouble {
     files: Record<string, string>;
     defaultBranch?: string;
   }): Promise<void>;
+  /** Every repo, as installation id, owner and name. */
+  repos(): { installationId: number; owner: string; name: string }[];
   pulls(owner: string, name: string): Pull[];
   readFile(owner: string, name: string, ref: string, path: string): Promise<string | null>;
   branchHead(owner: string, name: string, branch: string): Promise<string | null>;
@@ -549,6 +551,7 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
       await git.createRepo(`${owner}/${name}`, files, defaultBranch);
       repos.push({ id: nextId++, owner, name, installationId, defaultBranch });
     },
+    repos: () => repos.map((r) => ({ installationId: r.installationId, owner: r.owner, name: r.name })),
     pulls: (owner, name) => pulls.filter((x) => x.owner === owner && x.repo === name),
     readFile: (owner, name, ref, path) => git.readFile(`${owner}/${name}`, path, ref),
     async branchHead(owner, name, branch) {

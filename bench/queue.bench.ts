@@ -23,7 +23,8 @@ export default async function bench(report: BenchReport): Promise<void> {
   const log = new Redis(redis.url);
   const workers: Spawned[] = [];
   try {
-    for (const i of [0, 1]) workers.push(await startQueueWorker(redis.url, prefix, `bench-worker-${i}`, { WORK_MS: '20-60' }));
+    for (const i of [0, 1])
+      workers.push(await startQueueWorker(redis.url, prefix, `bench-worker-${i}`, { WORK_MS: '20-60' }));
     const q = queueProducer(redis.url, prefix);
     const t0 = performance.now();
     for (let i = 0; i < 1000; i++) {

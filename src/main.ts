@@ -34,6 +34,8 @@ import { createRegistryWebhookHandler, type RegistryEndpointConfig } from './reg
 import { createGoogleOidcVerifier } from './registry/google-oidc.js';
 import { OciRegistryClient } from './registry/oci-client.js';
 import type { RegistryClient } from './registry/types.js';
+import { type Scheduler, startScheduler } from './run/scheduler.js';
+import { type Clock, sleepOn, systemClock } from './time/clock.js';
 import { PullCache, runRepo } from './worker/run-repo.js';
 
 export interface Tidemark {
@@ -54,6 +56,8 @@ export interface StartOptions {
   /** Disable octokit's write throttling (1 s between writes); for tests and private servers. */
   readonly githubThrottle?: boolean;
   /** Called when a job ends: succeeded, failed for good, or failed and will be retried. */
+  /** The clock for timers and timestamps (default: the system clock). */
+  readonly clock?: Clock;
   readonly onJobSettled?: (job: RepoJob<RepoTarget>, outcome: JobOutcome) => void;
 }
 
@@ -116,7 +120,8 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   const index: PolicyIndex = redis ? new RedisPolicyIndex(redis) : new MemoryPolicyIndex();
   const firstSeen: FirstSeenStore = redis ? new RedisFirstSeen(redis) : new MemoryFirstSeen();
   const workspaces = new WorkspaceCache(env.workDir);
-  const now = () => Date.now();
+  const clock = opts.clock ?? systemClock;
+  const now = () => clock.now();
   // Installation tokens for git, cached until five minutes before they expire. They are created through the
   // app's own octokit so they follow the configured API URL (GitHub Enterprise Server, the test double).
   const gitTokens = new Map<number, { token: string; expiresAt: number }>();
@@ -165,7 +170,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     log,
     metrics,
     now,
-    sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+    sleep: (ms: number) => sleepOn(clock, ms),
     settings: { publisher: env.publisher, author: env.gitAuthor, maxBranchRetries: 5 },
   };
 
@@ -193,7 +198,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   };
   const queue: JobQueue<RepoTarget> = env.redisUrl
     ? new BullQueue<RepoTarget>({ ...queueOptions, redisUrl: env.redisUrl })
-    : new MemoryQueue<RepoTarget>(queueOptions);
+    : new MemoryQueue<RepoTarget>(queueOptions, { clock });
   const handleJob = async (job: RepoJob<RepoTarget>) => {
     metrics.jobsActive.inc();
     const parent = job.reasons
@@ -318,22 +323,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     for (const t of repos) await enqueue(t, { kind, receivedAt: now() });
     return repos.length;
   };
-  let timer: NodeJS.Timeout | undefined;
-  const schedule = () => {
-    const jitter = env.reconcileIntervalMs * (0.9 + Math.random() * 0.2);
-    timer = setTimeout(async () => {
-      try {
-        await reconcileAll();
-      } catch (err) {
-        log.warn(
-          { err: err instanceof Error ? err.message : String(err) },
-          'periodic reconcile could not list installations',
-        );
-      }
-      schedule();
-    }, jitter);
-    timer.unref();
-  };
+  let scheduler: Scheduler | undefined;
   // The web side discovers installations and schedules the periodic reconcile; workers only work jobs.
   if (acceptsWebhooks) {
     void reconcileAll('installation').catch((err: unknown) =>
@@ -342,7 +332,12 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
         'could not list installations at start',
       ),
     );
-    schedule();
+    scheduler = startScheduler({
+      intervalMs: env.reconcileIntervalMs,
+      tick: () => reconcileAll(),
+      onError: (err) => log.warn({ err }, 'periodic reconcile could not list installations'),
+      clock,
+    });
   }
 
   return {
@@ -352,7 +347,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     queue,
     reconcileAll,
     async close() {
-      if (timer) clearTimeout(timer);
+      scheduler?.stop();
       await new Promise<void>((r) => server.server.close(() => r()));
       server.server.closeAllConnections?.();
       await queue.close({ deadlineMs: env.shutdownDeadlineMs });

@@ -2,7 +2,7 @@
  * The pure core imports no effects: no I/O modules, no network clients, no clock or fetch. This keeps the
  * decision logic testable with plain values and safe to run anywhere (the CLI, the worker, a benchmark).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -31,13 +31,7 @@ const FORBIDDEN_CALLS = [/\bfetch\s*\(/, /\bDate\.now\s*\(/, /\bnew Date\s*\(\s*
 
 function walk(dir: string): string[] {
   let out: string[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return out;
-  }
-  for (const name of entries) {
+  for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) out = out.concat(walk(p));
     else if (p.endsWith('.ts')) out.push(p);
@@ -45,17 +39,11 @@ function walk(dir: string): string[] {
   return out;
 }
 
+/** Every listed pure folder and file must exist: a rename must update this list, not silently skip it. */
 function pureFiles(): string[] {
-  const files = PURE_DIRS.flatMap((d) => walk(join(ROOT, d)));
-  for (const f of PURE_FILES) {
-    try {
-      statSync(join(ROOT, f));
-      files.push(join(ROOT, f));
-    } catch {
-      // not written yet
-    }
-  }
-  return files;
+  const missing = [...PURE_DIRS, ...PURE_FILES].filter((p) => !existsSync(join(ROOT, p)));
+  if (missing.length > 0) throw new Error(`pure modules listed but missing: ${missing.join(', ')}`);
+  return [...PURE_DIRS.flatMap((d) => walk(join(ROOT, d))), ...PURE_FILES.map((f) => join(ROOT, f))];
 }
 
 function importsOf(source: string): string[] {
@@ -73,8 +61,13 @@ function stripComments(source: string): string {
 describe('pure modules import no effects', () => {
   const files = pureFiles();
 
-  it('finds the pure modules', () => {
+  it('finds the pure modules, every listed one present', () => {
     expect(files.length).toBeGreaterThan(0);
+    for (const d of PURE_DIRS)
+      expect(
+        files.some((f) => f.startsWith(join(ROOT, d))),
+        d,
+      ).toBe(true);
   });
 
   it.each(files.map((f) => [relative(ROOT, f)]))('%s', (file) => {

@@ -7,8 +7,8 @@ import { readEnv } from '../../src/config/env.js';
 import { repoKeyOf } from '../../src/index/policy-index.js';
 import { type JobOutcome, startTidemark, type Tidemark } from '../../src/main.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { type GitHubDouble, startGitHubDouble } from '../support/github-double/index.js';
 import type { JobReason } from '../../src/queue/types.js';
+import { type GitHubDouble, startGitHubDouble } from '../support/github-double/index.js';
 import { type Registry, startRegistry } from '../support/registry.js';
 import { waitFor } from '../support/wait.js';
 

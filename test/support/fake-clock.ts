@@ -44,9 +44,7 @@ export class FakeClock implements Clock {
     const end = this.t + ms;
     for (;;) {
       await settle();
-      const next = this.timers
-        .filter((x) => x.due <= end)
-        .sort((a, b) => a.due - b.due || a.id - b.id)[0];
+      const next = this.timers.filter((x) => x.due <= end).sort((a, b) => a.due - b.due || a.id - b.id)[0];
       if (!next) break;
       this.timers = this.timers.filter((x) => x !== next);
       this.t = next.due;

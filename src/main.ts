@@ -36,7 +36,7 @@ import { OciRegistryClient } from './registry/oci-client.js';
 import type { RegistryClient } from './registry/types.js';
 import { type Scheduler, startScheduler } from './run/scheduler.js';
 import { type Clock, sleepOn, systemClock } from './time/clock.js';
-import { PullCache, runRepo } from './worker/run-repo.js';
+import { PullCache, runRepo } from './run/run-repo.js';
 
 export interface Tidemark {
   readonly url: string;

@@ -8,6 +8,7 @@ import { canonicalImageName } from './domain/image-ref.js';
 import type { FileChange, ImagePushed, MarkerChange, PolicyResult, Warning } from './domain/types.js';
 import { AppError } from './errors.js';
 import { findMarkers, rewriteMarkers } from './markers/index.js';
+import type { PolicyOutcome, ReconcilePlan } from './plan/publish-plan.js';
 import { branchNameFor, type PolicyUpdate, type UpdateGroup } from './plan/update.js';
 import { selectLatest } from './policy/index.js';
 import { type ImagePolicySpec, policyKey } from './policy/types.js';
@@ -37,26 +38,7 @@ export interface ReconcileInput {
   readonly signal?: AbortSignal;
 }
 
-export type PolicyOutcome =
-  | {
-      readonly status: 'selected';
-      readonly tag: string;
-      readonly digest?: string;
-      readonly previous?: string;
-    }
-  | { readonly status: 'skipped'; readonly tag: string; readonly reason: string }
-  | { readonly status: 'none' | 'invalid' | 'registry-error'; readonly reason: string };
-
-export interface ReconcilePlan {
-  readonly perPolicy: Readonly<Record<string, PolicyOutcome>>;
-  readonly updates: readonly PolicyUpdate[];
-  readonly groups: readonly UpdateGroup[];
-  /** Every file change of the run, all policies applied together. */
-  readonly changes: readonly FileChange[];
-  readonly warnings: readonly Warning[];
-  /** Registry failures; a run with any is incomplete and should be retried when they are transient. */
-  readonly registryErrors: readonly { readonly image: string; readonly error: Error }[];
-}
+export type { PolicyOutcome, ReconcilePlan };
 
 interface TagLookup {
   readonly tags?: readonly string[];

@@ -4,7 +4,8 @@
  */
 import type { ProbotOctokit } from 'probot';
 import { BranchMovedError, GitHubApiError } from '../errors.js';
-import { type PrMetadata, parsePrMetadata } from '../plan/messages.js';
+import { parsePrMetadata } from '../plan/messages.js';
+import type { PullSummary } from '../plan/publish-plan.js';
 import { isTidemarkBranch } from '../plan/update.js';
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
@@ -14,20 +15,7 @@ export interface RepoRef {
   readonly repo: string;
 }
 
-export interface PullSummary {
-  readonly number: number;
-  readonly nodeId: string;
-  readonly state: 'open' | 'closed';
-  readonly merged: boolean;
-  readonly headRef: string;
-  readonly headSha: string;
-  readonly baseRef: string;
-  readonly title: string;
-  readonly body: string;
-  readonly htmlUrl: string;
-  readonly labels: readonly string[];
-  readonly meta?: PrMetadata;
-}
+export type { PullSummary };
 
 export interface CommitRequest {
   readonly branch: string;

@@ -9,13 +9,15 @@ import type { ImagePushed } from '../domain/types.js';
 import { AppError, BranchMovedError, RegistryUnavailableError } from '../errors.js';
 import type { GitIdentity, WorkspaceCache } from '../git/workspace.js';
 import type { GitHubPort, PullSummary, RepoRef } from '../github/port.js';
-import { type PublishResult, publishPlan, skippedTagsFrom } from '../github/publish.js';
 import { type PolicyIndex, type RepoTarget, repoKeyOf } from '../index/policy-index.js';
 import type { Metrics } from '../observability/metrics.js';
 import { inSpan } from '../observability/tracing.js';
-import { hasRetryableRegistryError, type ReconcilePlan, reconcile } from '../reconcile.js';
+import { planPublish, type ReconcilePlan, skippedTagsFrom } from '../plan/publish-plan.js';
+import { hasRetryableRegistryError, reconcile } from '../reconcile.js';
 import type { RegistryClient } from '../registry/types.js';
 import { scanTree } from '../workspace/scan-tree.js';
+import { applyPublishPlan, type PublishResult } from './apply.js';
+import { collectPublishFacts } from './collect-publish.js';
 
 export interface RunReason {
   readonly kind: string;
@@ -133,26 +135,28 @@ export async function runRepo(
     for (const w of [...scan.warnings, ...plan.warnings])
       log.warn({ code: w.code, file: w.file, line: w.line }, w.message);
     try {
-      const published = await inSpan('publish', { repo: fullName, mode: config.update.strategy }, () =>
-        publishPlan(
-          { github, workspace: ws, log },
-          repoRef,
+      const strategy = config.update.strategy;
+      const published = await inSpan('publish', { repo: fullName, mode: strategy }, async () => {
+        // collect → plan (pure) → apply
+        const facts = await collectPublishFacts(ws, plan, strategy, baseSha, pulls);
+        const publishing = planPublish(
           plan,
           {
-            strategy: config.update.strategy,
+            strategy,
             targetBranch:
-              config.update.strategy === 'push'
-                ? (config.update.branch ?? target.defaultBranch)
-                : target.defaultBranch,
+              strategy === 'push' ? (config.update.branch ?? target.defaultBranch) : target.defaultBranch,
             ...(config.update.commitMessage && { commitTemplate: config.update.commitMessage }),
             labels: config.update.labels,
             autoMerge: config.update.autoMerge,
-            publisher: deps.settings.publisher,
-            author: config.update.author ?? deps.settings.author,
           },
-          { baseSha, pulls },
-        ),
-      );
+          facts,
+        );
+        return applyPublishPlan({ github, workspace: ws, log }, repoRef, publishing, {
+          ...(config.update.commitMessage && { commitTemplate: config.update.commitMessage }),
+          publisher: deps.settings.publisher,
+          author: config.update.author ?? deps.settings.author,
+        });
+      });
       if (published.groups.some((g) => g.action !== 'unchanged') || published.closed.length > 0) {
         deps.pulls.invalidate(repoKeyOf(target));
       }

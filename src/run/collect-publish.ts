@@ -1,0 +1,65 @@
+/**
+ * Collect what the publishing plan needs to know from git: for each group's branch its head, the commits on
+ * it that tidemark did not make, and whether it already holds the group's change; for merged PRs, where their
+ * branches point now. Reads only; decides nothing.
+ */
+import type { RepoWorkspace } from '../git/workspace.js';
+import {
+  type BranchFacts,
+  isTidemarkCommit,
+  type PublishFacts,
+  type PullSummary,
+  type ReconcilePlan,
+} from '../plan/publish-plan.js';
+import type { UpdateGroup } from '../plan/update.js';
+
+export type PublishWorkspace = Pick<
+  RepoWorkspace,
+  'remoteHead' | 'commitsBetween' | 'mergeBase' | 'showFile'
+>;
+
+export async function collectPublishFacts(
+  ws: PublishWorkspace,
+  plan: ReconcilePlan,
+  strategy: 'pull-request' | 'push',
+  baseSha: string,
+  pulls: readonly PullSummary[],
+): Promise<PublishFacts> {
+  const branches: Record<string, BranchFacts> = {};
+  const mergedHeads: Record<string, string | undefined> = {};
+  if (strategy === 'pull-request') {
+    for (const group of plan.groups) branches[group.branch] = await branchFacts(ws, group, baseSha);
+    const live = new Set(plan.groups.map((g) => g.branch));
+    for (const p of pulls) {
+      if (!p.merged || live.has(p.headRef) || p.headRef in mergedHeads) continue;
+      mergedHeads[p.headRef] = await ws.remoteHead(p.headRef);
+    }
+  }
+  return { baseSha, pulls, branches, mergedHeads };
+}
+
+async function branchFacts(ws: PublishWorkspace, group: UpdateGroup, baseSha: string): Promise<BranchFacts> {
+  const head = await ws.remoteHead(group.branch);
+  if (!head) return { foreign: [], holds: false };
+  const foreign = (await ws.commitsBetween(baseSha, head))
+    .filter((c) => !isTidemarkCommit(c.message))
+    .map((c) => c.sha);
+  if (foreign.length > 0) return { head, foreign, holds: false };
+  return { head, foreign, holds: await branchHolds(ws, group, head, baseSha) };
+}
+
+/** True when the branch already carries exactly this group's change on a base that has not touched its files. */
+async function branchHolds(
+  ws: PublishWorkspace,
+  group: UpdateGroup,
+  branchHead: string,
+  baseSha: string,
+): Promise<boolean> {
+  const mergeBase = await ws.mergeBase(baseSha, branchHead);
+  if (!mergeBase) return false;
+  for (const f of group.files) {
+    if ((await ws.showFile(branchHead, f.file)) !== f.newText) return false;
+    if (mergeBase !== baseSha && (await ws.showFile(mergeBase, f.file)) !== f.oldText) return false;
+  }
+  return true;
+}

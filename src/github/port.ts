@@ -121,6 +121,9 @@ const ENABLE_AUTO_MERGE = /* GraphQL */ `
   }
 `;
 
+/** Pages of pull requests read per run (100 each); open PRs are always read completely. */
+export const MAX_PULL_PAGES = 10;
+
 export function octokitPort(octokit: Octokit): GitHubPort {
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
@@ -131,17 +134,34 @@ export function octokitPort(octokit: Octokit): GitHubPort {
   };
   return {
     async listTidemarkPulls({ owner, repo }) {
-      const res = await call('list pull requests', () =>
-        octokit.rest.pulls.list({
-          owner,
-          repo,
-          state: 'all',
-          sort: 'updated',
-          direction: 'desc',
-          per_page: 100,
-        }),
-      );
-      return (res.data as RawPull[]).filter((p) => isTidemarkBranch(p.head.ref)).map(toSummary);
+      // Every page, newest first: in a busy repo tidemark's PRs (open ones, and declined versions) may be far
+      // down the list. Bounded at MAX_PULL_PAGES; past that, the open ones are still listed completely.
+      const list = (state: 'all' | 'open', maxPages: number) =>
+        call('list pull requests', async () => {
+          const raw: RawPull[] = [];
+          let pages = 0;
+          for await (const res of octokit.paginate.iterator(octokit.rest.pulls.list, {
+            owner,
+            repo,
+            state,
+            sort: 'updated',
+            direction: 'desc',
+            per_page: 100,
+          })) {
+            raw.push(...(res.data as RawPull[]));
+            if (++pages >= maxPages) return { raw, complete: false };
+          }
+          return { raw, complete: true };
+        });
+      const all = await list('all', MAX_PULL_PAGES);
+      let raw = all.raw;
+      if (!all.complete) {
+        const seen = new Set(raw.map((p) => p.number));
+        raw = raw.concat(
+          (await list('open', Number.POSITIVE_INFINITY)).raw.filter((p) => !seen.has(p.number)),
+        );
+      }
+      return raw.filter((p) => isTidemarkBranch(p.head.ref)).map(toSummary);
     },
     async createCommitOnBranch({ owner, repo }, req) {
       try {

@@ -72,6 +72,8 @@ describe('GitHub App end to end', () => {
         (j) => j.repo === key && hasReason('registry-push', `${reg.host}/${image}:${tag}`)(j),
         since,
       );
+      if (job.outcome !== 'succeeded')
+        console.log(env.logLines.filter((l) => l.includes('"level":"warn"')).slice(-3));
       expect(job.outcome).toBe('succeeded');
     }
     /** Does `act` and waits until a job of this repo with a reason of `kind` has finished. */
@@ -237,6 +239,18 @@ describe('GitHub App end to end', () => {
     expect(after.comments).toHaveLength(1);
     expect(after.comments[0]).toContain('stopped updating this branch');
     expect(parsePrMetadata(after.body)?.frozen).toBe(true);
+  });
+
+  it('in a busy repo (tidemark’s PR below 100 newer ones) the open PR is still found and updated, not duplicated', async () => {
+    const s = await scenario('busy');
+    await s.push('1.1.0');
+    const pr = s.openPulls()[0]!;
+    gh.addForeignPulls('acme', 'busy', 150);
+    await s.push('1.2.0');
+    const mine = s.pulls().filter((p) => p.head.ref.startsWith('tidemark/'));
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.number).toBe(pr.number);
+    expect(mine[0]!.title.endsWith('1.2.0')).toBe(true);
   });
 
   it('/metrics reports webhooks, jobs, bumps and GitHub calls; /healthz and /readyz answer', async () => {

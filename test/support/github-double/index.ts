@@ -67,6 +67,8 @@ export interface GitHubDouble {
     files: Record<string, string>;
     defaultBranch?: string;
   }): Promise<void>;
+  /** Adds `count` open PRs from people's branches (not tidemark's), newer than every PR so far. */
+  addForeignPulls(owner: string, name: string, count: number): void;
   /** Every repo, as installation id, owner and name. */
   repos(): { installationId: number; owner: string; name: string }[];
   pulls(owner: string, name: string): Pull[];
@@ -306,12 +308,13 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
     };
   }
 
-  const send = (res: ServerResponse, status: number, body: unknown) => {
+  const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     const text = JSON.stringify(body);
     res.writeHead(status, {
       'content-type': 'application/json; charset=utf-8',
       'x-ratelimit-remaining': '4999',
       'x-ratelimit-limit': '5000',
+      ...headers,
     });
     res.end(text);
   };
@@ -438,13 +441,17 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
           (x) => x.owner === r.owner && x.repo === r.name && (state === 'all' || x.state === state),
         );
         status(200);
+        // Pages as GitHub does: `page` and `per_page`, and a Link header to the next page.
+        const perPage = Number(u.searchParams.get('per_page') ?? 30);
+        const page = Number(u.searchParams.get('page') ?? 1);
+        const sorted = list.sort((a, b) => b.number - a.number);
+        const next = new URL(`${u.pathname}${u.search}`, url);
+        next.searchParams.set('page', String(page + 1));
         return send(
           res,
           200,
-          list
-            .sort((a, b) => b.number - a.number)
-            .slice(0, Number(u.searchParams.get('per_page') ?? 30))
-            .map(pullJson),
+          sorted.slice((page - 1) * perPage, page * perPage).map(pullJson),
+          sorted.length > page * perPage ? { link: `<${next.toString()}>; rel="next"` } : {},
         );
       }
       case 'POST /repos/{owner}/{repo}/pulls': {
@@ -550,6 +557,25 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
     async addRepo({ installationId, owner, name, files, defaultBranch = 'main' }) {
       await git.createRepo(`${owner}/${name}`, files, defaultBranch);
       repos.push({ id: nextId++, owner, name, installationId, defaultBranch });
+    },
+    addForeignPulls(owner, name, count) {
+      for (let i = 0; i < count; i++) {
+        const number = nextId++;
+        pulls.push({
+          number,
+          node_id: `PR_foreign_${number}`,
+          state: 'open',
+          merged_at: null,
+          title: `feature ${number}`,
+          body: '',
+          head: { ref: `feature/${number}`, sha: ZERO_SHA, label: `${owner}:feature/${number}` },
+          base: { ref: 'main', sha: ZERO_SHA },
+          labels: [],
+          comments: [],
+          owner,
+          repo: name,
+        });
+      }
     },
     repos: () => repos.map((r) => ({ installationId: r.installationId, owner: r.owner, name: r.name })),
     pulls: (owner, name) => pulls.filter((x) => x.owner === owner && x.repo === name),

@@ -34,9 +34,9 @@ import { createRegistryWebhookHandler, type RegistryEndpointConfig } from './reg
 import { createGoogleOidcVerifier } from './registry/google-oidc.js';
 import { OciRegistryClient } from './registry/oci-client.js';
 import type { RegistryClient } from './registry/types.js';
+import { PullCache, runRepo } from './run/run-repo.js';
 import { type Scheduler, startScheduler } from './run/scheduler.js';
 import { type Clock, sleepOn, systemClock } from './time/clock.js';
-import { PullCache, runRepo } from './run/run-repo.js';
 
 export interface Tidemark {
   readonly url: string;

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type SimpleGit, simpleGit } from 'simple-git';
+import { AppError } from '../errors.js';
 
 export interface RepoCoordinates {
   /** `owner/name`, for naming the cache directory and messages. */
@@ -58,8 +59,25 @@ export function redactGitOutput(text: string, token?: string): string {
   return out;
 }
 
-export class GitCommandError extends Error {
-  override readonly name = 'GitCommandError';
+/**
+ * A git command failed. Classified once, here, from what git printed: a refused credential, a missing
+ * repository or branch does not get better by retrying; a dropped connection or a server error may.
+ */
+export class GitCommandError extends AppError {
+  readonly code = 'git_failed';
+  readonly retryable: boolean;
+  constructor(message: string, output = message, opts?: { cause?: unknown }) {
+    super(message, opts);
+    this.retryable = isTransientGitFailure(output);
+  }
+}
+
+/** git's own words for failures that stay failures (HTTP 401/403/404, bad credentials, no such ref). */
+const PERMANENT_GIT_FAILURE =
+  /Authentication failed|could not read (Username|Password)|Repository not found|The requested URL returned error: (401|403|404)|couldn't find remote ref|invalid refspec|has no branch/i;
+
+export function isTransientGitFailure(output: string): boolean {
+  return !PERMANENT_GIT_FAILURE.test(output);
 }
 
 export class RepoWorkspace {
@@ -92,6 +110,7 @@ export class RepoWorkspace {
       const msg = err instanceof Error ? err.message : String(err);
       throw new GitCommandError(
         `git ${args[0]} failed in ${this.repo.fullName}: ${redactGitOutput(msg, this.token)}`,
+        msg,
       );
     }
   }

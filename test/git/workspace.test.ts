@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redactGitOutput, WorkspaceCache } from '../../src/git/workspace.js';
+import { isRetryable } from '../../src/errors.js';
+import {
+  GitCommandError,
+  isTransientGitFailure,
+  redactGitOutput,
+  WorkspaceCache,
+} from '../../src/git/workspace.js';
 import { type GitServer, startGitServer } from '../support/git-http.js';
 import { makeTempDir, type TempDir } from '../support/process.js';
 
@@ -44,8 +50,34 @@ describe('git workspace over smart HTTP', () => {
       'wrong-token-value-123',
     );
     const err = await ws.sync().catch((e: Error) => e);
-    expect(err).toBeInstanceOf(Error);
+    expect(err).toBeInstanceOf(GitCommandError);
     expect((err as Error).message).not.toContain('wrong-token-value-123');
+    // A refused credential is permanent: the queue must not retry it.
+    expect(isRetryable(err)).toBe(false);
+  });
+
+  it('classifies git failures: refused or missing is permanent, a dropped connection is transient', () => {
+    expect(isTransientGitFailure("fatal: Authentication failed for 'http://127.0.0.1/acme/x.git/'")).toBe(
+      false,
+    );
+    expect(isTransientGitFailure("fatal: repository 'http://h/x.git/' not found\nRepository not found")).toBe(
+      false,
+    );
+    expect(isTransientGitFailure('fatal: unable to access: The requested URL returned error: 403')).toBe(
+      false,
+    );
+    expect(isTransientGitFailure("fatal: couldn't find remote ref refs/heads/main")).toBe(false);
+    expect(isTransientGitFailure('fatal: unable to access: The requested URL returned error: 502')).toBe(
+      true,
+    );
+    expect(
+      isTransientGitFailure(
+        'fatal: unable to access: Failed to connect to 127.0.0.1 port 1: Connection refused',
+      ),
+    ).toBe(true);
+    expect(isTransientGitFailure('error: RPC failed; curl 56 Recv failure: Connection reset by peer')).toBe(
+      true,
+    );
   });
 
   it('moves a branch only when it is where we expect (compare-and-swap)', async () => {

@@ -201,9 +201,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     : new MemoryQueue<RepoTarget>(queueOptions, { clock });
   const handleJob = async (job: RepoJob<RepoTarget>) => {
     metrics.jobsActive.inc();
-    const parent = job.reasons
-      .map((r) => r.detail?.trace as Record<string, string> | undefined)
-      .find((t) => t && Object.keys(t).length > 0);
+    const parent = job.reasons.map((r) => r.trace).find((t) => t && Object.keys(t).length > 0);
     try {
       await inSpan(
         'job',
@@ -238,7 +236,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     queue.enqueue({
       repoKey: repoKeyOf(target),
       target,
-      reasons: [{ ...reason, detail: { ...reason.detail, trace: currentCarrier() } }],
+      reasons: [{ ...reason, trace: currentCarrier() }],
     });
   const dispatcher: Dispatcher = {
     enqueueRepo: (target, reason) =>

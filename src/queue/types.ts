@@ -8,6 +8,8 @@ export interface JobReason {
   readonly key?: string;
   readonly detail?: Readonly<Record<string, unknown>>;
   readonly receivedAt?: number;
+  /** Trace context of the delivery (W3C carrier); not part of the reason's identity. */
+  readonly trace?: Readonly<Record<string, string>>;
 }
 
 export interface RepoJob<T = unknown> {
@@ -50,6 +52,7 @@ export interface QueueOptions<T> {
   readonly onCompleted?: (job: RepoJob<T>, ms: number) => void;
 }
 
+/** A reason's identity: kind and key (or detail). When it arrived and the trace it carries do not count. */
 export function reasonKey(r: JobReason): string {
   return `${r.kind}|${r.key ?? JSON.stringify(r.detail ?? {})}`;
 }

@@ -145,3 +145,18 @@ describe('memory queue timing (fake clock)', () => {
     expect(aborted).toBe(true);
   });
 });
+
+describe('reasons', () => {
+  it('merge by kind and key; the trace context and arrival time do not split them', async () => {
+    const { mergeReasons } = await import('../../src/queue/types.js');
+    const merged = mergeReasons(
+      [{ kind: 'periodic', receivedAt: 1, trace: { traceparent: '00-a-01' } }],
+      [
+        { kind: 'periodic', receivedAt: 2, trace: { traceparent: '00-b-01' } },
+        { kind: 'registry-push', key: 'img:1' },
+        { kind: 'registry-push', key: 'img:1', trace: { traceparent: '00-c-01' } },
+      ],
+    );
+    expect(merged.map((r) => `${r.kind}/${r.key ?? ''}`)).toEqual(['periodic/', 'registry-push/img:1']);
+  });
+});

@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
 import { type Dispatcher, tidemarkApp } from './app.js';
 import { parseEndpoints } from './config/endpoints.js';
@@ -124,7 +125,8 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   const now = () => clock.now();
   // Installation tokens for git, cached until five minutes before they expire. They are created through the
   // app's own octokit so they follow the configured API URL (GitHub Enterprise Server, the test double).
-  const gitTokens = new Map<number, { token: string; expiresAt: number }>();
+  // Bounded: installations come and go; each entry also expires with its token.
+  const gitTokens = new LRUCache<number, { token: string; expiresAt: number }>({ max: 10_000 });
   const gitToken = async (installationId: number): Promise<string> => {
     const hit = gitTokens.get(installationId);
     if (hit && hit.expiresAt - now() > 5 * 60_000) return hit.token;
@@ -166,7 +168,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     registry: scanningRegistry,
     index,
     pulls: new PullCache(5 * 60_000, now),
-    reportedConfigErrors: new Map<string, string>(),
+    reportedConfigErrors: new LRUCache<string, string>({ max: 10_000 }),
     log,
     metrics,
     now,

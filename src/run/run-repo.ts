@@ -2,6 +2,7 @@
  * One reconcile job for one repo, end to end: check out, read the config, plan, publish. Effects come in
  * through `RepoRunDeps`; the decisions are made by the pure core (config, policy, markers, plan).
  */
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { loadRepoConfigFromWorkspace } from '../config/load.js';
 import { canonicalImageName } from '../domain/image-ref.js';
@@ -32,8 +33,11 @@ export interface RepoRunDeps {
   readonly registry: RegistryClient;
   readonly index: PolicyIndex;
   readonly pulls: PullCache;
-  /** Repo → the commit whose config problems were last reported, so each is reported once. */
-  readonly reportedConfigErrors: Map<string, string>;
+  /** Repo → the commit whose config problems were last reported, so each is reported once. Bounded. */
+  readonly reportedConfigErrors: {
+    get(repo: string): string | undefined;
+    set(repo: string, sha: string): unknown;
+  };
   readonly log: Logger;
   readonly metrics?: Metrics;
   readonly now: () => number;
@@ -55,13 +59,19 @@ export interface RunSummary {
   readonly published?: PublishResult;
 }
 
-/** Open-PR state per repo, so a run that changes nothing costs no API call. Invalidated by PR webhooks. */
+/**
+ * Open-PR state per repo, so a run that changes nothing costs no API call. Invalidated by PR webhooks and by
+ * tidemark's own changes; bounded (least recently used repos are dropped first) and expired after `ttlMs`.
+ */
 export class PullCache {
-  private readonly entries = new Map<string, { at: number; pulls: PullSummary[] }>();
+  private readonly entries: LRUCache<string, { at: number; pulls: PullSummary[] }>;
   constructor(
     private readonly ttlMs: number,
     private readonly now: () => number,
-  ) {}
+    maxRepos = 10_000,
+  ) {
+    this.entries = new LRUCache({ max: maxRepos });
+  }
   async get(key: string, fresh: boolean, load: () => Promise<PullSummary[]>): Promise<PullSummary[]> {
     const hit = this.entries.get(key);
     if (!fresh && hit && this.now() - hit.at < this.ttlMs) return hit.pulls;
@@ -71,6 +81,9 @@ export class PullCache {
   }
   invalidate(key: string): void {
     this.entries.delete(key);
+  }
+  get size(): number {
+    return this.entries.size;
   }
 }
 

@@ -28,7 +28,7 @@ import { currentCarrier, inSpan, startTracing } from './observability/tracing.js
 import { BullQueue } from './queue/bullmq-queue.js';
 import { type FirstSeenStore, MemoryFirstSeen, RedisFirstSeen } from './queue/first-seen.js';
 import { MemoryQueue } from './queue/memory-queue.js';
-import type { JobQueue, JobReason, QueueOptions, RepoJob } from './queue/types.js';
+import type { JobContext, JobQueue, JobReason, QueueOptions, RepoJob } from './queue/types.js';
 import { createDeduper } from './registry/dedupe.js';
 import { dockerConfigCredentials } from './registry/docker-config.js';
 import { createRegistryWebhookHandler, type RegistryEndpointConfig } from './registry/endpoint.js';
@@ -201,14 +201,14 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   const queue: JobQueue<RepoTarget> = env.redisUrl
     ? new BullQueue<RepoTarget>({ ...queueOptions, redisUrl: env.redisUrl })
     : new MemoryQueue<RepoTarget>(queueOptions, { clock });
-  const handleJob = async (job: RepoJob<RepoTarget>) => {
+  const handleJob = async (job: RepoJob<RepoTarget>, ctx: JobContext) => {
     metrics.jobsActive.inc();
     const parent = job.reasons.map((r) => r.trace).find((t) => t && Object.keys(t).length > 0);
     try {
       await inSpan(
         'job',
         { repo: job.repoKey, reasons: job.reasons.map((r) => r.kind).join(',') },
-        () => runJob(job),
+        () => runJob(job, ctx.signal),
         parent,
       );
     } finally {
@@ -216,7 +216,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     }
   };
   if (env.role !== 'serve') await queue.start(handleJob);
-  async function runJob(job: RepoJob<RepoTarget>): Promise<void> {
+  async function runJob(job: RepoJob<RepoTarget>, signal: AbortSignal): Promise<void> {
     {
       let target = job.target;
       if (!target.cloneUrl || !target.defaultBranch)
@@ -229,6 +229,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
           ...(r.detail?.event !== undefined && { event: r.detail.event as ImagePushed }),
           ...(r.receivedAt !== undefined && { receivedAt: r.receivedAt }),
         })),
+        signal,
       );
     }
   }

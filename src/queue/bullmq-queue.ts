@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { ShutdownError } from '../errors.js';
 import {
   type JobHandler,
   type JobQueue,
@@ -140,7 +141,7 @@ export class BullQueue<T> implements JobQueue<T> {
         new Promise<boolean>((r) => setTimeout(() => r(true), opts.deadlineMs ?? 25_000).unref()),
       ]);
       if (timedOut) {
-        for (const ac of this.controllers) ac.abort(new Error('shutting down'));
+        for (const ac of this.controllers) ac.abort(new ShutdownError('shutting down'));
         await this.worker.close(true);
       }
     }

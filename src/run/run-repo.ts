@@ -91,6 +91,8 @@ export async function runRepo(
   deps: RepoRunDeps,
   target: RepoTarget,
   reasons: readonly RunReason[],
+  /** Aborted when the process shuts down: the run stops at its next step, before publishing anything more. */
+  signal?: AbortSignal,
 ): Promise<RunSummary> {
   const fullName = `${target.owner}/${target.repo}`;
   const log = deps.log.child({ repo: fullName, reasons: [...new Set(reasons.map((r) => r.kind))] });
@@ -104,6 +106,7 @@ export async function runRepo(
   const freshPulls = reasons.some((r) => r.kind === 'pull-request-closed' || r.kind === 'manual');
 
   for (let attempt = 1; ; attempt++) {
+    signal?.throwIfAborted();
     const baseSha = await ws.sync();
     const loaded = await loadRepoConfigFromWorkspace(ws);
     const { config } = loaded;
@@ -142,6 +145,7 @@ export async function runRepo(
           events,
           skippedTags: skippedTagsFrom(pulls),
           withProvenance: config.update.strategy === 'pull-request',
+          ...(signal && { signal }),
         },
       ),
     );
@@ -151,6 +155,7 @@ export async function runRepo(
       const strategy = config.update.strategy;
       const published = await inSpan('publish', { repo: fullName, mode: strategy }, async () => {
         // collect → plan (pure) → apply
+        signal?.throwIfAborted();
         const facts = await collectPublishFacts(ws, plan, strategy, baseSha, pulls);
         const publishing = planPublish(
           plan,
@@ -164,6 +169,7 @@ export async function runRepo(
           },
           facts,
         );
+        signal?.throwIfAborted();
         return applyPublishPlan({ github, workspace: ws, log }, repoRef, publishing, {
           ...(config.update.commitMessage && { commitTemplate: config.update.commitMessage }),
           publisher: deps.settings.publisher,

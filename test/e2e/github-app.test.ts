@@ -48,18 +48,19 @@ describe('GitHub App end to end', () => {
   /** A config repo `acme/<name>` whose deployment runs image `acme/<name>` at 1.0.0, watched with ^1.0.0. */
   async function scenario(name: string) {
     const image = `acme/${name}`;
-    await pushImage(reg, image, '1.0.0', { seed: `${name}-1.0.0` });
-    // The push's notification reaches tidemark before the repo exists: wait until it was handled.
-    await env.waitForLog(`/${image}"`, '"tag":"1.0.0"', 'no policy watches this image');
-    await env.addRepo({
-      installationId,
-      owner: 'acme',
-      name,
-      files: {
-        'apps/web/deployment.yaml': deployment(reg.host, image, '1.0.0'),
-        '.github/tidemark.yml': `policies:\n  - name: web\n    image: ${reg.host}/${image}\n    policy: { semver: { range: "^1.0.0" } }\n`,
+    await env.seedRepo(
+      {
+        installationId,
+        owner: 'acme',
+        name,
+        files: {
+          'apps/web/deployment.yaml': deployment(reg.host, image, '1.0.0'),
+          '.github/tidemark.yml': `policies:\n  - name: web\n    image: ${reg.host}/${image}\n    policy: { semver: { range: "^1.0.0" } }\n`,
+        },
       },
-    });
+      image,
+      '1.0.0',
+    );
     const key = repoKeyOf({ installationId, owner: 'acme', repo: name });
     const file = (ref: string) => gh.readFile('acme', name, ref, 'apps/web/deployment.yaml');
     const expected = (tag: string) => deployment(reg.host, image, tag);

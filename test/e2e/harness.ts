@@ -9,6 +9,7 @@ import { type JobOutcome, startTidemark, type Tidemark } from '../../src/main.js
 import { createLogger } from '../../src/observability/logger.js';
 import type { JobReason } from '../../src/queue/types.js';
 import { type GitHubDouble, startGitHubDouble } from '../support/github-double/index.js';
+import { pushImage } from '../support/images.js';
 import { type Registry, startRegistry } from '../support/registry.js';
 import { waitFor } from '../support/wait.js';
 
@@ -45,6 +46,15 @@ export interface Env {
    * Adds a repo to an installation while tidemark runs (as GitHub does, with an installation_repositories
    * webhook) and waits until tidemark's first run of it has finished.
    */
+  /**
+   * Pushes `image:tag` to the registry, waits until tidemark has handled its notification (no repo watches it
+   * yet), then adds the repo with `addRepo`: a scenario of its own for one test.
+   */
+  seedRepo(
+    opts: { installationId: number; owner: string; name: string; files: Record<string, string> },
+    image: string,
+    tag: string,
+  ): Promise<void>;
   addRepo(opts: {
     installationId: number;
     owner: string;
@@ -142,7 +152,7 @@ export async function startEnv(
       (j) => j.repo === key && hasReason('installation')(j),
     );
   }
-  return {
+  const started: Env = {
     gh,
     reg,
     app,
@@ -160,6 +170,15 @@ export async function startEnv(
       waitFor(`a log line with ${parts.join(', ')}`, () =>
         logLines.find((l) => parts.every((p) => l.includes(p))),
       ),
+    async seedRepo(o, image, tag) {
+      await pushImage(reg, image, tag, { seed: `${o.name}-${tag}` });
+      await waitFor(`tidemark to handle the push of ${image}:${tag}`, () =>
+        logLines.find((l) =>
+          [`/${image}"`, `"tag":"${tag}"`, 'no policy watches this image'].every((p) => l.includes(p)),
+        ),
+      );
+      await started.addRepo(o);
+    },
     async addRepo(o) {
       await gh.addRepo(o);
       const since = jobs.length;
@@ -186,4 +205,5 @@ export async function startEnv(
       await rm(workDir, { recursive: true, force: true });
     },
   };
+  return started;
 }

@@ -28,18 +28,20 @@ describe('push mode end to end', () => {
   async function scenario(name: string) {
     const { gh, reg } = env;
     const image = `acme/${name}`;
-    await pushImage(reg, image, '2.0.0', { seed: `${name}-2.0.0` });
-    await env.waitForLog(`/${image}"`, '"tag":"2.0.0"', 'no policy watches this image');
-    await env.addRepo({
-      installationId,
-      owner: 'acme',
-      name,
-      files: {
-        'values/api.yaml': values(reg.host, image, '2.0.0'),
-        'README.md': 'prod config\n',
-        '.github/tidemark.yml': `policies:\n  - name: api\n    image: ${reg.host}/${image}\n    policy: { semver: { range: "^2" } }\nupdate: { strategy: push }\n`,
+    await env.seedRepo(
+      {
+        installationId,
+        owner: 'acme',
+        name,
+        files: {
+          'values/api.yaml': values(reg.host, image, '2.0.0'),
+          'README.md': 'prod config\n',
+          '.github/tidemark.yml': `policies:\n  - name: api\n    image: ${reg.host}/${image}\n    policy: { semver: { range: "^2" } }\nupdate: { strategy: push }\n`,
+        },
       },
-    });
+      image,
+      '2.0.0',
+    );
     const key = repoKeyOf({ installationId, owner: 'acme', repo: name });
     return {
       image,

@@ -273,7 +273,12 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
       return routed;
     },
     forgetInstallation: (id) => index.removeInstallation(id),
-    forgetRepo: (t) => index.removeRepo(repoKeyOf(t)),
+    async forgetRepo(t) {
+      await index.removeRepo(repoKeyOf(t));
+      // The repo left the installation: its clone (and the code in it) does not stay on disk.
+      const removed = await workspaces.forgetByName(`${t.owner}/${t.repo}`);
+      log.info({ repo: `${t.owner}/${t.repo}`, clones: removed }, 'repo removed from the installation');
+    },
     observed: (event, outcome) => metrics.webhooks.inc({ source: 'github', provider: event, outcome }),
   };
 

@@ -4,7 +4,7 @@
  * remote URL, a process argument or a log.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type SimpleGit, simpleGit } from 'simple-git';
 import { AppError } from '../errors.js';
@@ -248,7 +248,7 @@ export class WorkspaceCache {
 
   private dirFor(repo: RepoCoordinates): string {
     const hash = createHash('sha256').update(repo.cloneUrl).digest('hex').slice(0, 16);
-    return join(this.root, `${repo.fullName.replace(/[^A-Za-z0-9._-]+/g, '_')}-${hash}`);
+    return join(this.root, `${dirPrefix(repo.fullName)}-${hash}`);
   }
 
   async open(repo: RepoCoordinates, token: string | undefined): Promise<RepoWorkspace> {
@@ -273,4 +273,17 @@ export class WorkspaceCache {
   async forget(repo: RepoCoordinates): Promise<void> {
     await rm(this.dirFor(repo), { recursive: true, force: true });
   }
+
+  /** Deletes every clone of `owner/name` (whatever its clone URL was): the repo left the installation. */
+  async forgetByName(fullName: string): Promise<number> {
+    const own = new RegExp(`^${dirPrefix(fullName).replace(/[.]/g, '\\.')}-[0-9a-f]{16}$`);
+    const names = await readdir(this.root).catch(() => [] as string[]);
+    const mine = names.filter((n) => own.test(n));
+    for (const n of mine) await rm(join(this.root, n), { recursive: true, force: true });
+    return mine.length;
+  }
+}
+
+function dirPrefix(fullName: string): string {
+  return fullName.replace(/[^A-Za-z0-9._-]+/g, '_');
 }

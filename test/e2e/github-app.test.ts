@@ -6,6 +6,7 @@
  * Each test is its own scenario: its own config repo and its own image, so it passes or fails alone. A test
  * proves that something did not happen only after the job for its input has finished.
  */
+import { readdir } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { repoKeyOf } from '../../src/index/policy-index.js';
 import { parsePrMetadata } from '../../src/plan/messages.js';
@@ -252,6 +253,27 @@ describe('GitHub App end to end', () => {
     expect(mine).toHaveLength(1);
     expect(mine[0]!.number).toBe(pr.number);
     expect(mine[0]!.title.endsWith('1.2.0')).toBe(true);
+  });
+
+  it('a repo removed from the installation: its clone is deleted from the work directory', async () => {
+    await scenario('leaving');
+    await scenario('staying');
+    const clones = async (name: string) =>
+      (await readdir(env.workDir)).filter((n) => n.startsWith(`acme_${name}-`));
+    expect(await clones('leaving')).toHaveLength(1);
+    // The webhook is answered after its handler ran, so the effect is there once it returns.
+    await gh.sendWebhook('installation_repositories', {
+      action: 'removed',
+      installation: { id: installationId },
+      repository_selection: 'selected',
+      repositories_added: [],
+      repositories_removed: [
+        { id: 1, node_id: 'R_1', name: 'leaving', full_name: 'acme/leaving', private: true },
+      ],
+      sender: { login: 'octocat', type: 'User' },
+    });
+    expect(await clones('leaving')).toEqual([]);
+    expect(await clones('staying')).toHaveLength(1);
   });
 
   it('/metrics reports webhooks, jobs, bumps and GitHub calls; /healthz and /readyz answer', async () => {

@@ -31,6 +31,8 @@ export interface Env {
   /** With `split`, the worker process (the app then only takes webhooks). */
   worker?: Tidemark;
   logLines: string[];
+  /** tidemark's work directory (repo clones live here). */
+  workDir: string;
   /** Every job tidemark finished so far (web and worker), oldest first. */
   jobs: SettledJob[];
   /**
@@ -158,6 +160,7 @@ export async function startEnv(
     app,
     ...(worker && { worker }),
     logLines,
+    workDir,
     jobs,
     waitForJob,
     async idle() {

@@ -76,3 +76,9 @@ export class ShutdownError extends AppError {
   readonly code = 'shutting_down';
   readonly retryable = true;
 }
+
+/** A registry answered in a way the client refuses to follow (a cross-origin `Link`, an endless tag list). */
+export class RegistryProtocolError extends AppError {
+  readonly code = 'registry_protocol';
+  readonly retryable = false;
+}

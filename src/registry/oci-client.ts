@@ -8,6 +8,7 @@ import { parseImageRef } from '../domain/image-ref.js';
 import {
   RegistryAuthError,
   RegistryNotFoundError,
+  RegistryProtocolError,
   RegistryRateLimitedError,
   RegistryUnavailableError,
 } from '../errors.js';
@@ -106,6 +107,10 @@ export function parseChallenge(
   return { scheme: m[1]!.toLowerCase(), params };
 }
 
+/** Tag-list pages followed before giving up on a registry whose `Link`s never end (1,000 × `n` tags). */
+export const MAX_TAG_PAGES = 1000;
+
+/** The `rel="next"` target of a `Link` header, resolved against the URL of the page that carried it. */
 function nextLink(header: string | null, base: string): string | undefined {
   const m = header ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(header) : null;
   return m ? new URL(m[1]!, base).toString() : undefined;
@@ -151,9 +156,20 @@ export class OciRegistryClient implements RegistryClient {
     if (pending && !o.fresh) return pending;
     const p = (async () => {
       const tags: string[] = [];
+      const origin = new URL(t.apiBase).origin;
       let url: string | undefined =
         `${t.apiBase}/v2/${t.repository}/tags/list?n=${this.opts.pageSize ?? 1000}`;
-      while (url) {
+      for (let page = 1; url; page++) {
+        // The registry's credentials go with every page, so a page may only come from the registry's origin.
+        const nextOrigin = new URL(url).origin;
+        if (nextOrigin !== origin)
+          throw new RegistryProtocolError(
+            `${t.host}/${t.repository}: the tag list's next page is on ${nextOrigin}, not ${origin}; refusing to follow a Link to another origin`,
+          );
+        if (page > MAX_TAG_PAGES)
+          throw new RegistryProtocolError(
+            `${t.host}/${t.repository}: ${origin} still linked a next tag-list page after ${MAX_TAG_PAGES} pages; giving up`,
+          );
         const res = await this.request(
           t,
           url,

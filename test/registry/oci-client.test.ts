@@ -1,5 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,11 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   RegistryAuthError,
   RegistryNotFoundError,
+  RegistryProtocolError,
   RegistryRateLimitedError,
   RegistryUnavailableError,
 } from '../../src/errors.js';
 import { dockerConfigCredentials } from '../../src/registry/docker-config.js';
-import { OciRegistryClient } from '../../src/registry/oci-client.js';
+import { MAX_TAG_PAGES, OciRegistryClient } from '../../src/registry/oci-client.js';
 import { pushImage, pushIndex } from '../support/images.js';
 import { type Registry, startRegistry } from '../support/registry.js';
 
@@ -228,5 +235,102 @@ describe('OCI client per-host limits', () => {
     await Promise.all(['a', 'b', 'c', 'd'].map((r) => client.listTags(`registry.example.com/x/${r}`)));
     expect(maxInFlight).toBe(1);
     expect(starts).toEqual([0, 500, 1000, 1500]);
+  });
+});
+
+/** A real HTTP server on 127.0.0.1 (port 0) that records each request's URL and authorization header. */
+async function httpServer(handler: (req: IncomingMessage, res: ServerResponse) => void) {
+  const seen: { url: string; authorization: string | undefined }[] = [];
+  const server: Server = createServer((req, res) => {
+    seen.push({ url: req.url ?? '', authorization: req.headers.authorization });
+    handler(req, res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    host,
+    url: `http://${host}`,
+    seen,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+const json = (res: ServerResponse, body: unknown, headers: Record<string, string> = {}) => {
+  res.writeHead(200, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+};
+
+describe('OCI client tag-list pagination', () => {
+  it('follows relative and same-origin Links, but refuses a Link to another origin without contacting it', async () => {
+    // The other host challenges for Basic auth and would accept anything: before the fix it received the
+    // first registry's credentials and its tags were merged into the list.
+    const other = await httpServer((req, res) => {
+      if (!req.headers.authorization) {
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="other"' });
+        res.end();
+        return;
+      }
+      json(res, { name: 'team/app', tags: ['evil'] });
+    });
+    const registry = await httpServer((req, res) => {
+      const page = new URL(req.url ?? '/', 'http://x').searchParams.get('last');
+      if (!page)
+        return json(
+          res,
+          { tags: ['1.0.0'] },
+          { link: '</v2/team/app/tags/list?n=1&last=1.0.0>; rel="next"' },
+        );
+      if (page === '1.0.0')
+        return json(
+          res,
+          { tags: ['1.1.0'] },
+          { link: `<${registry.url}/v2/team/app/tags/list?n=1&last=1.1.0>; rel="next"` },
+        );
+      return json(
+        res,
+        { tags: ['2.0.0'] },
+        { link: `<${other.url}/v2/team/app/tags/list?n=1&last=2.0.0>; rel="next"` },
+      );
+    });
+    try {
+      const client = new OciRegistryClient({
+        pageSize: 1,
+        credentials: () => ({ username: 'ci', password: 's3cret' }),
+      });
+      const err = await client.listTags(`${registry.host}/team/app`).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RegistryProtocolError);
+      expect((err as RegistryProtocolError).retryable).toBe(false);
+      expect((err as Error).message).toContain(registry.host);
+      expect((err as Error).message).toContain(other.host);
+      // The relative Link and the absolute same-origin Link were both followed.
+      expect(registry.seen.map((s) => new URL(s.url, 'http://x').searchParams.get('last'))).toEqual([
+        null,
+        '1.0.0',
+        '1.1.0',
+      ]);
+      expect(other.seen).toEqual([]);
+    } finally {
+      await registry.close();
+      await other.close();
+    }
+  });
+
+  it('stops after MAX_TAG_PAGES pages with a RegistryProtocolError naming the host', async () => {
+    let calls = 0;
+    const fakeFetch = (async (input: string | URL | Request) => {
+      calls++;
+      const last = calls < 1500 ? `</v2/x/app/tags/list?n=1&last=t${calls}>; rel="next"` : undefined;
+      expect(String(input)).toMatch(/^https:\/\/registry\.example\.com\/v2\/x\/app\/tags\/list/);
+      return new Response(JSON.stringify({ tags: [`t${calls}`] }), {
+        status: 200,
+        headers: { 'content-type': 'application/json', ...(last && { link: last }) },
+      });
+    }) as typeof fetch;
+    const client = new OciRegistryClient({ fetch: fakeFetch, pageSize: 1 });
+    const err = await client.listTags('registry.example.com/x/app').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RegistryProtocolError);
+    expect((err as Error).message).toContain('registry.example.com');
+    expect((err as Error).message).toContain(`${MAX_TAG_PAGES} pages`);
+    expect(calls).toBe(MAX_TAG_PAGES);
   });
 });

@@ -69,19 +69,22 @@ class HostLimiter {
     private readonly sleep: (ms: number) => Promise<void>,
   ) {}
   async run<T>(fn: () => Promise<T>): Promise<T> {
+    // A waiter is woken with the slot already counted as its own (see `finally`), so nobody arriving between
+    // the release and the waiter resuming can take it: at most `limit` at once, in arrival order.
     if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
-    this.active++;
-    if (this.perSecond) {
-      const at = Math.max(this.now(), this.nextStart);
-      this.nextStart = at + 1000 / this.perSecond;
-      const wait = at - this.now();
-      if (wait > 0) await this.sleep(wait);
-    }
+    else this.active++;
     try {
+      if (this.perSecond) {
+        const at = Math.max(this.now(), this.nextStart);
+        this.nextStart = at + 1000 / this.perSecond;
+        const wait = at - this.now();
+        if (wait > 0) await this.sleep(wait);
+      }
       return await fn();
     } finally {
-      this.active--;
-      this.waiting.shift()?.();
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
     }
   }
 }

@@ -236,6 +236,47 @@ describe('OCI client per-host limits', () => {
     expect(maxInFlight).toBe(1);
     expect(starts).toEqual([0, 500, 1000, 1500]);
   });
+
+  it('hands a freed slot to the queued caller (FIFO): a caller arriving at the release waits its turn', async () => {
+    // concurrency 1: A is in flight, B is queued. A's answer is released and C calls in after `k` microtask
+    // turns. Trying every k up to 20 puts C's arrival at every point of the release, including the gap between
+    // the slot being freed and B resuming, where C used to take the slot as well (two in flight).
+    for (let k = 0; k <= 20; k++) {
+      let inFlight = 0;
+      let maxInFlight = 0;
+      const started: string[] = [];
+      let releaseA: (() => void) | undefined;
+      const fakeFetch = (async (input: string | URL | Request) => {
+        const repo = /\/v2\/x\/(\w+)\//.exec(String(input))?.[1] ?? '?';
+        started.push(repo);
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        // A answers when the test says so; the others on the next turn of the event loop, after every pending
+        // microtask, so two callers holding the slot at once are both counted.
+        await new Promise<void>((r) => {
+          if (repo === 'a') releaseA = r;
+          else setImmediate(r);
+        });
+        inFlight--;
+        return new Response('{"tags":["1"]}', {
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+        });
+      }) as typeof fetch;
+      const client = new OciRegistryClient({
+        fetch: fakeFetch,
+        hosts: { 'registry.example.com': { concurrency: 1 } },
+      });
+      const a = client.listTags('registry.example.com/x/a');
+      const b = client.listTags('registry.example.com/x/b');
+      expect(started).toEqual(['a']);
+      releaseA?.();
+      for (let i = 0; i < k; i++) await Promise.resolve();
+      const c = client.listTags('registry.example.com/x/c');
+      await Promise.all([a, b, c]);
+      expect({ k, maxInFlight, started }).toEqual({ k, maxInFlight: 1, started: ['a', 'b', 'c'] });
+    }
+  });
 });
 
 /** A real HTTP server on 127.0.0.1 (port 0) that records each request's URL and authorization header. */

@@ -1,9 +1,11 @@
 /**
  * An OCI Distribution API client: tag lists (every page, via `Link`), manifest digests, image metadata
  * (OCI annotations and config labels), anonymous / Basic / Bearer-token auth, retries with backoff on 429 and
- * 5xx honouring `Retry-After`, a per-host concurrency limit, and a TTL cache for tag lists.
+ * 5xx honouring `Retry-After`, a per-host concurrency limit, and a TTL cache for tag lists. Every cache is
+ * bounded: tag lists (`tagCacheMax`, oldest first), bearer tokens, and idle per-host limiters.
  */
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { parseImageRef } from '../domain/image-ref.js';
 import {
   RegistryAuthError,
@@ -23,6 +25,8 @@ export interface OciClientOptions {
   readonly credentials?: CredentialSource;
   readonly fetch?: typeof fetch;
   readonly tagCacheTtlMs?: number;
+  /** Images whose tag lists are cached at once (default 1,000); past it the oldest entry is evicted. */
+  readonly tagCacheMax?: number;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly pageSize?: number;
@@ -68,6 +72,10 @@ class HostLimiter {
     private readonly now: () => number,
     private readonly sleep: (ms: number) => Promise<void>,
   ) {}
+  /** Nothing in flight or queued and no start spacing pending: dropping it loses nothing. */
+  idle(): boolean {
+    return this.active === 0 && this.waiting.length === 0 && this.nextStart <= this.now();
+  }
   async run<T>(fn: () => Promise<T>): Promise<T> {
     // A waiter is woken with the slot already counted as its own (see `finally`), so nobody arriving between
     // the release and the waiter resuming can take it: at most `limit` at once, in arrival order.
@@ -110,6 +118,11 @@ export function parseChallenge(
   return { scheme: m[1]!.toLowerCase(), params };
 }
 
+/** Bearer tokens cached at once (one per host and scope); past it the oldest is evicted. */
+const MAX_CACHED_TOKENS = 1000;
+/** Per-host limiters kept; past it idle ones (nothing in flight or queued, no pending spacing) are dropped. */
+const MAX_HOST_LIMITERS = 1000;
+
 /** Tag-list pages followed before giving up on a registry whose `Link`s never end (1,000 × `n` tags). */
 export const MAX_TAG_PAGES = 1000;
 
@@ -123,15 +136,23 @@ export class OciRegistryClient implements RegistryClient {
   private readonly fetchFn: typeof fetch;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
-  private readonly tagCache = new Map<string, { at: number; tags: string[] }>();
+  /**
+   * Read with `peek` (a hit does not make an entry younger) and written with `set` (a refresh is the newest), so
+   * eviction past `tagCacheMax` is oldest-first. The TTL is checked on read against the injected clock.
+   */
+  private readonly tagCache: LRUCache<string, { at: number; tags: string[] }>;
+  /** Requests in progress, not a cache: each entry is removed when its request settles. */
   private readonly inflight = new Map<string, Promise<string[]>>();
-  private readonly tokens = new Map<string, { token: string; expires: number }>();
+  private readonly tokens = new LRUCache<string, { token: string; expires: number }>({
+    max: MAX_CACHED_TOKENS,
+  });
   private readonly limits = new Map<string, HostLimiter>();
 
   constructor(private readonly opts: OciClientOptions = {}) {
     this.fetchFn = opts.fetch ?? fetch;
     this.now = opts.now ?? Date.now;
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.tagCache = new LRUCache({ max: Math.max(1, Math.floor(opts.tagCacheMax ?? 1000)) });
   }
 
   private target(image: string): Target {
@@ -153,7 +174,7 @@ export class OciRegistryClient implements RegistryClient {
   async listTags(image: string, o: { signal?: AbortSignal; fresh?: boolean } = {}): Promise<string[]> {
     const t = this.target(image);
     const key = `${t.host}/${t.repository}`;
-    const hit = this.tagCache.get(key);
+    const hit = this.tagCache.peek(key);
     if (!o.fresh && hit && this.now() - hit.at < (this.opts.tagCacheTtlMs ?? 60_000)) return hit.tags;
     const pending = this.inflight.get(key);
     if (pending && !o.fresh) return pending;
@@ -283,15 +304,22 @@ export class OciRegistryClient implements RegistryClient {
   }
 
   private limiter(host: string): HostLimiter {
+    const known = this.limits.get(host);
+    if (known) return known;
+    // A busy limiter is never dropped (its slots and spacing are in use), so the map can only exceed the
+    // bound by hosts with requests in flight right now.
+    if (this.limits.size >= MAX_HOST_LIMITERS)
+      for (const [h, l] of this.limits) {
+        if (this.limits.size < MAX_HOST_LIMITERS) break;
+        if (l.idle()) this.limits.delete(h);
+      }
     const h = this.opts.hosts?.[host];
-    const s =
-      this.limits.get(host) ??
-      new HostLimiter(
-        h?.concurrency ?? this.opts.concurrency ?? 8,
-        h?.requestsPerSecond,
-        this.now,
-        this.sleep,
-      );
+    const s = new HostLimiter(
+      h?.concurrency ?? this.opts.concurrency ?? 8,
+      h?.requestsPerSecond,
+      this.now,
+      this.sleep,
+    );
     this.limits.set(host, s);
     return s;
   }
@@ -313,6 +341,7 @@ export class OciRegistryClient implements RegistryClient {
     const cacheKey = `${t.host}|${scopeValue}`;
     const cached = this.tokens.get(cacheKey);
     if (cached && cached.expires > this.now()) return `Bearer ${cached.token}`;
+    if (cached) this.tokens.delete(cacheKey);
     const url = new URL(challenge.params.realm);
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
     url.searchParams.set('scope', scopeValue);

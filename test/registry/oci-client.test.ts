@@ -132,6 +132,26 @@ describe('OCI client against a real docker-registry', () => {
     }
   });
 
+  it('bounds the tag cache: past tagCacheMax images the oldest entry is evicted first', async () => {
+    const fetched: string[] = [];
+    const fakeFetch = (async (input: string | URL | Request) => {
+      fetched.push(/\/v2\/x\/(\w+)\//.exec(String(input))?.[1] ?? '?');
+      return new Response('{"tags":["1"]}', { status: 200, headers: { 'content-type': 'application/json' } });
+    }) as typeof fetch;
+    const client = new OciRegistryClient({ fetch: fakeFetch, now: () => 0, tagCacheMax: 2 });
+    const list = (repo: string) => client.listTags(`registry.example.com/x/${repo}`);
+    await list('a');
+    await list('b');
+    await list('a'); // a hit, which does not make `a` any younger
+    expect(fetched).toEqual(['a', 'b']);
+    await list('c'); // a third image: `a`, the oldest, goes
+    await list('b');
+    await list('c');
+    expect(fetched).toEqual(['a', 'b', 'c']);
+    await list('a');
+    expect(fetched).toEqual(['a', 'b', 'c', 'a']);
+  });
+
   it.each([429, 503, 502])('survives transient %i answers', async (status) => {
     const proxy = await faultProxy(reg.url, 2, status);
     try {

@@ -13,6 +13,7 @@ import type { ImagePushed } from './domain/types.js';
 import { AppError, isRetryable } from './errors.js';
 import { WorkspaceCache } from './git/workspace.js';
 import { completeTarget, listInstalledRepos } from './github/discovery.js';
+import { InstallationTokens } from './github/installation-tokens.js';
 import { octokitPort } from './github/port.js';
 import { createRouter, listen } from './http/router.js';
 import {
@@ -22,6 +23,7 @@ import {
   type RepoTarget,
   repoKeyOf,
 } from './index/policy-index.js';
+import { routeImagePushes } from './intake/route-pushes.js';
 import { createLogger, type Logger, SecretRegistry } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { currentCarrier, inSpan, startTracing } from './observability/tracing.js';
@@ -123,21 +125,18 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   const workspaces = new WorkspaceCache(env.workDir);
   const clock = opts.clock ?? systemClock;
   const now = () => clock.now();
-  // Installation tokens for git, cached until five minutes before they expire. They are created through the
-  // app's own octokit so they follow the configured API URL (GitHub Enterprise Server, the test double).
-  // Bounded: installations come and go; each entry also expires with its token.
-  const gitTokens = new LRUCache<number, { token: string; expiresAt: number }>({ max: 10_000 });
-  const gitToken = async (installationId: number): Promise<string> => {
-    const hit = gitTokens.get(installationId);
-    if (hit && hit.expiresAt - now() > 5 * 60_000) return hit.token;
-    const appOctokit = await probot.auth();
-    const { data } = await appOctokit.rest.apps.createInstallationAccessToken({
-      installation_id: installationId,
-    });
-    gitTokens.set(installationId, { token: data.token, expiresAt: Date.parse(data.expires_at) });
-    secrets.add(data.token);
-    return data.token;
-  };
+  // Installation tokens for git, minted through the app's own octokit so they follow the configured API URL.
+  const tokens = new InstallationTokens(
+    async (installationId) => {
+      const appOctokit = await probot.auth();
+      const { data } = await appOctokit.rest.apps.createInstallationAccessToken({
+        installation_id: installationId,
+      });
+      return { token: data.token, expiresAt: data.expires_at };
+    },
+    { clock, onToken: (t) => secrets.add(t) },
+  );
+  const gitToken = (installationId: number) => tokens.get(installationId);
   // Every tag a scan lists is recorded as seen (the earliest time wins), for minimum-age rules.
   const scanningRegistry: RegistryClient = {
     async listTags(image, o) {
@@ -250,29 +249,12 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
           receivedAt: now(),
         }),
       ),
-    async routeImagePushes(events, meta) {
-      let routed = 0;
-      for (const event of events) {
-        await firstSeen.record(event.image, event.tag, now());
-        const repos = await index.reposForImage(event.image);
-        if (repos.length === 0)
-          log.info(
-            { image: event.image, tag: event.tag, source: meta.source },
-            'no policy watches this image',
-          );
-        for (const t of repos) {
-          await enqueue(t, {
-            kind: 'registry-push',
-            key: `${event.image}:${event.tag}`,
-            detail: { event },
-            receivedAt: now(),
-          });
-          routed++;
-        }
-      }
-      return routed;
+    routeImagePushes: (events, meta) =>
+      routeImagePushes({ index, firstSeen, enqueue, now, log }, events, meta),
+    async forgetInstallation(id) {
+      tokens.forget(id);
+      await index.removeInstallation(id);
     },
-    forgetInstallation: (id) => index.removeInstallation(id),
     async forgetRepo(t) {
       await index.removeRepo(repoKeyOf(t));
       // The repo left the installation: its clone (and the code in it) does not stay on disk.

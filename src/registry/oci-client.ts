@@ -211,7 +211,8 @@ export class OciRegistryClient implements RegistryClient {
     try {
       return await p;
     } finally {
-      this.inflight.delete(key);
+      // Only our own entry: a `fresh` listing may have replaced it meanwhile, and others wait on that one.
+      if (this.inflight.get(key) === p) this.inflight.delete(key);
     }
   }
 

@@ -21,6 +21,7 @@ import { dockerConfigCredentials } from '../../src/registry/docker-config.js';
 import { MAX_TAG_PAGES, OciRegistryClient } from '../../src/registry/oci-client.js';
 import { pushImage, pushIndex } from '../support/images.js';
 import { type Registry, startRegistry } from '../support/registry.js';
+import { waitFor } from '../support/wait.js';
 
 const noSleep = async () => {};
 
@@ -150,6 +151,31 @@ describe('OCI client against a real docker-registry', () => {
     expect(fetched).toEqual(['a', 'b', 'c']);
     await list('a');
     expect(fetched).toEqual(['a', 'b', 'c', 'a']);
+  });
+
+  it('a listing that waits on a fresh one in flight shares it, even after an older listing finished', async () => {
+    const gates: (() => void)[] = [];
+    let fetches = 0;
+    const fakeFetch = (async () => {
+      const n = ++fetches;
+      await new Promise<void>((r) => gates.push(r));
+      return new Response(`{"tags":["${n}"]}`, {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+      });
+    }) as typeof fetch;
+    const client = new OciRegistryClient({ fetch: fakeFetch, now: () => 0, tagCacheTtlMs: 0 });
+    const image = 'registry.example.com/x/a';
+    const older = client.listTags(image);
+    const fresh = client.listTags(image, { fresh: true });
+    await waitFor('both listings to be fetching', () => gates.length === 2);
+    gates[0]!();
+    expect(await older).toEqual(['1']);
+    const third = client.listTags(image); // the fresh listing is still in flight: share it
+    gates[1]!();
+    expect(await fresh).toEqual(['2']);
+    expect(await third).toEqual(['2']);
+    expect(fetches).toBe(2);
   });
 
   it.each([429, 503, 502])('survives transient %i answers', async (status) => {

@@ -1,0 +1,45 @@
+/**
+ * Registry pushes → reconcile jobs: every repo whose policies watch the pushed image gets one job reason,
+ * keyed by image and tag (so a push delivered twice merges). Every push is recorded as first seen, watched or
+ * not, for minimum-age rules.
+ */
+import type { ImagePushed } from '../domain/types.js';
+import type { PolicyIndex, RepoTarget } from '../index/policy-index.js';
+import type { FirstSeenStore } from '../queue/first-seen.js';
+import type { JobReason } from '../queue/types.js';
+
+export interface RoutePushDeps {
+  readonly index: Pick<PolicyIndex, 'reposForImage'>;
+  readonly firstSeen: Pick<FirstSeenStore, 'record'>;
+  readonly enqueue: (target: RepoTarget, reason: JobReason) => Promise<void>;
+  readonly now: () => number;
+  readonly log: { info(obj: object, msg: string): void };
+}
+
+/** Returns how many (repo, push) pairs were enqueued. */
+export async function routeImagePushes(
+  deps: RoutePushDeps,
+  events: readonly ImagePushed[],
+  meta: { readonly source: string },
+): Promise<number> {
+  let routed = 0;
+  for (const event of events) {
+    await deps.firstSeen.record(event.image, event.tag, deps.now());
+    const repos = await deps.index.reposForImage(event.image);
+    if (repos.length === 0)
+      deps.log.info(
+        { image: event.image, tag: event.tag, source: meta.source },
+        'no policy watches this image',
+      );
+    for (const t of repos) {
+      await deps.enqueue(t, {
+        kind: 'registry-push',
+        key: `${event.image}:${event.tag}`,
+        detail: { event },
+        receivedAt: deps.now(),
+      });
+      routed++;
+    }
+  }
+  return routed;
+}

@@ -3,7 +3,7 @@
  * The `tidemark` command line. Each subcommand lives in `src/cli/<name>.ts` and is loaded on demand, so
  * `tidemark --help` stays fast and a command's dependencies are only loaded when it runs.
  */
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { type CliIO, type Command, processIO, UsageError } from './cli/io.js';
 
@@ -57,12 +57,32 @@ function usage(): string {
     'Commands:',
     ...lines,
     '',
-    'Run `tidemark <command> --help` for a command’s options.',
+    'Run `tidemark <command> --help` for a command’s options; `tidemark --version` prints the version.',
     '',
   ].join('\n');
 }
 
+/** The version in package.json (beside `src/` when run from source, two levels up from `dist/src/`). */
+export function version(): string {
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'tidemark' && pkg.version) return pkg.version;
+    } catch {
+      // not here; try the next place
+    }
+  }
+  return 'unknown';
+}
+
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+  if (argv[0] === '--version' || argv[0] === '-V' || argv[0] === 'version') {
+    io.stdout(`tidemark ${version()}\n`);
+    return 0;
+  }
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     io.stdout(usage());
     return argv.length === 0 ? 2 : 0;
@@ -92,7 +112,14 @@ if (invokedDirectly) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`tidemark: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      // A message, not a stack trace; TIDEMARK_DEBUG=1 adds the stack for a bug report.
+      const detail =
+        err instanceof Error
+          ? process.env.TIDEMARK_DEBUG
+            ? (err.stack ?? err.message)
+            : err.message
+          : String(err);
+      process.stderr.write(`tidemark: ${detail}\n`);
       process.exitCode = 1;
     },
   );

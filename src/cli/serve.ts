@@ -2,9 +2,10 @@
  * `tidemark serve`: the GitHub App. With no APP_ID / PRIVATE_KEY (and NODE_ENV not production) it serves
  * probot's setup page instead, which registers the app from app.yml and writes the credentials to .env.
  */
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, parseEnv } from 'node:util';
 import { run as probotRun } from 'probot';
 import { readEnv } from '../config/env.js';
 import { startTidemark } from '../main.js';
@@ -12,9 +13,21 @@ import type { Command } from './io.js';
 
 const HELP = `Usage: tidemark serve
 
-Starts the GitHub App (configuration from the environment; see README "Configuration").
+Starts the GitHub App (configuration from the environment and from ./.env, which the setup page writes;
+variables already set in the environment win; see README "Configuration").
 Without APP_ID and PRIVATE_KEY it serves the setup page at http://localhost:$PORT/probot.
 `;
+
+/** The environment with ./.env's values added where the environment does not set them. */
+export async function withDotEnv(
+  env: Record<string, string | undefined>,
+  cwd: string,
+): Promise<Record<string, string | undefined>> {
+  const text = await readFile(join(cwd, '.env'), 'utf8').catch(() => undefined);
+  if (text === undefined) return env;
+  const fromFile = parseEnv(text);
+  return { ...fromFile, ...Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) };
+}
 
 export const run: Command = async (argv, io) => {
   const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } } });
@@ -22,7 +35,10 @@ export const run: Command = async (argv, io) => {
     io.stdout(HELP);
     return 0;
   }
-  const parsed = readEnv(io.env, { workDir: join(tmpdir(), 'tidemark-workspaces') });
+  // Read .env before deciding between the App and the setup page: after setup writes it, `npm start` must
+  // start the App (probot would load it only after this decision).
+  const processEnv = await withDotEnv(io.env, io.cwd);
+  const parsed = readEnv(processEnv, { workDir: join(tmpdir(), 'tidemark-workspaces') });
   if (!parsed.ok) {
     io.stderr(
       `tidemark serve: the environment has problems:\n${parsed.problems.map((p) => `  - ${p}`).join('\n')}\n`,
@@ -37,7 +53,7 @@ export const run: Command = async (argv, io) => {
     await probotRun(() => {});
     return new Promise<number>(() => {}); // probot's setup server runs until the process is stopped
   }
-  const app = await startTidemark(env);
+  const app = await startTidemark(env, { processEnv });
   io.stderr(`tidemark serving on ${app.url}\n`);
   return new Promise<number>((resolve) => {
     const stop = async () => {

@@ -5,4 +5,16 @@
 import type { Command } from './io.js';
 import { run as serve } from './serve.js';
 
-export const run: Command = (argv, io) => serve(argv, { ...io, env: { ...io.env, TIDEMARK_ROLE: 'worker' } });
+const HELP = `Usage: tidemark worker
+
+Runs a worker process: takes reconcile jobs from Redis (REDIS_URL is required) and serves only /healthz,
+/readyz and /metrics. Webhooks go to \`tidemark serve\` (TIDEMARK_ROLE=serve). Same environment as serve.
+`;
+
+export const run: Command = (argv, io) => {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout(HELP);
+    return Promise.resolve(0);
+  }
+  return serve(argv, { ...io, env: { ...io.env, TIDEMARK_ROLE: 'worker' } });
+};

@@ -2,14 +2,14 @@
 # The RUN steps call scripts/container-build.sh, which CI also runs (`container-build.sh check`): no Docker
 # engine runs on the development machines, so CI proves the same build and install steps instead.
 
-FROM node:20.20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY scripts/container-build.sh ./scripts/
 COPY src ./src
 RUN bash scripts/container-build.sh build
 
-FROM node:20.20-bookworm-slim
+FROM node:24-bookworm-slim
 COPY scripts/container-build.sh /usr/local/bin/container-build.sh
 RUN bash /usr/local/bin/container-build.sh install-runtime
 WORKDIR /app

@@ -6,8 +6,12 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadRepoConfigFromDir } from '../config/load.js';
+import type { RepoConfig } from '../config/repo-config.js';
 import { ConfigError } from '../errors.js';
+import { commitMessage } from '../plan/messages.js';
+import { describeAction, planPublish, type ReconcilePlan } from '../plan/publish-plan.js';
 import { formatUnifiedDiff } from '../plan/unified-diff.js';
+import type { UpdateGroup } from '../plan/update.js';
 import { reconcile } from '../reconcile.js';
 import { dockerConfigCredentials, firstCredentials } from '../registry/docker-config.js';
 import { FixedTagSource, parseTagsFile } from '../registry/fixed-tags.js';
@@ -22,10 +26,34 @@ const HELP = `Usage: tidemark plan [--dir <repo>] [--tags-file <tags.json>] [--w
   --tags-file  { "<image>": ["tag", …] } or { "<image>": { "tags": [...], "digests": { "<tag>": "sha256:…" } } }
                instead of asking the registries (credentials: .github/tidemark.yml registries, DOCKER_CONFIG)
   --write      apply the changes to the files
-  --json       print the plan as JSON
+  --json       print the plan as JSON, with the publishing actions the App would take ("publishing": the
+               same pure plan as the App's, computed as if no tidemark branch or PR existed yet)
+  --base       the branch PRs target (default: main; push mode: update.branch from the config, else this)
 
 Exit codes: 0 success, 2 configuration errors (all listed), 3 a registry could not be read.
 `;
+
+/** The App's publishing plan for this run, offline: no open PRs, no tidemark branches, base `HEAD`. */
+function publishingOf(plan: ReconcilePlan, config: RepoConfig, base: string) {
+  const strategy = config.update.strategy;
+  const p = planPublish(
+    plan,
+    {
+      strategy,
+      targetBranch: strategy === 'push' ? (config.update.branch ?? base) : base,
+      ...(config.update.commitMessage && { commitTemplate: config.update.commitMessage }),
+      labels: config.update.labels,
+      autoMerge: config.update.autoMerge,
+    },
+    { baseSha: 'HEAD', pulls: [], branches: {}, mergedHeads: {} },
+  );
+  const headline = (g: UpdateGroup) => commitMessage(g, config.update.commitMessage).headline;
+  return {
+    strategy,
+    groups: p.groups.map((g) => ({ branch: g.branch, action: g.action })),
+    actions: p.actions.map((a) => describeAction(a, headline)),
+  };
+}
 
 export const run: Command = async (argv, io) => {
   const { values } = parseArgs({
@@ -35,6 +63,7 @@ export const run: Command = async (argv, io) => {
       'tags-file': { type: 'string' },
       write: { type: 'boolean' },
       json: { type: 'boolean' },
+      base: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -100,6 +129,7 @@ export const run: Command = async (argv, io) => {
           perPolicy: plan.perPolicy,
           warnings: [...scan.warnings, ...plan.warnings],
           registryErrors: plan.registryErrors.map((e) => ({ image: e.image, error: e.error.message })),
+          publishing: publishingOf(plan, config, values.base ?? 'main'),
         },
         null,
         2,

@@ -333,3 +333,33 @@ export function planMergedBranchDeletions(facts: PublishFacts, live: ReadonlySet
   }
   return actions;
 }
+
+/** A publishing action as plain JSON for people and tools: file texts left out, commit headline included. */
+export function describeAction(a: PublishAction, commitHeadline: (g: UpdateGroup) => string): object {
+  switch (a.kind) {
+    case 'commit':
+      return {
+        kind: a.kind,
+        branch: a.branch,
+        parent: a.parent,
+        headline: commitHeadline(a.group),
+        files: a.group.files.map((f) => f.file),
+        policies: a.group.updates.map((u) => ({ key: u.key, from: u.oldTag, to: u.newTag })),
+      };
+    case 'open-pr':
+      return {
+        kind: a.kind,
+        branch: a.branch,
+        base: a.base,
+        title: a.title,
+        labels: a.labels,
+        autoMerge: a.autoMerge,
+      };
+    case 'update-pr':
+      return { kind: a.kind, pr: a.pr, branch: a.branch, ...(a.title !== undefined && { title: a.title }) };
+    case 'close-pr':
+      return { kind: a.kind, pr: a.pr, branch: a.branch, reasons: a.reasons };
+    default:
+      return a;
+  }
+}

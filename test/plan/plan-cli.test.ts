@@ -97,6 +97,18 @@ describe('tidemark plan against a real registry', () => {
         ],
       },
     ]);
+    // The App's publishing plan for this change, from the same pure planPublish.
+    expect(plan.publishing.actions.map((a: { kind: string }) => a.kind)).toEqual([
+      'reset-branch',
+      'commit',
+      'open-pr',
+    ]);
+    expect(plan.publishing.actions[1]).toMatchObject({
+      branch: plan.publishing.groups[0].branch,
+      files: ['values/worker.yaml.gotmpl'],
+      policies: [{ key: 'flux-system:worker', from: 'main-0a1b2c3-1700000000', to: 'main-ffee001-1700000500' }],
+    });
+    expect(plan.publishing.actions[2]).toMatchObject({ kind: 'open-pr', base: 'main' });
   });
 
   it('--tags-file instead of the registry', async () => {

@@ -106,7 +106,9 @@ describe('tidemark plan against a real registry', () => {
     expect(plan.publishing.actions[1]).toMatchObject({
       branch: plan.publishing.groups[0].branch,
       files: ['values/worker.yaml.gotmpl'],
-      policies: [{ key: 'flux-system:worker', from: 'main-0a1b2c3-1700000000', to: 'main-ffee001-1700000500' }],
+      policies: [
+        { key: 'flux-system:worker', from: 'main-0a1b2c3-1700000000', to: 'main-ffee001-1700000500' },
+      ],
     });
     expect(plan.publishing.actions[2]).toMatchObject({ kind: 'open-pr', base: 'main' });
   });

@@ -2,6 +2,7 @@
  * Process configuration from the environment, validated once at boot. Every problem is listed at once,
  * each naming the variable and what it should hold.
  */
+import { createPrivateKey } from 'node:crypto';
 
 export interface AppEnv {
   readonly role: 'all' | 'serve' | 'worker';
@@ -32,6 +33,8 @@ export interface AppEnv {
   readonly otlpEndpoint?: string;
 }
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
 export type EnvResult = { ok: true; env: AppEnv } | { ok: false; problems: string[] };
 
 function int(
@@ -50,12 +53,15 @@ function int(
   return Number(raw);
 }
 
-/** `10m`, `30s`, `1h`, `500ms` or plain milliseconds. */
+/**
+ * `10m`, `30s`, `1h`, `500ms`. A unit is required: a bare `600` is refused rather than read as 600 ms,
+ * because people mean seconds or minutes more often than milliseconds.
+ */
 export function parseDuration(raw: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(raw.trim());
   if (!m) return undefined;
   const n = Number(m[1]);
-  const unit = m[2] ?? 'ms';
+  const unit = m[2]!;
   return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!);
 }
 
@@ -69,7 +75,13 @@ function duration(
   if (raw === undefined || raw === '') return dflt;
   const ms = parseDuration(raw);
   if (ms === undefined) {
-    problems.push(`${name}: expected a duration like 500ms, 5s, 10m or 1h, got "${raw}"`);
+    problems.push(
+      `${name}: expected a duration with a unit like 500ms, 5s, 10m or 1h, got "${raw}"${
+        /^\d+(\.\d+)?$/.test(raw.trim())
+          ? ` (write ${raw.trim()}s for seconds or ${raw.trim()}ms for milliseconds)`
+          : ''
+      }`,
+    );
     return dflt;
   }
   return ms;
@@ -102,6 +114,18 @@ export function readEnv(env: Record<string, string | undefined>, defaults: { wor
     if (m) registryMirrors[m[1]!] = m[2]!;
     else problems.push(`TIDEMARK_REGISTRY_MIRRORS: expected host=https://mirror,… , got "${pair}"`);
   }
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!LOG_LEVELS.includes(logLevel))
+    problems.push(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  if (env.PRIVATE_KEY) {
+    try {
+      createPrivateKey(env.PRIVATE_KEY.replace(/\\n/g, '\n'));
+    } catch {
+      problems.push(
+        'PRIVATE_KEY: not a PEM private key; paste the whole .pem GitHub gave you (-----BEGIN RSA PRIVATE KEY----- …), with newlines or \\n, or set PRIVATE_KEY_PATH to the file',
+      );
+    }
+  }
   const hasCreds = !!env.APP_ID && !!(env.PRIVATE_KEY || env.PRIVATE_KEY_PATH);
   if (production && !hasCreds)
     problems.push('APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH) are required when NODE_ENV=production');
@@ -129,7 +153,7 @@ export function readEnv(env: Record<string, string | undefined>, defaults: { wor
     }),
     ...(env.DOCKER_CONFIG && { dockerConfig: env.DOCKER_CONFIG }),
     registryMirrors,
-    logLevel: env.LOG_LEVEL || 'info',
+    logLevel,
     shutdownDeadlineMs: duration(env, 'TIDEMARK_SHUTDOWN_DEADLINE', 25_000, problems),
     gitAuthor: {
       name: env.TIDEMARK_GIT_AUTHOR_NAME || 'tidemark[bot]',

@@ -99,7 +99,13 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   let endpoints: RegistryEndpointConfig[] = [];
   const endpointText =
     env.registryEndpointsJson ??
-    (env.registryEndpointsFile ? await readFile(env.registryEndpointsFile, 'utf8') : undefined);
+    (env.registryEndpointsFile
+      ? await readFile(env.registryEndpointsFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
+          throw new AppConfigError(
+            `TIDEMARK_REGISTRY_ENDPOINTS: cannot read ${env.registryEndpointsFile} (${err.code ?? err.message}); point it at the endpoints file, or unset it to run without registry webhooks`,
+          );
+        })
+      : undefined);
   if (endpointText) {
     const parsed = parseEndpoints(
       endpointText,

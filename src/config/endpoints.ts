@@ -9,7 +9,9 @@
  *       hostMap: { "harbor.internal:8080": harbor.example.com }
  *       auth: { header: authorization, signing: true, oidc: { audience: …, email: … } }
  *
- * Secrets come from the environment by name, so the file itself can be a ConfigMap.
+ * Secrets come from the environment by name, so the file itself can be a ConfigMap. The file may also be a
+ * bare list of endpoints, or one endpoint object (as docs/registries.md shows them). Unknown fields are refused
+ * with "did you mean", and every endpoint needs `allowedImages` (`["*"]` accepts every image, explicitly).
  */
 import { parse } from 'yaml';
 import { REGISTRY_PROVIDERS, type RegistryProvider } from '../domain/types.js';
@@ -30,9 +32,20 @@ export function parseEndpoints(
       problems: [`${source}: not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`],
     };
   }
-  const list = (raw as { endpoints?: unknown } | null)?.endpoints;
+  const list = Array.isArray(raw)
+    ? raw
+    : typeof raw === 'object' && raw !== null && 'endpoints' in raw
+      ? (raw as { endpoints?: unknown }).endpoints
+      : typeof raw === 'object' && raw !== null && 'id' in raw
+        ? [raw]
+        : undefined;
   if (!Array.isArray(list))
-    return { endpoints: [], problems: [`${source}: expected "endpoints:" with a list`] };
+    return {
+      endpoints: [],
+      problems: [
+        `${source}: expected "endpoints:" with a list of endpoints (or a list, or one endpoint object)`,
+      ],
+    };
   const endpoints: RegistryEndpointConfig[] = [];
   const ids = new Set<string>();
   for (const [i, e] of (list as Record<string, unknown>[]).entries()) {
@@ -51,6 +64,15 @@ export function parseEndpoints(
       continue;
     }
     ids.add(id);
+    for (const key of Object.keys(e)) {
+      if (FIELDS.includes(key)) continue;
+      const hint = closest(key, FIELDS);
+      problems.push(`${at}.${key}: unknown field${hint ? `; did you mean "${hint}"?` : ''}`);
+    }
+    if (!Array.isArray(e.allowedImages) || e.allowedImages.length === 0)
+      problems.push(
+        `${at}.allowedImages: required, so a leaked URL or secret cannot trigger bumps for other images; list image prefixes such as ["ghcr.io/acme/"], or write ["*"] to accept every image`,
+      );
     const secrets: string[] = [];
     if (Array.isArray(e.secrets))
       secrets.push(...e.secrets.filter((s): s is string => typeof s === 'string'));
@@ -76,4 +98,28 @@ export function parseEndpoints(
     });
   }
   return { endpoints, problems };
+}
+
+const FIELDS = ['id', 'provider', 'secrets', 'secretsEnv', 'allowedImages', 'hostMap', 'auth'];
+
+/** The known field a typo most likely meant: same letters ignoring case, or at most two edits away. */
+function closest(word: string, known: readonly string[]): string | undefined {
+  let best: { name: string; d: number } | undefined;
+  for (const name of known) {
+    const d =
+      name.toLowerCase() === word.toLowerCase() ? 0 : editDistance(word.toLowerCase(), name.toLowerCase());
+    if (d <= 2 && (!best || d < best.d)) best = { name, d };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
 }

@@ -84,6 +84,7 @@ export function imageAllowed(image: string, prefixes: readonly string[] | undefi
   const name = image.toLowerCase();
   return prefixes.some((raw) => {
     const p = raw.trim().toLowerCase();
+    if (p === '*') return true; // the operator accepts every image, explicitly
     if (p === '') return false;
     return p.endsWith('/') ? name.startsWith(p) : name === p || name.startsWith(`${p}/`);
   });

@@ -81,6 +81,49 @@ describe('tidemark serve with a .env written by the setup page', () => {
   });
 });
 
+describe('tidemark serve refuses a bad start-up configuration', () => {
+  it('a missing endpoints file: one line naming the variable and the file, exit 1, no stack trace', async () => {
+    const gh = await startGitHubDouble();
+    try {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'serve'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          APP_ID: String(gh.appId),
+          PRIVATE_KEY: gh.privateKey,
+          WEBHOOK_SECRET: gh.webhookSecret,
+          GITHUB_API_URL: gh.url,
+          HOST: '127.0.0.1',
+          PORT: '0',
+          TIDEMARK_REGISTRY_ENDPOINTS: '/nonexistent/endpoints.yaml',
+        },
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(
+        'tidemark: TIDEMARK_REGISTRY_ENDPOINTS: cannot read /nonexistent/endpoints.yaml (ENOENT)',
+      );
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      await gh.stop();
+    }
+  });
+
+  it('bad variables: every problem listed, exit 2', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'serve'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, TIDEMARK_RECONCILE_INTERVAL: '600', LOG_LEVEL: 'verbose' } as Record<
+        string,
+        string
+      >,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('TIDEMARK_RECONCILE_INTERVAL: expected a duration with a unit');
+    expect(r.stderr).toContain('LOG_LEVEL: expected one of');
+  });
+});
+
 describe('CLI basics', () => {
   const cli = (...args: string[]) =>
     spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, encoding: 'utf8' });

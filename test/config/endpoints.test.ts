@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { parseEndpoints } from '../../src/config/endpoints.js';
+import { imageAllowed } from '../../src/registry/endpoint.js';
+
+const env = { HUB_SECRET: 's3cret' };
+const parse = (text: string) => parseEndpoints(text, env, 'endpoints.yaml');
+
+describe('registry endpoints file', () => {
+  it('the documented shape: endpoints with secretsEnv and allowedImages', () => {
+    const r = parse(
+      'endpoints:\n  - id: hub\n    provider: dockerhub\n    secretsEnv: [HUB_SECRET]\n    allowedImages: [docker.io/acme/]\n',
+    );
+    expect(r.problems).toEqual([]);
+    expect(r.endpoints).toEqual([
+      { id: 'hub', provider: 'dockerhub', secrets: ['s3cret'], allowedImages: ['docker.io/acme/'] },
+    ]);
+  });
+
+  it('also a bare list, or one endpoint object as docs/registries.md shows them', () => {
+    const one =
+      '{ "id": "hub", "provider": "dockerhub", "secrets": ["x"], "allowedImages": ["docker.io/acme/"] }';
+    expect(parse(one).problems).toEqual([]);
+    expect(parse(`[${one}]`).endpoints).toHaveLength(1);
+  });
+
+  it.each([
+    ['allowedImage', 'allowedImages'],
+    ['hostmap', 'hostMap'],
+    ['secretEnv', 'secretsEnv'],
+  ])('a typo (%s) is refused with "did you mean %s"', (typo, meant) => {
+    const r = parse(
+      `endpoints:\n  - id: hub\n    provider: dockerhub\n    secrets: [x]\n    allowedImages: ["*"]\n    ${typo}: []\n`,
+    );
+    expect(r.problems).toContain(
+      `endpoints.yaml: endpoints[0].${typo}: unknown field; did you mean "${meant}"?`,
+    );
+  });
+
+  it('an endpoint without allowedImages is refused; ["*"] accepts every image, explicitly', () => {
+    const r = parse('endpoints:\n  - id: hub\n    provider: dockerhub\n    secrets: [x]\n');
+    expect(r.problems).toEqual([
+      expect.stringMatching(/^endpoints\.yaml: endpoints\[0\]\.allowedImages: required, .*\["\*"\]/),
+    ]);
+    expect(imageAllowed('ghcr.io/anyone/anything', ['*'])).toBe(true);
+    expect(imageAllowed('ghcr.io/anyone/anything', ['docker.io/acme/'])).toBe(false);
+  });
+
+  it('not YAML, or no endpoints at all: one problem naming the file', () => {
+    expect(parse('endpoints: [').problems[0]).toMatch(/^endpoints\.yaml: not valid YAML\/JSON/);
+    expect(parse('hello: 1').problems).toEqual([
+      'endpoints.yaml: expected "endpoints:" with a list of endpoints (or a list, or one endpoint object)',
+    ]);
+  });
+});

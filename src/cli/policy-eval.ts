@@ -10,7 +10,8 @@ import { type Command, readInput, UsageError } from './io.js';
 
 const HELP = `Usage: tidemark policy eval --policy <file> --tags <file|-> [--json]
 
-  --policy  YAML with a Flux ImagePolicy (optionally with its ImageRepository in the same file)
+  --policy  YAML with a Flux ImagePolicy (optionally with its ImageRepository in the same file, for its
+            exclusionList),
             or one native policy entry ({ name, image, policy: { semver | alphabetical | numerical } })
   --tags    tags, one per line ('-' reads standard input)
   --json    print { tag, considered, skipped: [{ tag, why }] }
@@ -75,7 +76,18 @@ export const run: Command = async (argv, io) => {
         (o.value.metadata as { name?: string } | undefined)?.name === repoName,
     );
     const meta = (policy.value.metadata ?? {}) as { namespace?: string };
-    result = parseFluxPolicy(policy.value, repository?.value, {
+    // The tags come from --tags, so the ImageRepository is optional: without it, only its default exclusion
+    // list (Flux's `^.*\.sig$`) applies, and the image is a placeholder that is never contacted.
+    const standIn = {
+      kind: 'ImageRepository',
+      metadata: { name: repoName },
+      spec: {
+        image: `tags-from-file.invalid/${String(repoName ?? 'image')
+          .toLowerCase()
+          .replace(/[^a-z0-9._-]+/g, '-')}`,
+      },
+    };
+    result = parseFluxPolicy(policy.value, repository?.value ?? standIn, {
       namespace: meta.namespace ?? 'flux-system',
       source,
     });

@@ -18,6 +18,24 @@ describe('tidemark policy eval', () => {
     expect(io.out).toBe('6.5.1\n');
   });
 
+  it('takes a lone Flux ImagePolicy (no ImageRepository): the tags come from --tags', async () => {
+    const io = captureIO();
+    const code = await main(
+      [
+        'policy',
+        'eval',
+        '--policy',
+        join(FIX, 'flux-imagepolicy-alone.yaml'),
+        '--tags',
+        join(FIX, 'podinfo-tags.txt'),
+      ],
+      io,
+    );
+    expect(io.err).toBe('');
+    expect(code).toBe(0);
+    expect(io.out).toBe('6.5.1\n');
+  });
+
   it('reads tags from stdin and prints JSON with skipped candidates', async () => {
     const io = captureIO({ stdin: 'production-12\nproduction-9\nproduction-x\nlatest\n' });
     const code = await main(

@@ -14,6 +14,7 @@
  * with "did you mean", and every endpoint needs `allowedImages` (`["*"]` accepts every image, explicitly).
  */
 import { parse } from 'yaml';
+import { didYouMean } from '../domain/did-you-mean.js';
 import { REGISTRY_PROVIDERS, type RegistryProvider } from '../domain/types.js';
 import type { RegistryEndpointConfig } from '../registry/endpoint.js';
 
@@ -66,7 +67,7 @@ export function parseEndpoints(
     ids.add(id);
     for (const key of Object.keys(e)) {
       if (FIELDS.includes(key)) continue;
-      const hint = closest(key, FIELDS);
+      const hint = didYouMean(key, FIELDS);
       problems.push(`${at}.${key}: unknown field${hint ? `; did you mean "${hint}"?` : ''}`);
     }
     if (!Array.isArray(e.allowedImages) || e.allowedImages.length === 0)
@@ -101,25 +102,3 @@ export function parseEndpoints(
 }
 
 const FIELDS = ['id', 'provider', 'secrets', 'secretsEnv', 'allowedImages', 'hostMap', 'auth'];
-
-/** The known field a typo most likely meant: same letters ignoring case, or at most two edits away. */
-function closest(word: string, known: readonly string[]): string | undefined {
-  let best: { name: string; d: number } | undefined;
-  for (const name of known) {
-    const d =
-      name.toLowerCase() === word.toLowerCase() ? 0 : editDistance(word.toLowerCase(), name.toLowerCase());
-    if (d <= 2 && (!best || d < best.d)) best = { name, d };
-  }
-  return best?.name;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++)
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length]!;
-}

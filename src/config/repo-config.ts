@@ -6,6 +6,7 @@
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import { type Document, isMap, LineCounter, parseAllDocuments } from 'yaml';
+import { didYouMean } from '../domain/did-you-mean.js';
 import type { Warning } from '../domain/types.js';
 import { FLUX_IMAGE_API_VERSIONS, parseFluxPolicy, parseNativePolicy } from '../policy/parse.js';
 import { type ImagePolicySpec, policyKey } from '../policy/types.js';
@@ -125,28 +126,6 @@ const VOCABULARY = [
   'insecure',
 ];
 
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1;
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-    }
-  }
-  return d[a.length]![b.length]!;
-}
-
-export function didYouMean(word: string): string | undefined {
-  let best: string | undefined;
-  let bestD = 3;
-  for (const v of VOCABULARY) {
-    const d = distance(word, v);
-    if (d < bestD) [best, bestD] = [v, d];
-  }
-  return best;
-}
-
 function pointerToPath(pointer: string): (string | number)[] {
   return pointer
     .split('/')
@@ -172,7 +151,7 @@ function ajvMessage(e: ErrorObject): { path: (string | number)[]; message: strin
   const path = pointerToPath(e.instancePath);
   if (e.keyword === 'additionalProperties') {
     const prop = String((e.params as { additionalProperty: string }).additionalProperty);
-    const hint = didYouMean(prop);
+    const hint = didYouMean(prop, VOCABULARY);
     return { path: [...path, prop], message: `unknown field${hint ? `; did you mean "${hint}"?` : ''}` };
   }
   if (e.keyword === 'enum') {

@@ -9,7 +9,7 @@ import { loadRepoConfigFromDir } from '../config/load.js';
 import type { RepoConfig } from '../config/repo-config.js';
 import { ConfigError } from '../errors.js';
 import { commitMessage } from '../plan/messages.js';
-import { describeAction, planPublish, type ReconcilePlan } from '../plan/publish-plan.js';
+import { describeAction, planPublish, publishSettingsFor, type ReconcilePlan } from '../plan/publish-plan.js';
 import { formatUnifiedDiff } from '../plan/unified-diff.js';
 import type { UpdateGroup } from '../plan/update.js';
 import { reconcile } from '../reconcile.js';
@@ -35,21 +35,15 @@ Exit codes: 0 success, 2 configuration errors (all listed), 3 a registry could n
 
 /** The App's publishing plan for this run, offline: no open PRs, no tidemark branches, base `HEAD`. */
 function publishingOf(plan: ReconcilePlan, config: RepoConfig, base: string) {
-  const strategy = config.update.strategy;
-  const p = planPublish(
-    plan,
-    {
-      strategy,
-      targetBranch: strategy === 'push' ? (config.update.branch ?? base) : base,
-      ...(config.update.commitMessage && { commitTemplate: config.update.commitMessage }),
-      labels: config.update.labels,
-      autoMerge: config.update.autoMerge,
-    },
-    { baseSha: 'HEAD', pulls: [], branches: {}, mergedHeads: {} },
-  );
+  const p = planPublish(plan, publishSettingsFor(config.update, base), {
+    baseSha: 'HEAD',
+    pulls: [],
+    branches: {},
+    mergedHeads: {},
+  });
   const headline = (g: UpdateGroup) => commitMessage(g, config.update.commitMessage).headline;
   return {
-    strategy,
+    strategy: config.update.strategy,
     groups: p.groups.map((g) => ({ branch: g.branch, action: g.action })),
     actions: p.actions.map((a) => describeAction(a, headline)),
   };

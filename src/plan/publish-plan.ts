@@ -5,6 +5,7 @@
  * PR, label, comment, enable auto-merge, delete a merged branch. `run/apply.ts` executes the actions through
  * the ports and decides nothing.
  */
+import type { UpdateSettings } from '../config/repo-config.js';
 import type { FileChange, Warning } from '../domain/types.js';
 import { COMMIT_TRAILER, metadataFor, type PrMetadata, prBody, prTitle, withMetadata } from './messages.js';
 import { type PolicyUpdate, semverLevel, type UpdateGroup } from './update.js';
@@ -55,6 +56,20 @@ export interface PublishSettings {
   readonly commitTemplate?: string;
   readonly labels: readonly string[];
   readonly autoMerge: { readonly major?: boolean; readonly minor?: boolean; readonly patch?: boolean };
+}
+
+/**
+ * A repo's `update` settings as the publishing plan needs them; `defaultBranch` is the PRs' base and, unless
+ * `update.branch` names another, the branch push mode commits to. The App and `tidemark plan` both use it.
+ */
+export function publishSettingsFor(update: UpdateSettings, defaultBranch: string): PublishSettings {
+  return {
+    strategy: update.strategy,
+    targetBranch: update.strategy === 'push' ? (update.branch ?? defaultBranch) : defaultBranch,
+    ...(update.commitMessage && { commitTemplate: update.commitMessage }),
+    labels: update.labels,
+    autoMerge: update.autoMerge,
+  };
 }
 
 /** What git says about one group's branch, collected before planning. */

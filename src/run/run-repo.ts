@@ -13,7 +13,12 @@ import type { GitHubPort, PullSummary, RepoRef } from '../github/port.js';
 import { type PolicyIndex, type RepoTarget, repoKeyOf } from '../index/policy-index.js';
 import type { Metrics } from '../observability/metrics.js';
 import { inSpan } from '../observability/tracing.js';
-import { planPublish, type ReconcilePlan, skippedTagsFrom } from '../plan/publish-plan.js';
+import {
+  planPublish,
+  publishSettingsFor,
+  type ReconcilePlan,
+  skippedTagsFrom,
+} from '../plan/publish-plan.js';
 import { hasRetryableRegistryError, reconcile } from '../reconcile.js';
 import type { RegistryClient } from '../registry/types.js';
 import { scanTree } from '../workspace/scan-tree.js';
@@ -157,18 +162,7 @@ export async function runRepo(
         // collect → plan (pure) → apply
         signal?.throwIfAborted();
         const facts = await collectPublishFacts(ws, plan, strategy, baseSha, pulls);
-        const publishing = planPublish(
-          plan,
-          {
-            strategy,
-            targetBranch:
-              strategy === 'push' ? (config.update.branch ?? target.defaultBranch) : target.defaultBranch,
-            ...(config.update.commitMessage && { commitTemplate: config.update.commitMessage }),
-            labels: config.update.labels,
-            autoMerge: config.update.autoMerge,
-          },
-          facts,
-        );
+        const publishing = planPublish(plan, publishSettingsFor(config.update, target.defaultBranch), facts);
         signal?.throwIfAborted();
         return applyPublishPlan({ github, workspace: ws, log }, repoRef, publishing, {
           ...(config.update.commitMessage && { commitTemplate: config.update.commitMessage }),

@@ -12,6 +12,7 @@ import {
   type PublishSettings,
   type PullSummary,
   planPublish,
+  publishSettingsFor,
   type ReconcilePlan,
   skippedTagsFrom,
   wantsAutoMerge,
@@ -344,5 +345,38 @@ describe('skippedTagsFrom: versions a person declined', () => {
   ])('%s', (_name, o, tags) => {
     const skipped = skippedTagsFrom([pull(g, o)]);
     expect([...(skipped.get('flux-system:web') ?? [])]).toEqual(tags);
+  });
+});
+
+describe('publishSettingsFor: a repo’s update settings for the plan', () => {
+  const update = {
+    strategy: 'pull-request' as const,
+    path: '.',
+    scanExtensions: ['.yaml'],
+    group: 'per-policy' as const,
+    labels: ['deps'],
+    autoMerge: { patch: true },
+  };
+  it.each<[string, Parameters<typeof publishSettingsFor>[0], string]>([
+    ['PR mode targets the default branch', update, 'main'],
+    ['PR mode ignores update.branch', { ...update, branch: 'prod' }, 'main'],
+    ['push mode commits to update.branch', { ...update, strategy: 'push', branch: 'prod' }, 'prod'],
+    [
+      'push mode without update.branch commits to the default branch',
+      { ...update, strategy: 'push' },
+      'main',
+    ],
+  ])('%s', (_name, u, target) => {
+    expect(publishSettingsFor(u, 'main')).toEqual({
+      strategy: u.strategy,
+      targetBranch: target,
+      labels: ['deps'],
+      autoMerge: { patch: true },
+    });
+  });
+  it('carries the commit template', () => {
+    expect(publishSettingsFor({ ...update, commitMessage: 'bump {image}' }, 'main').commitTemplate).toBe(
+      'bump {image}',
+    );
   });
 });

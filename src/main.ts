@@ -58,9 +58,9 @@ export interface StartOptions {
   readonly registry?: RegistryClient;
   /** Disable octokit's write throttling (1 s between writes); for tests and private servers. */
   readonly githubThrottle?: boolean;
-  /** Called when a job ends: succeeded, failed for good, or failed and will be retried. */
   /** The clock for timers and timestamps (default: the system clock). */
   readonly clock?: Clock;
+  /** Called when a job ends: succeeded, failed for good, or failed and will be retried. */
   readonly onJobSettled?: (job: RepoJob<RepoTarget>, outcome: JobOutcome) => void;
 }
 

@@ -325,14 +325,20 @@ function mootReasons(
   return parts.length > 0 ? parts : undefined;
 }
 
-/** The comment on a PR closed as moot; `opened` maps branches to PRs this run opened. */
+/** Why a PR is closed as moot; `opened` maps branches to PRs this run opened. */
+export function formatMootReason(parts: readonly MootPart[], opened: ReadonlyMap<string, number>): string {
+  return parts
+    .map((p) => {
+      if ('alreadyAt' in p) return `${p.key} is already at ${p.alreadyAt} on the base branch`;
+      const pr = p.pr ?? opened.get(p.carrier);
+      return `${p.key} is now updated${pr ? ` in #${pr}` : ` on ${p.carrier}`}`;
+    })
+    .join('; ');
+}
+
+/** The comment on a PR closed as moot. */
 export function formatMootComment(parts: readonly MootPart[], opened: ReadonlyMap<string, number>): string {
-  const text = parts.map((p) => {
-    if ('alreadyAt' in p) return `${p.key} is already at ${p.alreadyAt} on the base branch`;
-    const pr = p.pr ?? opened.get(p.carrier);
-    return `${p.key} is now updated${pr ? ` in #${pr}` : ` on ${p.carrier}`}`;
-  });
-  return `tidemark closed this pull request: ${text.join('; ')}`;
+  return `tidemark closed this pull request: ${formatMootReason(parts, opened)}`;
 }
 
 /**

@@ -8,7 +8,7 @@ import { BranchMovedError } from '../errors.js';
 import type { GitIdentity, RepoWorkspace } from '../git/workspace.js';
 import type { GitHubPort, RepoRef } from '../github/port.js';
 import { commitMessage } from '../plan/messages.js';
-import { formatMootComment, type PublishPlan } from '../plan/publish-plan.js';
+import { formatMootComment, formatMootReason, type PublishPlan } from '../plan/publish-plan.js';
 import type { UpdateGroup } from '../plan/update.js';
 
 export type GroupOutcome =
@@ -61,7 +61,7 @@ export async function applyPublishPlan(
           );
         break;
       case 'commit':
-        commits.set(a.branch, await writeCommit(deps, name, settings, repo, a.group, a.branch, a.parent));
+        commits.set(a.branch, await writeCommit(deps, settings, repo, a.group, a.branch, a.parent));
         break;
       case 'comment':
         await github.comment(repo, a.pr, a.body);
@@ -87,11 +87,10 @@ export async function applyPublishPlan(
         break;
       }
       case 'close-pr': {
-        const comment = formatMootComment(a.reasons, opened);
-        await github.comment(repo, a.pr, comment);
+        const reason = formatMootReason(a.reasons, opened);
+        await github.comment(repo, a.pr, formatMootComment(a.reasons, opened));
         await github.updatePull(repo, a.pr, { state: 'closed', body: a.body });
         await ws.deleteRemoteBranch(a.branch, a.headSha);
-        const reason = comment.replace(/^tidemark closed this pull request: /, '');
         log.info({ pr: a.pr, reason }, 'pull request closed');
         closed.push({ pr: a.pr, reason });
         break;
@@ -125,7 +124,6 @@ export async function applyPublishPlan(
 
 async function writeCommit(
   deps: ApplyDeps,
-  name: string,
   settings: ApplySettings,
   repo: RepoRef,
   group: UpdateGroup,
@@ -141,7 +139,7 @@ async function writeCommit(
       message: `${msg.headline}\n\n${msg.body}`,
       author: settings.author,
     });
-    if (!sha) throw new BranchMovedError(`${name}@${branch} moved: push rejected`);
+    if (!sha) throw new BranchMovedError(`${repo.owner}/${repo.repo}@${branch} moved: push rejected`);
     return sha;
   }
   return deps.github.createCommitOnBranch(repo, {

@@ -32,10 +32,7 @@ describe('tidemark serve with a .env written by the setup page', () => {
     await writeFile(
       join(dir.path, '.env'),
       [
-        `APP_ID=${gh.appId}`,
-        `PRIVATE_KEY="${gh.privateKey}"`,
-        `WEBHOOK_SECRET=${gh.webhookSecret}`,
-        `GITHUB_API_URL=${gh.url}`,
+        ...Object.entries(gh.appEnv()).map(([k, v]) => `${k}="${v}"`),
         'PORT=0',
         'HOST=127.0.0.1',
         `TIDEMARK_WORKDIR=${join(dir.path, 'work')}`,
@@ -90,10 +87,7 @@ describe('tidemark serve refuses a bad start-up configuration', () => {
         encoding: 'utf8',
         env: {
           ...process.env,
-          APP_ID: String(gh.appId),
-          PRIVATE_KEY: gh.privateKey,
-          WEBHOOK_SECRET: gh.webhookSecret,
-          GITHUB_API_URL: gh.url,
+          ...gh.appEnv(),
           HOST: '127.0.0.1',
           PORT: '0',
           TIDEMARK_REGISTRY_ENDPOINTS: '/nonexistent/endpoints.yaml',

@@ -86,10 +86,7 @@ export async function startEnv(
     readEnv(
       {
         ...(opts.split && { REDIS_URL: opts.split.redisUrl, TIDEMARK_ROLE: role }),
-        APP_ID: String(gh.appId),
-        PRIVATE_KEY: gh.privateKey,
-        WEBHOOK_SECRET: gh.webhookSecret,
-        GITHUB_API_URL: gh.url,
+        ...gh.appEnv(),
         HOST: '127.0.0.1',
         PORT: '0',
         TIDEMARK_WORKDIR: workDir,
@@ -175,11 +172,8 @@ export async function startEnv(
       ),
     async seedRepo(o, image, tag) {
       await pushImage(reg, image, tag, { seed: `${o.name}-${tag}` });
-      await waitFor(`tidemark to handle the push of ${image}:${tag}`, () =>
-        logLines.find((l) =>
-          [`/${image}"`, `"tag":"${tag}"`, 'no policy watches this image'].every((p) => l.includes(p)),
-        ),
-      );
+      // The push's notification reaches tidemark before the repo exists: wait until it was handled.
+      await started.waitForLog(`/${image}"`, `"tag":"${tag}"`, 'no policy watches this image');
       await started.addRepo(o);
     },
     async addRepo(o) {

@@ -69,6 +69,8 @@ export interface GitHubDouble {
   }): Promise<void>;
   /** Adds `count` open PRs from people's branches (not tidemark's), newer than every PR so far. */
   addForeignPulls(owner: string, name: string, count: number): void;
+  /** The environment that points a tidemark at this double: app id, key, webhook secret, API URL. */
+  appEnv(): Record<'APP_ID' | 'PRIVATE_KEY' | 'WEBHOOK_SECRET' | 'GITHUB_API_URL', string>;
   /** Every repo, as installation id, owner and name. */
   repos(): { installationId: number; owner: string; name: string }[];
   pulls(owner: string, name: string): Pull[];
@@ -577,6 +579,12 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
         });
       }
     },
+    appEnv: () => ({
+      APP_ID: String(appId),
+      PRIVATE_KEY: pem,
+      WEBHOOK_SECRET: webhookSecret,
+      GITHUB_API_URL: url,
+    }),
     repos: () => repos.map((r) => ({ installationId: r.installationId, owner: r.owner, name: r.name })),
     pulls: (owner, name) => pulls.filter((x) => x.owner === owner && x.repo === name),
     readFile: (owner, name, ref, path) => git.readFile(`${owner}/${name}`, path, ref),

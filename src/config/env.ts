@@ -117,9 +117,11 @@ export function readEnv(env: Record<string, string | undefined>, defaults: { wor
   const logLevel = env.LOG_LEVEL || 'info';
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
-  if (env.PRIVATE_KEY) {
+  // Keys pasted into one line carry `\n` escapes for their newlines.
+  const privateKey = env.PRIVATE_KEY?.replace(/\\n/g, '\n');
+  if (privateKey) {
     try {
-      createPrivateKey(env.PRIVATE_KEY.replace(/\\n/g, '\n'));
+      createPrivateKey(privateKey);
     } catch {
       problems.push(
         'PRIVATE_KEY: not a PEM private key; paste the whole .pem GitHub gave you (-----BEGIN RSA PRIVATE KEY----- …), with newlines or \\n, or set PRIVATE_KEY_PATH to the file',
@@ -136,7 +138,7 @@ export function readEnv(env: Record<string, string | undefined>, defaults: { wor
     host: env.HOST || '0.0.0.0',
     port: int(env, 'PORT', 3000, problems),
     ...(env.APP_ID && { appId: env.APP_ID }),
-    ...(env.PRIVATE_KEY && { privateKey: env.PRIVATE_KEY.replace(/\\n/g, '\n') }),
+    ...(privateKey && { privateKey }),
     ...(env.PRIVATE_KEY_PATH && { privateKeyPath: env.PRIVATE_KEY_PATH }),
     ...(env.WEBHOOK_SECRET && { webhookSecret: env.WEBHOOK_SECRET }),
     webhookPath: env.WEBHOOK_PATH || '/api/github/webhooks',

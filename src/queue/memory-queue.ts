@@ -32,6 +32,7 @@ export class MemoryQueue<T> implements JobQueue<T> {
   private counts = { failed: 0, completed: 0 };
 
   private readonly clock: Clock;
+  private readonly random: () => number;
 
   constructor(
     private readonly opts: QueueOptions<T>,
@@ -40,8 +41,6 @@ export class MemoryQueue<T> implements JobQueue<T> {
     this.clock = deps.clock ?? systemClock;
     this.random = deps.random ?? Math.random;
   }
-
-  private readonly random: () => number;
 
   async enqueue(job: RepoJob<T>): Promise<void> {
     if (this.closed) throw new Error('queue is closed');

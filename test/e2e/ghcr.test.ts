@@ -62,6 +62,8 @@ describe('GHCR registry_package webhook → PR', () => {
     await gh.sendWebhook('registry_package', event('9.9.9', `sha256:${'9'.repeat(64)}`));
     await gh.sendWebhook('registry_package', event('1.8.0', digest));
     const pr = await until('a PR', () => gh.pulls('Acme-Corp', 'gitops')[0]);
+    // Both deliveries handled (the unconfirmed 9.9.9 too) before asserting what did not happen.
+    await env.idle();
     expect(pr.title).toBe('chore(deps): update ghcr.io/acme-corp/storefront to 1.8.0');
     expect(await gh.readFile('Acme-Corp', 'gitops', pr.head.ref, 'apps/storefront.yaml')).toBe(
       values('1.8.0'),

@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pushImage } from '../support/images.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
-import { type Env, startEnv, until } from './harness.js';
+import { type Env, hasReason, startEnv, until } from './harness.js';
 
 describe('serve + worker on Redis', () => {
   let redis: RedisServer;
@@ -38,6 +38,12 @@ describe('serve + worker on Redis', () => {
 
   it('a registry push reaches the web process and the worker process opens the PR', async () => {
     await pushImage(env.reg, 'acme/web', '1.1.0', { seed: 'r1.1.0' });
+    // The PR appears while the worker's run is still finishing (metrics come after publishing): wait for the run.
+    const job = await env.waitForJob(
+      'the worker run for 1.1.0',
+      hasReason('registry-push', `${env.reg.host}/acme/web:1.1.0`),
+    );
+    expect(job.outcome).toBe('succeeded');
     const pr = await until('a PR', () => env.gh.pulls('acme', 'split')[0]);
     expect(pr.title.endsWith('1.1.0')).toBe(true);
     const workerMetrics = await (await fetch(`${env.worker!.url}/metrics`)).text();

@@ -2,7 +2,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { rewriteMarkers } from '../src/markers/index.js';
+import { rewriteMarkers } from '../src/core/markers/index.js';
 import { scanTree } from '../src/workspace/scan-tree.js';
 import type { BenchReport } from './run.js';
 

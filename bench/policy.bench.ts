@@ -1,6 +1,6 @@
 /** Policy selection over 100,000 mixed tags: semver range + filterTags pattern + extract. Goal: median < 50 ms. */
-import { compilePolicy } from '../src/policy/select-latest.js';
-import type { ImagePolicySpec } from '../src/policy/types.js';
+import { compilePolicy } from '../src/core/policy/select-latest.js';
+import type { ImagePolicySpec } from '../src/core/policy/types.js';
 import type { BenchReport } from './run.js';
 
 function mixedTags(n: number): string[] {

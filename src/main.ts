@@ -6,39 +6,39 @@ import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
-import { type Dispatcher, tidemarkApp } from './app.js';
 import { parseEndpoints } from './config/endpoints.js';
 import type { AppEnv } from './config/env.js';
-import type { ImagePushed } from './domain/types.js';
-import { AppError, isRetryable } from './errors.js';
+import type { ImagePushed } from './core/domain/types.js';
+import { AppError, isRetryable } from './core/errors.js';
 import { WorkspaceCache } from './git/workspace.js';
 import { completeTarget, listInstalledRepos } from './github/discovery.js';
 import { InstallationTokens } from './github/installation-tokens.js';
 import { octokitPort } from './github/port.js';
-import { createRouter, listen } from './http/router.js';
+import { createDeduper } from './intake/dedupe.js';
+import { type Dispatcher, tidemarkApp } from './intake/github-app.js';
+import { createGoogleOidcVerifier } from './intake/google-oidc.js';
+import { createRouter, listen } from './intake/http.js';
+import { createRegistryWebhookHandler, type RegistryEndpointConfig } from './intake/registry-endpoint.js';
+import { routeImagePushes } from './intake/route-pushes.js';
+import { createLogger, type Logger, SecretRegistry } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { currentCarrier, inSpan, startTracing } from './observability/tracing.js';
+import { BullQueue } from './queue/bullmq-queue.js';
+import { MemoryQueue } from './queue/memory-queue.js';
+import type { JobContext, JobQueue, JobReason, QueueOptions, RepoJob } from './queue/types.js';
+import { dockerConfigCredentials } from './registry/docker-config.js';
+import { OciRegistryClient } from './registry/oci-client.js';
+import type { RegistryClient } from './registry/types.js';
+import { PullCache, runRepo } from './run/run-repo.js';
+import { type Scheduler, startScheduler } from './run/scheduler.js';
+import { type FirstSeenStore, MemoryFirstSeen, RedisFirstSeen } from './state/first-seen.js';
 import {
   MemoryPolicyIndex,
   type PolicyIndex,
   RedisPolicyIndex,
   type RepoTarget,
   repoKeyOf,
-} from './index/policy-index.js';
-import { routeImagePushes } from './intake/route-pushes.js';
-import { createLogger, type Logger, SecretRegistry } from './observability/logger.js';
-import { createMetrics, type Metrics } from './observability/metrics.js';
-import { currentCarrier, inSpan, startTracing } from './observability/tracing.js';
-import { BullQueue } from './queue/bullmq-queue.js';
-import { type FirstSeenStore, MemoryFirstSeen, RedisFirstSeen } from './queue/first-seen.js';
-import { MemoryQueue } from './queue/memory-queue.js';
-import type { JobContext, JobQueue, JobReason, QueueOptions, RepoJob } from './queue/types.js';
-import { createDeduper } from './registry/dedupe.js';
-import { dockerConfigCredentials } from './registry/docker-config.js';
-import { createRegistryWebhookHandler, type RegistryEndpointConfig } from './registry/endpoint.js';
-import { createGoogleOidcVerifier } from './registry/google-oidc.js';
-import { OciRegistryClient } from './registry/oci-client.js';
-import type { RegistryClient } from './registry/types.js';
-import { PullCache, runRepo } from './run/run-repo.js';
-import { type Scheduler, startScheduler } from './run/scheduler.js';
+} from './state/policy-index.js';
 import { type Clock, sleepOn, systemClock } from './time/clock.js';
 
 export interface Tidemark {
@@ -264,7 +264,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     async forgetRepo(t) {
       await index.removeRepo(repoKeyOf(t));
       // The repo left the installation: its clone (and the code in it) does not stay on disk.
-      const removed = await workspaces.forgetByName(`${t.owner}/${t.repo}`);
+      const removed = await workspaces.forgetByName(t);
       log.info({ repo: `${t.owner}/${t.repo}`, clones: removed }, 'repo removed from the installation');
     },
     observed: (event, outcome) => metrics.webhooks.inc({ source: 'github', provider: event, outcome }),

@@ -1,14 +1,27 @@
 /**
- * The pure core imports no effects: no I/O modules, no network clients, no clock or fetch. This keeps the
- * decision logic testable with plain values and safe to run anywhere (the CLI, the worker, a benchmark).
+ * The pure core (`src/core/`) imports only the core: no I/O modules, no network clients, no clock or fetch.
+ * This keeps the decision logic testable with plain values and safe to run anywhere (the CLI, the worker, a
+ * benchmark). And the ports (`github/`, `git/`, `registry/`, `workspace/`, `queue/`, `state/`) never climb back
+ * up into the run, the plan or the intake: a run goes collect → plan → apply without returning.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..');
-const PURE_DIRS = ['src/domain', 'src/policy', 'src/markers', 'src/plan', 'src/registry/events'];
-const PURE_FILES = ['src/registry/verify.ts', 'src/config/repo-config.ts', 'src/config/schema.ts'];
+const PURE_DIRS = [
+  'src/core',
+  'src/core/domain',
+  'src/core/policy',
+  'src/core/markers',
+  'src/core/plan',
+  'src/core/config',
+  'src/core/events',
+];
+const PURE_FILES: string[] = [];
+const PORT_DIRS = ['src/github', 'src/git', 'src/registry', 'src/workspace', 'src/queue', 'src/state'];
+/** What a port may not import: the run, the publishing plan, the intake, the composition root, the CLI. */
+const ABOVE_PORTS = [/^src\/run\//, /^src\/core\/plan\//, /^src\/intake\//, /^src\/main\.ts$/, /^src\/cli/];
 
 const FORBIDDEN_IMPORTS = [
   /^probot/,
@@ -77,10 +90,7 @@ describe('pure modules import no effects', () => {
       if (FORBIDDEN_IMPORTS.some((re) => re.test(spec))) problems.push(`imports ${spec}`);
       if (spec.startsWith('.')) {
         const target = relative(ROOT, join(ROOT, file, '..', spec)).replace(/\.js$/, '.ts');
-        const targetIsPure =
-          PURE_DIRS.some((d) => target.startsWith(`${d}/`)) ||
-          PURE_FILES.includes(target) ||
-          target === 'src/errors.ts';
+        const targetIsPure = PURE_DIRS.some((d) => target.startsWith(`${d}/`)) || PURE_FILES.includes(target);
         if (!targetIsPure) problems.push(`imports ${spec}, which is not a pure module`);
       }
     }
@@ -97,5 +107,28 @@ describe('pure modules import no effects', () => {
     expect(FORBIDDEN_IMPORTS.some((re) => re.test('node:fs/promises'))).toBe(true);
     expect(FORBIDDEN_IMPORTS.some((re) => re.test('simple-git'))).toBe(true);
     expect(FORBIDDEN_CALLS.some((re) => re.test('await fetch(url)'))).toBe(true);
+  });
+});
+
+describe('ports do not climb back into the run, the plan or the intake', () => {
+  const files = PORT_DIRS.flatMap((d) => walk(join(ROOT, d)));
+
+  it('finds the ports', () => {
+    for (const d of PORT_DIRS) expect(existsSync(join(ROOT, d)), d).toBe(true);
+    expect(files.length).toBeGreaterThan(PORT_DIRS.length);
+  });
+
+  it.each(files.map((f) => [relative(ROOT, f)]))('%s', (file) => {
+    const source = readFileSync(join(ROOT, file), 'utf8');
+    const problems = importsOf(source)
+      .filter((spec) => spec.startsWith('.'))
+      .map((spec) => relative(ROOT, join(ROOT, file, '..', spec)).replace(/\.js$/, '.ts'))
+      .filter((target) => ABOVE_PORTS.some((re) => re.test(target)));
+    expect(problems).toEqual([]);
+  });
+
+  it('the guard itself catches a port importing the plan', () => {
+    const target = relative(ROOT, join(ROOT, 'src/github/port.ts', '..', '../core/plan/messages.js'));
+    expect(ABOVE_PORTS.some((re) => re.test(target.replace(/\.js$/, '.ts')))).toBe(true);
   });
 });

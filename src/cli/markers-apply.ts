@@ -3,9 +3,9 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { FileChange, PolicyResult, Warning } from '../domain/types.js';
-import { rewriteMarkers } from '../markers/index.js';
-import { formatUnifiedDiff } from '../plan/unified-diff.js';
+import type { FileChange, PolicyResult, Warning } from '../core/domain/types.js';
+import { rewriteMarkers } from '../core/markers/index.js';
+import { formatUnifiedDiff } from '../core/plan/unified-diff.js';
 import { type Command, UsageError } from './io.js';
 
 const HELP = `Usage: tidemark markers apply --results <results.json> [--write] [--json] <file...>

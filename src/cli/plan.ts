@@ -5,18 +5,23 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadRepoConfigFromDir } from '../config/load.js';
-import type { RepoConfig } from '../config/repo-config.js';
-import { ConfigError } from '../errors.js';
-import { commitMessage } from '../plan/messages.js';
-import { describeAction, planPublish, publishSettingsFor, type ReconcilePlan } from '../plan/publish-plan.js';
-import { formatUnifiedDiff } from '../plan/unified-diff.js';
-import type { UpdateGroup } from '../plan/update.js';
-import { reconcile } from '../reconcile.js';
+import type { RepoConfig } from '../core/config/repo-config.js';
+import { ConfigError } from '../core/errors.js';
+import { commitMessage } from '../core/plan/messages.js';
+import {
+  describeAction,
+  planPublish,
+  publishSettingsFor,
+  type ReconcilePlan,
+} from '../core/plan/publish-plan.js';
+import { formatUnifiedDiff } from '../core/plan/unified-diff.js';
+import type { UpdateGroup } from '../core/plan/update.js';
 import { dockerConfigCredentials, firstCredentials } from '../registry/docker-config.js';
 import { FixedTagSource, parseTagsFile } from '../registry/fixed-tags.js';
 import { type Credentials, OciRegistryClient } from '../registry/oci-client.js';
 import type { RegistryClient } from '../registry/types.js';
+import { reconcile } from '../run/reconcile.js';
+import { loadRepoConfigFromDir } from '../workspace/load-config.js';
 import { applyFileChanges, scanTree } from '../workspace/scan-tree.js';
 import { type Command, UsageError } from './io.js';
 

@@ -4,8 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { isMap, LineCounter, parseAllDocuments } from 'yaml';
-import { parseFluxPolicy, parseNativePolicy } from '../policy/parse.js';
-import { selectLatest } from '../policy/select-latest.js';
+import { parseFluxPolicy, parseNativePolicy } from '../core/policy/parse.js';
+import { selectLatest } from '../core/policy/select-latest.js';
 import { type Command, readInput, UsageError } from './io.js';
 
 const HELP = `Usage: tidemark policy eval --policy <file> --tags <file|-> [--json]

@@ -7,8 +7,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { REGISTRY_PROVIDERS, type RegistryProvider } from '../domain/types.js';
-import { MalformedWebhookError, parseWebhook } from '../registry/events/index.js';
+import { REGISTRY_PROVIDERS, type RegistryProvider } from '../core/domain/types.js';
+import { MalformedWebhookError, parseWebhook } from '../core/events/index.js';
 import { type Command, readInput, UsageError } from './io.js';
 
 const HELP = `Usage: tidemark webhook parse --provider <name> [--headers <headers.json>] [--host-map <key>=<host>]... <body-file|->

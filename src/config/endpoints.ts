@@ -14,9 +14,9 @@
  * with "did you mean", and every endpoint needs `allowedImages` (`["*"]` accepts every image, explicitly).
  */
 import { parse } from 'yaml';
-import { didYouMean } from '../domain/did-you-mean.js';
-import { REGISTRY_PROVIDERS, type RegistryProvider } from '../domain/types.js';
-import type { RegistryEndpointConfig } from '../registry/endpoint.js';
+import { didYouMean } from '../core/domain/did-you-mean.js';
+import { REGISTRY_PROVIDERS, type RegistryProvider } from '../core/domain/types.js';
+import type { RegistryEndpointConfig } from '../intake/registry-endpoint.js';
 
 export function parseEndpoints(
   text: string,

@@ -7,14 +7,15 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type SimpleGit, simpleGit } from 'simple-git';
-import { AppError } from '../errors.js';
+import type { RepoId, RepoTarget } from '../core/domain/types.js';
+import { AppError } from '../core/errors.js';
 
-export interface RepoCoordinates {
-  /** `owner/name`, for naming the cache directory and messages. */
-  readonly fullName: string;
-  /** The HTTPS clone URL as the API returned it (`repository.clone_url`), without credentials. */
-  readonly cloneUrl: string;
-  readonly defaultBranch: string;
+/** What a clone needs of a repo: its name, and the HTTPS clone URL as the API returned it (no credentials). */
+export type RepoCoordinates = Pick<RepoTarget, 'owner' | 'repo' | 'cloneUrl' | 'defaultBranch'>;
+
+/** `owner/name`, for naming the cache directory and messages. */
+export function fullNameOf(repo: RepoId): string {
+  return `${repo.owner}/${repo.repo}`;
 }
 
 export interface GitIdentity {
@@ -109,7 +110,7 @@ export class RepoWorkspace {
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       throw new GitCommandError(
-        `git ${args[0]} failed in ${this.repo.fullName}: ${redactGitOutput(msg, this.token)}`,
+        `git ${args[0]} failed in ${fullNameOf(this.repo)}: ${redactGitOutput(msg, this.token)}`,
         msg,
       );
     }
@@ -119,7 +120,7 @@ export class RepoWorkspace {
   async sync(): Promise<string> {
     await this.run(['fetch', '--prune', '--force', 'origin', '+refs/heads/*:refs/remotes/origin/*']);
     const head = await this.revParse(`refs/remotes/origin/${this.repo.defaultBranch}`);
-    if (!head) throw new GitCommandError(`${this.repo.fullName} has no branch ${this.repo.defaultBranch}`);
+    if (!head) throw new GitCommandError(`${fullNameOf(this.repo)} has no branch ${this.repo.defaultBranch}`);
     await this.run(['checkout', '--force', '--detach', head]);
     await this.run(['clean', '-fdx', '--quiet']);
     return head;
@@ -185,7 +186,7 @@ export class RepoWorkspace {
       const msg = err instanceof Error ? err.message : String(err);
       if (/stale info|rejected|non-fast-forward|fetch first/i.test(msg)) return false;
       throw new GitCommandError(
-        `git push ${branch} failed in ${this.repo.fullName}: ${redactGitOutput(msg, this.token)}`,
+        `git push ${branch} failed in ${fullNameOf(this.repo)}: ${redactGitOutput(msg, this.token)}`,
       );
     }
   }
@@ -226,7 +227,7 @@ export class RepoWorkspace {
       const msg = err instanceof Error ? err.message : String(err);
       if (/rejected|non-fast-forward|fetch first/i.test(msg)) return undefined;
       throw new GitCommandError(
-        `git push ${opts.branch} failed in ${this.repo.fullName}: ${redactGitOutput(msg, this.token)}`,
+        `git push ${opts.branch} failed in ${fullNameOf(this.repo)}: ${redactGitOutput(msg, this.token)}`,
       );
     }
   }
@@ -248,7 +249,7 @@ export class WorkspaceCache {
 
   private dirFor(repo: RepoCoordinates): string {
     const hash = createHash('sha256').update(repo.cloneUrl).digest('hex').slice(0, 16);
-    return join(this.root, `${dirPrefix(repo.fullName)}-${hash}`);
+    return join(this.root, `${dirPrefix(fullNameOf(repo))}-${hash}`);
   }
 
   async open(repo: RepoCoordinates, token: string | undefined): Promise<RepoWorkspace> {
@@ -275,7 +276,8 @@ export class WorkspaceCache {
   }
 
   /** Deletes every clone of `owner/name` (whatever its clone URL was): the repo left the installation. */
-  async forgetByName(fullName: string): Promise<number> {
+  async forgetByName(repo: RepoId): Promise<number> {
+    const fullName = fullNameOf(repo);
     const own = new RegExp(`^${dirPrefix(fullName).replace(/[.]/g, '\\.')}-[0-9a-f]{16}$`);
     const names = await readdir(this.root).catch(() => [] as string[]);
     const mine = names.filter((n) => own.test(n));

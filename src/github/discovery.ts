@@ -3,7 +3,7 @@
  * installation webhook is caught too.
  */
 import type { Probot } from 'probot';
-import type { RepoTarget } from '../index/policy-index.js';
+import type { RepoTarget } from '../core/domain/types.js';
 import { classifyGitHubError, type Octokit } from './port.js';
 
 interface RawRepo {

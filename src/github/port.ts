@@ -3,19 +3,12 @@
  * a moved branch becomes BranchMovedError, 5xx/429/secondary rate limits become retryable GitHubApiErrors.
  */
 import type { ProbotOctokit } from 'probot';
-import { BranchMovedError, GitHubApiError } from '../errors.js';
-import { parsePrMetadata } from '../plan/messages.js';
-import type { PullSummary } from '../plan/publish-plan.js';
-import { isTidemarkBranch } from '../plan/update.js';
+import type { PullRequestFacts, RepoId } from '../core/domain/types.js';
+import { BranchMovedError, GitHubApiError } from '../core/errors.js';
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
 
-export interface RepoRef {
-  readonly owner: string;
-  readonly repo: string;
-}
-
-export type { PullSummary };
+export type { RepoId };
 
 export interface CommitRequest {
   readonly branch: string;
@@ -27,22 +20,23 @@ export interface CommitRequest {
 }
 
 export interface GitHubPort {
-  listTidemarkPulls(repo: RepoRef): Promise<PullSummary[]>;
-  createCommitOnBranch(repo: RepoRef, req: CommitRequest): Promise<string>;
+  /** Pull requests, newest updated first: every open one, and closed ones up to MAX_PULL_PAGES pages. */
+  listPulls(repo: RepoId): Promise<PullRequestFacts[]>;
+  createCommitOnBranch(repo: RepoId, req: CommitRequest): Promise<string>;
   createPull(
-    repo: RepoRef,
+    repo: RepoId,
     pr: { head: string; base: string; title: string; body: string },
-  ): Promise<PullSummary>;
+  ): Promise<PullRequestFacts>;
   updatePull(
-    repo: RepoRef,
+    repo: RepoId,
     number: number,
     patch: { title?: string; body?: string; state?: 'open' | 'closed' },
   ): Promise<void>;
-  addLabels(repo: RepoRef, number: number, labels: readonly string[]): Promise<void>;
-  comment(repo: RepoRef, number: number, body: string): Promise<void>;
+  addLabels(repo: RepoId, number: number, labels: readonly string[]): Promise<void>;
+  comment(repo: RepoId, number: number, body: string): Promise<void>;
   enableAutoMerge(pullNodeId: string, method: 'MERGE' | 'SQUASH' | 'REBASE'): Promise<void>;
   createCheckRun(
-    repo: RepoRef,
+    repo: RepoId,
     run: {
       headSha: string;
       conclusion: 'success' | 'failure' | 'neutral';
@@ -66,9 +60,8 @@ interface RawPull {
   labels?: { name?: string }[];
 }
 
-function toSummary(p: RawPull): PullSummary {
+function toFacts(p: RawPull): PullRequestFacts {
   const body = p.body ?? '';
-  const meta = parsePrMetadata(body);
   return {
     number: p.number,
     nodeId: p.node_id,
@@ -81,7 +74,6 @@ function toSummary(p: RawPull): PullSummary {
     body,
     htmlUrl: p.html_url,
     labels: (p.labels ?? []).map((l) => l.name ?? '').filter((n) => n !== ''),
-    ...(meta && { meta }),
   };
 }
 
@@ -133,7 +125,7 @@ export function octokitPort(octokit: Octokit): GitHubPort {
     }
   };
   return {
-    async listTidemarkPulls({ owner, repo }) {
+    async listPulls({ owner, repo }) {
       // Every page, newest first: in a busy repo tidemark's PRs (open ones, and declined versions) may be far
       // down the list. Bounded at MAX_PULL_PAGES; past that, the open ones are still listed completely.
       const list = (state: 'all' | 'open', maxPages: number) =>
@@ -161,7 +153,7 @@ export function octokitPort(octokit: Octokit): GitHubPort {
           (await list('open', Number.POSITIVE_INFINITY)).raw.filter((p) => !seen.has(p.number)),
         );
       }
-      return raw.filter((p) => isTidemarkBranch(p.head.ref)).map(toSummary);
+      return raw.map(toFacts);
     },
     async createCommitOnBranch({ owner, repo }, req) {
       try {
@@ -201,7 +193,7 @@ export function octokitPort(octokit: Octokit): GitHubPort {
       const res = await call('create pull request', () =>
         octokit.rest.pulls.create({ owner, repo, ...pr, maintainer_can_modify: true }),
       );
-      return toSummary(res.data as RawPull);
+      return toFacts(res.data as RawPull);
     },
     async updatePull({ owner, repo }, number, patch) {
       await call('update pull request', () =>

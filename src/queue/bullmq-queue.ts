@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { ShutdownError } from '../errors.js';
+import { ShutdownError } from '../core/errors.js';
 import {
   type JobHandler,
   type JobQueue,

@@ -3,7 +3,7 @@
  * most one job per repo at a time (work arriving meanwhile runs right after, merged), retries transient
  * failures with backoff, and never retries non-retryable ones.
  */
-import { ShutdownError } from '../errors.js';
+import { ShutdownError } from '../core/errors.js';
 import { type Clock, systemClock, type TimerHandle } from '../time/clock.js';
 import {
   backoffDelay,

@@ -2,8 +2,8 @@
  * A RegistryClient over a fixed table of tags and digests (`tidemark plan --tags-file`), keyed by the image
  * as the policy names it or by its canonical name.
  */
-import { canonicalImageName } from '../domain/image-ref.js';
-import { RegistryNotFoundError } from '../errors.js';
+import { canonicalImageName } from '../core/domain/image-ref.js';
+import { RegistryNotFoundError } from '../core/errors.js';
 import type { RegistryClient } from './types.js';
 
 export type TagsFile = Record<string, string[] | { tags: string[]; digests?: Record<string, string> }>;

@@ -6,14 +6,14 @@
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { parseImageRef } from '../domain/image-ref.js';
+import { parseImageRef } from '../core/domain/image-ref.js';
 import {
   RegistryAuthError,
   RegistryNotFoundError,
   RegistryProtocolError,
   RegistryRateLimitedError,
   RegistryUnavailableError,
-} from '../errors.js';
+} from '../core/errors.js';
 import type { ImageMetadata, RegistryClient } from './types.js';
 
 export type Credentials =

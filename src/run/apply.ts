@@ -4,12 +4,12 @@
  * run starts over on fresh facts) and remembering the PR numbers and commits the ports hand back.
  */
 import type { Logger } from 'pino';
-import { BranchMovedError } from '../errors.js';
+import { BranchMovedError } from '../core/errors.js';
+import { commitMessage } from '../core/plan/messages.js';
+import { formatMootComment, formatMootReason, type PublishPlan } from '../core/plan/publish-plan.js';
+import type { UpdateGroup } from '../core/plan/update.js';
 import type { GitIdentity, RepoWorkspace } from '../git/workspace.js';
-import type { GitHubPort, RepoRef } from '../github/port.js';
-import { commitMessage } from '../plan/messages.js';
-import { formatMootComment, formatMootReason, type PublishPlan } from '../plan/publish-plan.js';
-import type { UpdateGroup } from '../plan/update.js';
+import type { GitHubPort, RepoId } from '../github/port.js';
 
 export type GroupOutcome =
   | {
@@ -41,7 +41,7 @@ export interface ApplySettings {
 
 export async function applyPublishPlan(
   deps: ApplyDeps,
-  repo: RepoRef,
+  repo: RepoId,
   plan: PublishPlan,
   settings: ApplySettings,
 ): Promise<PublishResult> {
@@ -125,7 +125,7 @@ export async function applyPublishPlan(
 async function writeCommit(
   deps: ApplyDeps,
   settings: ApplySettings,
-  repo: RepoRef,
+  repo: RepoId,
   group: UpdateGroup,
   branch: string,
   parent: string,

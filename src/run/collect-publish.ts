@@ -3,15 +3,16 @@
  * it that tidemark did not make, and whether it already holds the group's change; for merged PRs, where their
  * branches point now. Reads only; decides nothing.
  */
-import type { RepoWorkspace } from '../git/workspace.js';
+
 import {
   type BranchFacts,
   isTidemarkCommit,
   type PublishFacts,
   type PullSummary,
   type ReconcilePlan,
-} from '../plan/publish-plan.js';
-import type { UpdateGroup } from '../plan/update.js';
+} from '../core/plan/publish-plan.js';
+import type { UpdateGroup } from '../core/plan/update.js';
+import type { RepoWorkspace } from '../git/workspace.js';
 
 export type PublishWorkspace = Pick<
   RepoWorkspace,

@@ -4,26 +4,28 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
-import { loadRepoConfigFromWorkspace } from '../config/load.js';
-import { canonicalImageName } from '../domain/image-ref.js';
-import type { ImagePushed } from '../domain/types.js';
-import { AppError, BranchMovedError, RegistryUnavailableError } from '../errors.js';
-import type { GitIdentity, WorkspaceCache } from '../git/workspace.js';
-import type { GitHubPort, PullSummary, RepoRef } from '../github/port.js';
-import { type PolicyIndex, type RepoTarget, repoKeyOf } from '../index/policy-index.js';
-import type { Metrics } from '../observability/metrics.js';
-import { inSpan } from '../observability/tracing.js';
+import { canonicalImageName } from '../core/domain/image-ref.js';
+import type { ImagePushed } from '../core/domain/types.js';
+import { AppError, BranchMovedError, RegistryUnavailableError } from '../core/errors.js';
 import {
+  type PullSummary,
   planPublish,
   publishSettingsFor,
   type ReconcilePlan,
   skippedTagsFrom,
-} from '../plan/publish-plan.js';
-import { hasRetryableRegistryError, reconcile } from '../reconcile.js';
+  summarizePulls,
+} from '../core/plan/publish-plan.js';
+import type { GitIdentity, WorkspaceCache } from '../git/workspace.js';
+import type { GitHubPort, RepoId } from '../github/port.js';
+import type { Metrics } from '../observability/metrics.js';
+import { inSpan } from '../observability/tracing.js';
 import type { RegistryClient } from '../registry/types.js';
+import { type PolicyIndex, type RepoTarget, repoKeyOf } from '../state/policy-index.js';
+import { loadRepoConfigFromWorkspace } from '../workspace/load-config.js';
 import { scanTree } from '../workspace/scan-tree.js';
 import { applyPublishPlan, type PublishResult } from './apply.js';
 import { collectPublishFacts } from './collect-publish.js';
+import { hasRetryableRegistryError, reconcile } from './reconcile.js';
 
 export interface RunReason {
   readonly kind: string;
@@ -102,11 +104,8 @@ export async function runRepo(
   const fullName = `${target.owner}/${target.repo}`;
   const log = deps.log.child({ repo: fullName, reasons: [...new Set(reasons.map((r) => r.kind))] });
   const { github, token } = await deps.auth(target.installationId);
-  const repoRef: RepoRef = { owner: target.owner, repo: target.repo };
-  const ws = await deps.workspaces.open(
-    { fullName, cloneUrl: target.cloneUrl, defaultBranch: target.defaultBranch },
-    token,
-  );
+  const repoRef: RepoId = { owner: target.owner, repo: target.repo };
+  const ws = await deps.workspaces.open(target, token);
   const events = reasons.flatMap((r) => (r.event ? [r.event] : []));
   const freshPulls = reasons.some((r) => r.kind === 'pull-request-closed' || r.kind === 'manual');
 
@@ -138,7 +137,7 @@ export async function runRepo(
     const pulls =
       config.update.strategy === 'pull-request'
         ? await deps.pulls.get(repoKeyOf(target), freshPulls || attempt > 1, () =>
-            github.listTidemarkPulls(repoRef),
+            github.listPulls(repoRef).then(summarizePulls),
           )
         : [];
     const plan = await inSpan('reconcile', { repo: fullName, policies: config.policies.length }, () =>
@@ -227,7 +226,7 @@ function recordMetrics(
 async function reportConfigErrors(
   deps: RepoRunDeps,
   github: GitHubPort,
-  repo: RepoRef,
+  repo: RepoId,
   sha: string,
   messages: string[],
   log: Logger,

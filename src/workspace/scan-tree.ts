@@ -5,9 +5,9 @@
  */
 import { lstat, readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { FileChange, Warning } from '../domain/types.js';
-import { ConfigError } from '../errors.js';
-import { DEFAULT_EXTRA_EXTENSIONS, isMarkerFile, MARKER_TOKEN } from '../markers/index.js';
+import type { FileChange, Warning } from '../core/domain/types.js';
+import { ConfigError } from '../core/errors.js';
+import { DEFAULT_EXTRA_EXTENSIONS, isMarkerFile, MARKER_TOKEN } from '../core/markers/index.js';
 
 export const MAX_FILE_BYTES = 5 * 1024 * 1024;
 

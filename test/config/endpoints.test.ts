@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseEndpoints } from '../../src/config/endpoints.js';
-import { imageAllowed } from '../../src/registry/endpoint.js';
+import { imageAllowed } from '../../src/intake/registry-endpoint.js';
 
 const env = { HUB_SECRET: 's3cret' };
 const parse = (text: string) => parseEndpoints(text, env, 'endpoints.yaml');

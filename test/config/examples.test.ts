@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadRepoConfig } from '../../src/config/repo-config.js';
-import { selectLatest } from '../../src/policy/index.js';
+import { loadRepoConfig } from '../../src/core/config/repo-config.js';
+import { selectLatest } from '../../src/core/policy/index.js';
 
 const DIR = join(import.meta.dirname, '..', '..', 'policies', 'examples');
 const TAGS: Record<string, [string[], string]> = {

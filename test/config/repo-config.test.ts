@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatProblem, loadRepoConfig } from '../../src/config/repo-config.js';
-import { TIDEMARK_CONFIG_SCHEMA } from '../../src/config/schema.js';
+import { formatProblem, loadRepoConfig } from '../../src/core/config/repo-config.js';
+import { TIDEMARK_CONFIG_SCHEMA } from '../../src/core/config/schema.js';
 
 const f = (path: string, text: string) => ({ path, text });
 

@@ -8,8 +8,8 @@
  */
 import { readdir } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { repoKeyOf } from '../../src/index/policy-index.js';
-import { parsePrMetadata } from '../../src/plan/messages.js';
+import { parsePrMetadata } from '../../src/core/plan/messages.js';
+import { repoKeyOf } from '../../src/state/policy-index.js';
 import type { GitHubDouble } from '../support/github-double/index.js';
 import { pushImage } from '../support/images.js';
 import type { Registry } from '../support/registry.js';

@@ -4,7 +4,7 @@
  * new marker that is picked up from the push webhook. Each test has its own repo and image.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { repoKeyOf } from '../../src/index/policy-index.js';
+import { repoKeyOf } from '../../src/state/policy-index.js';
 import { pushImage } from '../support/images.js';
 import { type Env, hasReason, startEnv } from './harness.js';
 

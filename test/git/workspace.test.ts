@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isRetryable } from '../../src/errors.js';
+import { isRetryable } from '../../src/core/errors.js';
 import {
   GitCommandError,
   isTransientGitFailure,
@@ -31,7 +31,7 @@ describe('git workspace over smart HTTP', () => {
     await cacheDir?.remove();
   });
 
-  const repo = () => ({ fullName: 'acme/config', cloneUrl, defaultBranch: 'main' });
+  const repo = () => ({ owner: 'acme', repo: 'config', cloneUrl, defaultBranch: 'main' });
 
   it('clones, checks out the default branch and never stores the token', async () => {
     const ws = await new WorkspaceCache(cacheDir.path).open(repo(), TOKEN);
@@ -46,7 +46,7 @@ describe('git workspace over smart HTTP', () => {
 
   it('fails with a redacted message on a wrong token', async () => {
     const ws = await new WorkspaceCache(cacheDir.path).open(
-      { ...repo(), fullName: 'acme/config-wrong' },
+      { ...repo(), repo: 'config-wrong' },
       'wrong-token-value-123',
     );
     const err = await ws.sync().catch((e: Error) => e);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ImagePushed } from '../../src/domain/types.js';
-import type { RepoTarget } from '../../src/index/policy-index.js';
+import type { ImagePushed } from '../../src/core/domain/types.js';
 import { routeImagePushes } from '../../src/intake/route-pushes.js';
 import type { JobReason } from '../../src/queue/types.js';
+import type { RepoTarget } from '../../src/state/policy-index.js';
 
 const target = (repo: string): RepoTarget => ({
   installationId: 1,

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, isRetryable, RegistryUnavailableError } from '../../src/errors.js';
+import { ConfigError, isRetryable, RegistryUnavailableError } from '../../src/core/errors.js';
 import { BullQueue } from '../../src/queue/bullmq-queue.js';
 import { MemoryQueue } from '../../src/queue/memory-queue.js';
 import type { JobQueue, QueueOptions, RepoJob } from '../../src/queue/types.js';

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FirstSeenStore, MemoryFirstSeen, RedisFirstSeen } from '../../src/queue/first-seen.js';
+import { type FirstSeenStore, MemoryFirstSeen, RedisFirstSeen } from '../../src/state/first-seen.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
 
 let redis: RedisServer;

@@ -3,7 +3,7 @@
  * driven by `clock.advance`, so these tests never sleep and never depend on the machine's speed.
  */
 import { describe, expect, it } from 'vitest';
-import { isRetryable, RegistryUnavailableError } from '../../src/errors.js';
+import { isRetryable, RegistryUnavailableError } from '../../src/core/errors.js';
 import { MemoryQueue } from '../../src/queue/memory-queue.js';
 import type { QueueOptions, RepoJob } from '../../src/queue/types.js';
 import { FakeClock } from '../support/fake-clock.js';

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isRetryable } from '../../src/errors.js';
+import { isRetryable } from '../../src/core/errors.js';
 import { BullQueue } from '../../src/queue/bullmq-queue.js';
 import type { Spawned } from '../support/process.js';
 import { type RedisServer, startRedis } from '../support/redis.js';

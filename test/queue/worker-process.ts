@@ -6,7 +6,7 @@
  * progress across processes; a second concurrent run is recorded in `overlaps`.
  */
 import { Redis } from 'ioredis';
-import { isRetryable } from '../../src/errors.js';
+import { isRetryable } from '../../src/core/errors.js';
 import { BullQueue } from '../../src/queue/bullmq-queue.js';
 
 const url = process.env.REDIS_URL!;

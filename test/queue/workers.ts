@@ -1,6 +1,6 @@
 /** Helpers shared by the multi-process queue tests and the queue benchmark. */
 import { join } from 'node:path';
-import { isRetryable } from '../../src/errors.js';
+import { isRetryable } from '../../src/core/errors.js';
 import { BullQueue } from '../../src/queue/bullmq-queue.js';
 import { type Spawned, spawnProcess, waitForLog } from '../support/process.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loadRepoConfig } from '../../src/config/repo-config.js';
-import { reconcile } from '../../src/reconcile.js';
+import { loadRepoConfig } from '../../src/core/config/repo-config.js';
 import { FixedTagSource } from '../../src/registry/fixed-tags.js';
+import { reconcile } from '../../src/run/reconcile.js';
 
 const config = (strategy = 'pull-request', group = 'per-policy') =>
   loadRepoConfig([

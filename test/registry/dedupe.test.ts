@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ImagePushed } from '../../src/domain/types.js';
-import { createDeduper } from '../../src/registry/dedupe.js';
+import type { ImagePushed } from '../../src/core/domain/types.js';
+import { createDeduper } from '../../src/intake/dedupe.js';
 
 const ev = (tag: string, digest: string | null = null, image = 'ghcr.io/acme/web'): ImagePushed => ({
   image,

@@ -3,7 +3,7 @@
  * pushing a tag yields exactly one accepted event; pulling and deleting yield none.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RegistryEndpointConfig } from '../../src/registry/endpoint.js';
+import type { RegistryEndpointConfig } from '../../src/intake/registry-endpoint.js';
 import { deleteTag, pullManifest, pushImage, pushIndex } from '../support/images.js';
 import { sleep } from '../support/process.js';
 import { type Registry, startRegistry } from '../support/registry.js';

@@ -2,16 +2,16 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import type { ImagePushed } from '../../src/domain/types.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { createDeduper } from '../../src/registry/dedupe.js';
+import type { ImagePushed } from '../../src/core/domain/types.js';
+import type { OidcClaims } from '../../src/core/events/verify.js';
+import { createDeduper } from '../../src/intake/dedupe.js';
 import {
   createRegistryWebhookHandler,
   type EnqueueMeta,
   type RegistryEndpointConfig,
   type WebhookOutcome,
-} from '../../src/registry/endpoint.js';
-import type { OidcClaims } from '../../src/registry/verify.js';
+} from '../../src/intake/registry-endpoint.js';
+import { createLogger } from '../../src/observability/logger.js';
 import { FIXTURE_HOST_MAP, SECRET } from './fixtures.js';
 
 export const GAR_OIDC = {

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RegistryProvider } from '../../src/domain/types.js';
-import { imageAllowed } from '../../src/registry/endpoint.js';
+import type { RegistryProvider } from '../../src/core/domain/types.js';
+import { imageAllowed } from '../../src/intake/registry-endpoint.js';
 import {
   type EndpointServer,
   endpointPath,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { REGISTRY_PROVIDERS, type RegistryProvider } from '../../src/domain/types.js';
-import { MalformedWebhookError, parsePurl, parseWebhook } from '../../src/registry/events/index.js';
+import { REGISTRY_PROVIDERS, type RegistryProvider } from '../../src/core/domain/types.js';
+import { MalformedWebhookError, parsePurl, parseWebhook } from '../../src/core/events/index.js';
 import { bodyOf, FIXTURE_HOST_MAP, loadFixture, loadFixtures } from './fixtures.js';
 
 const fixtures = loadFixtures();

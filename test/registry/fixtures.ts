@@ -1,7 +1,7 @@
 /** The registry webhook fixtures (copied from the research), with the provider each one is for. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RegistryProvider } from '../../src/domain/types.js';
+import type { RegistryProvider } from '../../src/core/domain/types.js';
 
 export const FIXTURE_DIR = join(import.meta.dirname, '..', 'fixtures', 'registry-webhooks');
 export const SECRET = 'test-webhook-secret';

@@ -6,8 +6,8 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ImagePushed, REGISTRY_PROVIDERS, type RegistryProvider } from '../../src/domain/types.js';
-import { MalformedWebhookError, parseWebhook } from '../../src/registry/events/index.js';
+import { type ImagePushed, REGISTRY_PROVIDERS, type RegistryProvider } from '../../src/core/domain/types.js';
+import { MalformedWebhookError, parseWebhook } from '../../src/core/events/index.js';
 import {
   type EndpointServer,
   endpointPath,

@@ -5,8 +5,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGoogleOidcVerifier } from '../../src/registry/google-oidc.js';
-import { type VerifyResult, verifyWebhook } from '../../src/registry/verify.js';
+import { type VerifyResult, verifyWebhook } from '../../src/core/events/verify.js';
+import { createGoogleOidcVerifier } from '../../src/intake/google-oidc.js';
 import { loadFixture } from './fixtures.js';
 
 const AUDIENCE = 'https://tidemark.example.com/registry/gar/prod';

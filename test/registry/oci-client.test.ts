@@ -16,7 +16,7 @@ import {
   RegistryProtocolError,
   RegistryRateLimitedError,
   RegistryUnavailableError,
-} from '../../src/errors.js';
+} from '../../src/core/errors.js';
 import { dockerConfigCredentials } from '../../src/registry/docker-config.js';
 import { MAX_TAG_PAGES, OciRegistryClient } from '../../src/registry/oci-client.js';
 import { pushImage, pushIndex } from '../support/images.js';

@@ -1,12 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { RegistryProvider } from '../../src/domain/types.js';
+import type { RegistryProvider } from '../../src/core/domain/types.js';
 import {
   type EndpointAuth,
   type OidcClaims,
   type VerifyRequest,
   verifyWebhook,
-} from '../../src/registry/verify.js';
+} from '../../src/core/events/verify.js';
 import { loadFixture, loadFixtures, SECRET } from './fixtures.js';
 
 const OTHER = 'previous-secret-before-rotation';

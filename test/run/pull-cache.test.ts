@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PullSummary } from '../../src/plan/publish-plan.js';
+import type { PullSummary } from '../../src/core/plan/publish-plan.js';
 import { PullCache } from '../../src/run/run-repo.js';
 
 describe('PullCache', () => {

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/core/errors.js';
 import { applyFileChanges, scanTree } from '../../src/workspace/scan-tree.js';
 
 const M = 'tag: 1.0.0 # {"$imagepolicy": "ns:p:tag"}\n';

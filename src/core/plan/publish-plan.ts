@@ -1,0 +1,394 @@
+/**
+ * The publishing half of a run's plan, pure: from the run's result (selections, groups, file changes) and the
+ * collected facts about GitHub and git (open and closed PRs, branch heads, foreign commits, whether a branch
+ * already holds its change), decide every action — commit, reset or create a branch, open / update / close a
+ * PR, label, comment, enable auto-merge, delete a merged branch. `run/apply.ts` executes the actions through
+ * the ports and decides nothing.
+ */
+import type { UpdateSettings } from '../config/repo-config.js';
+import type { FileChange, PullRequestFacts, Warning } from '../domain/types.js';
+import {
+  COMMIT_TRAILER,
+  metadataFor,
+  type PrMetadata,
+  parsePrMetadata,
+  prBody,
+  prTitle,
+  withMetadata,
+} from './messages.js';
+import { isTidemarkBranch, type PolicyUpdate, semverLevel, type UpdateGroup } from './update.js';
+
+/** What a run decided for one policy. */
+export type PolicyOutcome =
+  | {
+      readonly status: 'selected';
+      readonly tag: string;
+      readonly digest?: string;
+      readonly previous?: string;
+    }
+  | { readonly status: 'skipped'; readonly tag: string; readonly reason: string }
+  | { readonly status: 'none' | 'invalid' | 'registry-error'; readonly reason: string };
+
+/** The file half of a run's plan (computed by reconcile). */
+export interface ReconcilePlan {
+  readonly perPolicy: Readonly<Record<string, PolicyOutcome>>;
+  readonly updates: readonly PolicyUpdate[];
+  readonly groups: readonly UpdateGroup[];
+  /** Every file change of the run, all policies applied together. */
+  readonly changes: readonly FileChange[];
+  readonly warnings: readonly Warning[];
+  /** Registry failures; a run with any is incomplete and should be retried when they are transient. */
+  readonly registryErrors: readonly { readonly image: string; readonly error: Error }[];
+}
+
+/** A tidemark PR as read from GitHub (head branch starts with `tidemark/`). */
+/** A pull request on a tidemark branch, with the metadata tidemark wrote into its body (when it parses). */
+export interface PullSummary extends PullRequestFacts {
+  readonly meta?: PrMetadata;
+}
+
+/** tidemark's pull requests among a repo's: those on `tidemark/` branches, their metadata read. */
+export function summarizePulls(pulls: readonly PullRequestFacts[]): PullSummary[] {
+  return pulls.filter((p) => isTidemarkBranch(p.headRef)).map(summarizePull);
+}
+
+export function summarizePull(p: PullRequestFacts): PullSummary {
+  const meta = parsePrMetadata(p.body);
+  return { ...p, ...(meta && { meta }) };
+}
+
+export interface PublishSettings {
+  readonly strategy: 'pull-request' | 'push';
+  /** Push mode: the branch to commit to. PR mode: the PRs' base. */
+  readonly targetBranch: string;
+  readonly commitTemplate?: string;
+  readonly labels: readonly string[];
+  readonly autoMerge: { readonly major?: boolean; readonly minor?: boolean; readonly patch?: boolean };
+}
+
+/**
+ * A repo's `update` settings as the publishing plan needs them; `defaultBranch` is the PRs' base and, unless
+ * `update.branch` names another, the branch push mode commits to. The App and `tidemark plan` both use it.
+ */
+export function publishSettingsFor(update: UpdateSettings, defaultBranch: string): PublishSettings {
+  return {
+    strategy: update.strategy,
+    targetBranch: update.strategy === 'push' ? (update.branch ?? defaultBranch) : defaultBranch,
+    ...(update.commitMessage && { commitTemplate: update.commitMessage }),
+    labels: update.labels,
+    autoMerge: update.autoMerge,
+  };
+}
+
+/** What git says about one group's branch, collected before planning. */
+export interface BranchFacts {
+  /** The branch's head on the remote; absent when the branch does not exist. */
+  readonly head?: string;
+  /** Commits between the base and the head that tidemark did not make (their shas). */
+  readonly foreign: readonly string[];
+  /** The branch already carries exactly this group's change, on a base that has not touched its files. */
+  readonly holds: boolean;
+}
+
+export interface PublishFacts {
+  /** The head of the target branch the run read. */
+  readonly baseSha: string;
+  readonly pulls: readonly PullSummary[];
+  /** By group branch name. */
+  readonly branches: Readonly<Record<string, BranchFacts>>;
+  /** Current remote heads of merged PRs' branches (absent: the branch is gone). */
+  readonly mergedHeads: Readonly<Record<string, string | undefined>>;
+}
+
+/** One reason a PR is closed as moot, rendered once the PR numbers of this run are known. */
+export type MootPart =
+  | { readonly key: string; readonly carrier: string; readonly pr?: number }
+  | { readonly key: string; readonly alreadyAt: string };
+
+export type PublishAction =
+  /** Push mode: one commit on the target branch, compare-and-swap on `parent`. */
+  | { readonly kind: 'commit'; readonly branch: string; readonly parent: string; readonly group: UpdateGroup }
+  /** Move (or create, when `expected` is absent) a branch to `to`, only while it is at `expected`. */
+  | {
+      readonly kind: 'reset-branch';
+      readonly branch: string;
+      readonly to: string;
+      readonly expected?: string;
+    }
+  | { readonly kind: 'comment'; readonly pr: number; readonly body: string }
+  | {
+      readonly kind: 'update-pr';
+      readonly pr: number;
+      readonly branch: string;
+      readonly title?: string;
+      readonly body?: string;
+    }
+  | {
+      readonly kind: 'open-pr';
+      readonly branch: string;
+      readonly base: string;
+      readonly title: string;
+      readonly body: string;
+      readonly labels: readonly string[];
+      readonly autoMerge: boolean;
+    }
+  | {
+      readonly kind: 'close-pr';
+      readonly pr: number;
+      readonly branch: string;
+      readonly headSha: string;
+      readonly reasons: readonly MootPart[];
+      readonly body: string;
+    }
+  | {
+      readonly kind: 'delete-branch';
+      readonly branch: string;
+      readonly expected: string;
+      readonly pr: number;
+    };
+
+/** What the plan intends for one group; apply fills in the commit and PR numbers it gets back. */
+export type GroupIntent =
+  | { readonly branch: string; readonly action: 'pushed' }
+  | {
+      readonly branch: string;
+      readonly action: 'frozen';
+      readonly pr?: number;
+      readonly foreign: readonly string[];
+    }
+  | {
+      readonly branch: string;
+      readonly action: 'opened' | 'updated' | 'unchanged';
+      readonly pr?: number;
+      readonly commits: boolean;
+    };
+
+export interface PublishPlan {
+  readonly groups: readonly GroupIntent[];
+  readonly actions: readonly PublishAction[];
+}
+
+export function isTidemarkCommit(message: string): boolean {
+  return new RegExp(`^${COMMIT_TRAILER}: `, 'm').test(message);
+}
+
+/** Tags a user declined: PRs closed without merging (and not closed by tidemark itself). */
+export function skippedTagsFrom(pulls: readonly PullSummary[]): Map<string, Set<string>> {
+  const skipped = new Map<string, Set<string>>();
+  for (const p of pulls) {
+    if (p.state !== 'closed' || p.merged || !p.meta || p.meta.closedByTidemark) continue;
+    for (const pol of p.meta.policies) {
+      const set = skipped.get(pol.key) ?? new Set<string>();
+      set.add(pol.tag);
+      skipped.set(pol.key, set);
+    }
+  }
+  return skipped;
+}
+
+/** Auto-merge when every update of the group is at a semver level the config allows. */
+export function wantsAutoMerge(group: UpdateGroup, autoMerge: PublishSettings['autoMerge']): boolean {
+  const levels = group.updates.map((u) => semverLevel(u.oldTag, u.newTag));
+  return levels.length > 0 && levels.every((l) => l !== undefined && autoMerge[l] === true);
+}
+
+export const FROZEN_COMMENT = (shas: readonly string[]) =>
+  `tidemark stopped updating this branch because it has commits it did not make (${shas
+    .map((s) => s.slice(0, 7))
+    .join(
+      ', ',
+    )}). Merge or close this PR as it is; close it and delete the branch to let tidemark start over.`;
+
+export function planPublish(
+  plan: ReconcilePlan,
+  settings: PublishSettings,
+  facts: PublishFacts,
+): PublishPlan {
+  if (settings.strategy === 'push') {
+    if (plan.changes.length === 0) return { groups: [], actions: [] };
+    const group: UpdateGroup = {
+      kind: 'all',
+      branch: settings.targetBranch,
+      updates: plan.updates,
+      files: plan.changes,
+    };
+    return {
+      groups: [{ branch: settings.targetBranch, action: 'pushed' }],
+      actions: [{ kind: 'commit', branch: settings.targetBranch, parent: facts.baseSha, group }],
+    };
+  }
+  const actions: PublishAction[] = [];
+  const groups: GroupIntent[] = [];
+  for (const group of plan.groups) {
+    const { intent, actions: a } = planGroup(group, settings, facts);
+    groups.push(intent);
+    actions.push(...a);
+  }
+  actions.push(...planMootClosures(plan, facts.pulls, groups));
+  actions.push(...planMergedBranchDeletions(facts, new Set(groups.map((g) => g.branch))));
+  return { groups, actions };
+}
+
+function planGroup(
+  group: UpdateGroup,
+  settings: PublishSettings,
+  facts: PublishFacts,
+): { intent: GroupIntent; actions: PublishAction[] } {
+  const branch = group.branch;
+  const open = facts.pulls.find((p) => p.headRef === branch && p.state === 'open');
+  const b: BranchFacts = facts.branches[branch] ?? { foreign: [], holds: false };
+  const actions: PublishAction[] = [];
+
+  if (b.head && b.foreign.length > 0) {
+    // Someone else committed to the branch: never overwrite it; say so once on the PR.
+    if (open && !open.meta?.frozen) {
+      const meta: PrMetadata = { ...(open.meta ?? metadataFor(group)), frozen: true };
+      actions.push({ kind: 'comment', pr: open.number, body: FROZEN_COMMENT(b.foreign) });
+      actions.push({ kind: 'update-pr', pr: open.number, branch, body: withMetadata(open.body, meta) });
+    }
+    return {
+      intent: { branch, action: 'frozen', ...(open && { pr: open.number }), foreign: b.foreign },
+      actions,
+    };
+  }
+
+  const commits = !b.head || !b.holds;
+  if (commits) {
+    actions.push({
+      kind: 'reset-branch',
+      branch,
+      to: facts.baseSha,
+      ...(b.head && { expected: b.head }),
+    });
+    actions.push({ kind: 'commit', branch, parent: facts.baseSha, group });
+  }
+  const title = prTitle(group, settings.commitTemplate);
+  const body = prBody(group);
+  if (open) {
+    const stale = open.title !== title || open.body !== body;
+    if (stale) actions.push({ kind: 'update-pr', pr: open.number, branch, title, body });
+    return {
+      intent: { branch, action: stale || commits ? 'updated' : 'unchanged', pr: open.number, commits },
+      actions,
+    };
+  }
+  actions.push({
+    kind: 'open-pr',
+    branch,
+    base: settings.targetBranch,
+    title,
+    body,
+    labels: settings.labels,
+    autoMerge: wantsAutoMerge(group, settings.autoMerge),
+  });
+  return { intent: { branch, action: 'opened', commits }, actions };
+}
+
+/**
+ * Close open tidemark PRs that no current group carries: moot when every policy they bump is already at
+ * (or past) its selection on the base branch, superseded when another group now carries the update. A PR
+ * whose policies' state is unknown (not selected this run) or that is frozen is left alone.
+ */
+export function planMootClosures(
+  plan: ReconcilePlan,
+  pulls: readonly PullSummary[],
+  groups: readonly GroupIntent[],
+): PublishAction[] {
+  const live = new Set(groups.map((g) => g.branch));
+  const actions: PublishAction[] = [];
+  for (const p of pulls) {
+    if (p.state !== 'open' || live.has(p.headRef) || !p.meta || p.meta.frozen) continue;
+    const reasons = mootReasons(p.meta, plan, groups);
+    if (!reasons) continue;
+    actions.push({
+      kind: 'close-pr',
+      pr: p.number,
+      branch: p.headRef,
+      headSha: p.headSha,
+      reasons,
+      body: withMetadata(p.body, { ...p.meta, closedByTidemark: true }),
+    });
+  }
+  return actions;
+}
+
+function mootReasons(
+  meta: PrMetadata,
+  plan: ReconcilePlan,
+  groups: readonly GroupIntent[],
+): MootPart[] | undefined {
+  const parts: MootPart[] = [];
+  for (const pol of meta.policies) {
+    const outcome = plan.perPolicy[pol.key];
+    if (!outcome || outcome.status !== 'selected') return undefined; // unknown state: leave the PR alone
+    const carrier = plan.groups.find((g) => g.updates.some((u) => u.key === pol.key));
+    if (carrier) {
+      const intent = groups.find((g) => g.branch === carrier.branch);
+      const pr = intent && 'pr' in intent ? intent.pr : undefined;
+      parts.push({ key: pol.key, carrier: carrier.branch, ...(pr !== undefined && { pr }) });
+    } else {
+      parts.push({ key: pol.key, alreadyAt: outcome.tag });
+    }
+  }
+  return parts.length > 0 ? parts : undefined;
+}
+
+/** Why a PR is closed as moot; `opened` maps branches to PRs this run opened. */
+export function formatMootReason(parts: readonly MootPart[], opened: ReadonlyMap<string, number>): string {
+  return parts
+    .map((p) => {
+      if ('alreadyAt' in p) return `${p.key} is already at ${p.alreadyAt} on the base branch`;
+      const pr = p.pr ?? opened.get(p.carrier);
+      return `${p.key} is now updated${pr ? ` in #${pr}` : ` on ${p.carrier}`}`;
+    })
+    .join('; ');
+}
+
+/** The comment on a PR closed as moot. */
+export function formatMootComment(parts: readonly MootPart[], opened: ReadonlyMap<string, number>): string {
+  return `tidemark closed this pull request: ${formatMootReason(parts, opened)}`;
+}
+
+/**
+ * A merged PR's branch is deleted, over git and only while it still points at the merged head (someone may
+ * have reused the name since).
+ */
+export function planMergedBranchDeletions(facts: PublishFacts, live: ReadonlySet<string>): PublishAction[] {
+  const actions: PublishAction[] = [];
+  for (const p of facts.pulls) {
+    if (!p.merged || live.has(p.headRef)) continue;
+    if (facts.mergedHeads[p.headRef] !== p.headSha) continue;
+    actions.push({ kind: 'delete-branch', branch: p.headRef, expected: p.headSha, pr: p.number });
+  }
+  return actions;
+}
+
+/** A publishing action as plain JSON for people and tools: file texts left out, commit headline included. */
+export function describeAction(a: PublishAction, commitHeadline: (g: UpdateGroup) => string): object {
+  switch (a.kind) {
+    case 'commit':
+      return {
+        kind: a.kind,
+        branch: a.branch,
+        parent: a.parent,
+        headline: commitHeadline(a.group),
+        files: a.group.files.map((f) => f.file),
+        policies: a.group.updates.map((u) => ({ key: u.key, from: u.oldTag, to: u.newTag })),
+      };
+    case 'open-pr':
+      return {
+        kind: a.kind,
+        branch: a.branch,
+        base: a.base,
+        title: a.title,
+        labels: a.labels,
+        autoMerge: a.autoMerge,
+      };
+    case 'update-pr':
+      return { kind: a.kind, pr: a.pr, branch: a.branch, ...(a.title !== undefined && { title: a.title }) };
+    case 'close-pr':
+      return { kind: a.kind, pr: a.pr, branch: a.branch, reasons: a.reasons };
+    default:
+      return a;
+  }
+}

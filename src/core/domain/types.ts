@@ -46,6 +46,9 @@ export interface ObjectId {
   readonly name: string;
 }
 
+/** Which part of the policy's result a marker holds: the full reference, or its tag, name or digest. */
+export type MarkerField = 'ref' | 'tag' | 'name' | 'digest';
+
 /** One rewritten marker value. Feeds commit messages and PR bodies. */
 export interface MarkerChange {
   /** Path relative to the scanned root, `/`-separated. */
@@ -55,6 +58,9 @@ export interface MarkerChange {
   readonly column: number;
   /** The marker value, e.g. `flux-system:podinfo:tag`. */
   readonly setter: string;
+  /** The policy it names, `namespace:name`. */
+  readonly key: string;
+  readonly field: MarkerField;
   readonly old: string;
   readonly new: string;
   readonly object?: ObjectId;

@@ -6,7 +6,9 @@
 
 export const MARKER_TOKEN = '"$imagepolicy"';
 
-export type MarkerField = 'ref' | 'tag' | 'name' | 'digest';
+import type { MarkerField } from '../domain/types.js';
+
+export type { MarkerField };
 
 export interface MarkerSpec {
   /** The marker value as written, e.g. `flux-system:podinfo:tag` (Flux calls it the setter). */

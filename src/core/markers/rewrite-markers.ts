@@ -38,10 +38,23 @@ function newValue(m: Marker, r: PolicyResult): string | undefined {
 
 export function rewriteMarkers(path: string, text: string, results: PolicyResults): RewriteResult {
   if (!text.includes(MARKER_TOKEN)) return { text, changes: [], warnings: [] };
+  return applyMarkers(path, text, findMarkers(path, text), results);
+}
+
+/**
+ * Rewrite the given markers of a file (found once by `findMarkers`, possibly a subset of them) with the
+ * policies' results. A run reads each file's markers once and applies them for every group it plans.
+ */
+export function applyMarkers(
+  path: string,
+  text: string,
+  markers: readonly Marker[],
+  results: PolicyResults,
+): RewriteResult {
   const warnings: Warning[] = [];
   const changes: MarkerChange[] = [];
   const edits: { start: number; end: number; text: string }[] = [];
-  for (const m of findMarkers(path, text)) {
+  for (const m of markers) {
     const r = results[m.key];
     if (!r) {
       if (Object.keys(results).length > 0) {
@@ -71,6 +84,8 @@ export function rewriteMarkers(path: string, text: string, results: PolicyResult
       line: m.line,
       column: m.column,
       setter: m.setter,
+      key: m.key,
+      field: m.field,
       old: m.value,
       new: value,
       ...(m.object && { object: m.object }),

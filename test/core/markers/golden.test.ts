@@ -36,7 +36,7 @@ describe('golden files: only marked values change, byte for byte', () => {
 });
 
 describe('change records and warnings', () => {
-  it('records file, line, column, setter, old, new and the Kubernetes object', () => {
+  it('records file, line, column, setter, policy key and field, old, new and the Kubernetes object', () => {
     const out = rewriteMarkers('apps/deployment.yaml', read('deployment.in.yaml'), results);
     expect(out.changes).toEqual([
       {
@@ -44,6 +44,8 @@ describe('change records and warnings', () => {
         line: 11,
         column: 18,
         setter: 'flux-system:podinfo',
+        key: 'flux-system:podinfo',
+        field: 'ref',
         old: 'ghcr.io/stefanprodan/podinfo:6.4.0',
         new: 'ghcr.io/stefanprodan/podinfo:6.5.0',
         object: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'apps', name: 'podinfo' },
@@ -53,6 +55,8 @@ describe('change records and warnings', () => {
         line: 16,
         column: 20,
         setter: 'flux-system:sidecar',
+        key: 'flux-system:sidecar',
+        field: 'ref',
         old: 'ghcr.io/acme/sidecar:1.0.0',
         new: 'ghcr.io/acme/sidecar:1.1.0',
         object: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'apps', name: 'podinfo' },

@@ -23,6 +23,8 @@ const change: MarkerChange = {
   line: 12,
   column: 16,
   setter: 'flux-system:web',
+  key: 'flux-system:web',
+  field: 'ref',
   old: 'ghcr.io/acme/web:1.4.2',
   new: 'ghcr.io/acme/web:1.5.0',
 };

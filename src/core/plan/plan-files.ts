@@ -1,0 +1,265 @@
+/**
+ * The file half of a run's plan, pure: each policy's choice from the tags collected, the marked values that
+ * change, and how the changes group into publishes (one per policy, or one for all). Each file's markers are
+ * read once per run (`readMarkedFiles`) and applied for every group from that one reading.
+ */
+import type { RepoConfig } from '../config/repo-config.js';
+import { canonicalImageName } from '../domain/image-ref.js';
+import type { FileChange, MarkerField, PolicyResult, Warning } from '../domain/types.js';
+import { applyMarkers, findMarkers, type Marker } from '../markers/index.js';
+import { selectLatest } from '../policy/index.js';
+import { type ImagePolicySpec, policyKey } from '../policy/types.js';
+import type { PolicyOutcome, ReconcilePlan } from './publish-plan.js';
+import { branchNameFor, type PolicyUpdate, type UpdateGroup } from './update.js';
+
+/** A file under `update.path` holding the marker token, with its markers read once. */
+export interface MarkedFile {
+  readonly path: string;
+  readonly text: string;
+  readonly markers: readonly Marker[];
+}
+
+export function readMarkedFiles(files: readonly { path: string; text: string }[]): MarkedFile[] {
+  return files.map((f) => ({ path: f.path, text: f.text, markers: findMarkers(f.path, f.text) }));
+}
+
+/** What the registry said about an image: its tags, or why they could not be read. */
+export type TagLookup = { readonly tags: readonly string[] } | { readonly error: Error };
+
+export interface RegistryFailure {
+  readonly image: string;
+  readonly error: Error;
+}
+
+/** A policy whose newest allowed tag was found (and not declined): the registry is asked for its digest next. */
+export interface Chosen {
+  readonly key: string;
+  readonly spec: ImagePolicySpec;
+  readonly tag: string;
+  readonly digest?: string;
+}
+
+export interface Choices {
+  readonly chosen: readonly Chosen[];
+  /** Outcomes of the policies that chose nothing: invalid, no tag, declined, registry error. */
+  readonly outcomes: Readonly<Record<string, PolicyOutcome>>;
+  readonly warnings: readonly Warning[];
+  readonly registryErrors: readonly RegistryFailure[];
+}
+
+/** The key of an image in the tag facts: its canonical name (or itself, when it does not parse). */
+export function imageKey(image: string): string {
+  try {
+    return canonicalImageName(image);
+  } catch {
+    return image;
+  }
+}
+
+/** The images whose tags a run must read, each once. */
+export function imagesOf(config: RepoConfig): string[] {
+  return [...new Set(config.policies.map((p) => imageKey(p.image)))];
+}
+
+/** Each policy's choice from its image's tags (Flux's selection), declined versions set aside. */
+export function choose(
+  config: RepoConfig,
+  tags: ReadonlyMap<string, TagLookup>,
+  skippedTags?: ReadonlyMap<string, ReadonlySet<string>>,
+): Choices {
+  const chosen: Chosen[] = [];
+  const outcomes: Record<string, PolicyOutcome> = {};
+  const warnings: Warning[] = [];
+  const registryErrors: RegistryFailure[] = [];
+  for (const spec of config.policies) {
+    const key = policyKey(spec);
+    const lookup = tags.get(imageKey(spec.image)) ?? {
+      error: new Error(`tags of ${spec.image} were not read`),
+    };
+    if ('error' in lookup) {
+      registryErrors.push({ image: spec.image, error: lookup.error });
+      outcomes[key] = { status: 'registry-error', reason: lookup.error.message };
+      continue;
+    }
+    const selection = selectLatest(spec, lookup.tags);
+    if (selection.kind === 'invalid') {
+      outcomes[key] = { status: 'invalid', reason: selection.error };
+      warnings.push({
+        code: 'policy-invalid',
+        message: `${key}: ${selection.error}`,
+        file: spec.source.file,
+      });
+      continue;
+    }
+    if (selection.kind === 'none') {
+      outcomes[key] = { status: 'none', reason: selection.reason };
+      continue;
+    }
+    if (skippedTags?.get(key)?.has(selection.tag)) {
+      outcomes[key] = {
+        status: 'skipped',
+        tag: selection.tag,
+        reason: `a pull request for ${selection.tag} was closed without merging`,
+      };
+      continue;
+    }
+    chosen.push({ key, spec, tag: selection.tag });
+  }
+  return { chosen, outcomes, warnings, registryErrors };
+}
+
+/** The policies whose digest the registry must be asked for (digest reflection on). */
+export function needsDigest(c: Chosen): boolean {
+  return c.spec.digestReflectionPolicy !== 'Never';
+}
+
+export interface FilePlanInput {
+  readonly config: RepoConfig;
+  readonly files: readonly MarkedFile[];
+  /** Chosen policies, with their digests where the registry gave one. */
+  readonly chosen: readonly Chosen[];
+  readonly outcomes: Readonly<Record<string, PolicyOutcome>>;
+  readonly warnings: readonly Warning[];
+  readonly registryErrors: readonly RegistryFailure[];
+}
+
+/** The marker rewrites and publish groups for the chosen policies. */
+export function planFiles(input: FilePlanInput): ReconcilePlan {
+  const { config, files } = input;
+  const warnings: Warning[] = [...input.warnings];
+  const perPolicy: Record<string, PolicyOutcome> = { ...input.outcomes };
+  const results: Record<string, PolicyResult> = {};
+  const byKey = [...input.chosen].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const c of byKey)
+    results[c.key] = { name: c.spec.image, tag: c.tag, ...(c.digest && { digest: c.digest }) };
+
+  // All policies together (push mode and `group: all`).
+  const changes: FileChange[] = [];
+  for (const f of files) {
+    const out = applyMarkers(f.path, f.text, f.markers, results);
+    warnings.push(...out.warnings);
+    if (out.text !== f.text)
+      changes.push({ file: f.path, oldText: f.text, newText: out.text, changes: out.changes });
+  }
+  const markerChanges = changes.flatMap((c) => c.changes);
+
+  const updates: PolicyUpdate[] = [];
+  const groups: UpdateGroup[] = [];
+  for (const c of byKey) {
+    const own = markerChanges.filter((m) => m.key === c.key);
+    const previous = mostCommon(own.map((m) => tagOfValue(m.old, m.field)).filter((t) => t !== undefined));
+    perPolicy[c.key] = {
+      status: 'selected',
+      tag: c.tag,
+      ...(c.digest && { digest: c.digest }),
+      ...(previous && { previous }),
+    };
+    if (own.length === 0) continue;
+    const update: PolicyUpdate = {
+      key: c.key,
+      namespace: c.spec.namespace,
+      name: c.spec.name,
+      image: c.spec.image,
+      ...(previous && { oldTag: previous }),
+      newTag: c.tag,
+      ...(c.digest && { digest: c.digest }),
+      changes: own,
+    };
+    updates.push(update);
+    if (config.update.group === 'per-policy') {
+      const touched = new Set(own.map((m) => m.file));
+      const fileChanges: FileChange[] = [];
+      for (const f of files) {
+        if (!touched.has(f.path)) continue;
+        const mine = f.markers.filter((m) => m.key === c.key);
+        const out = applyMarkers(f.path, f.text, mine, { [c.key]: results[c.key]! });
+        fileChanges.push({ file: f.path, oldText: f.text, newText: out.text, changes: out.changes });
+      }
+      groups.push({
+        kind: 'per-policy',
+        branch: branchNameFor('per-policy', c.key),
+        updates: [update],
+        files: fileChanges,
+      });
+    }
+  }
+  if (config.update.group === 'all' && updates.length > 0) {
+    groups.push({
+      kind: 'all',
+      branch: branchNameFor('all', undefined, config.update.branch),
+      updates,
+      files: changes,
+    });
+  }
+  warnings.push(...mutableTagWarnings(config.policies, files));
+  return { perPolicy, updates, groups, changes, warnings, registryErrors: [...input.registryErrors] };
+}
+
+/** The updates and groups with each policy's image provenance (for PR compare links) attached. */
+export function withProvenance(
+  plan: ReconcilePlan,
+  provenance: ReadonlyMap<string, NonNullable<PolicyUpdate['provenance']>>,
+): ReconcilePlan {
+  if (provenance.size === 0) return plan;
+  const attach = (u: PolicyUpdate): PolicyUpdate => {
+    const p = provenance.get(u.key);
+    return p ? { ...u, provenance: p } : u;
+  };
+  return {
+    ...plan,
+    updates: plan.updates.map(attach),
+    groups: plan.groups.map((g) => ({ ...g, updates: g.updates.map(attach) })),
+  };
+}
+
+/**
+ * A marker whose current tag the policy cannot order (`latest`, a branch name, a tag the filter drops) points
+ * at a moving target: the deployed image can change without a commit. Suggest pinning a version or digest.
+ */
+export function mutableTagWarnings(
+  policies: readonly ImagePolicySpec[],
+  files: readonly MarkedFile[],
+): Warning[] {
+  const byKey = new Map(policies.map((p) => [policyKey(p), p]));
+  const out: Warning[] = [];
+  for (const f of files) {
+    for (const m of f.markers) {
+      const spec = byKey.get(m.key);
+      if (!spec || (m.field !== 'tag' && m.field !== 'ref')) continue;
+      const tag = tagOfValue(m.value, m.field);
+      if (tag === undefined) continue;
+      // Admit every version (prereleases too): the question is whether the policy can order it at all.
+      const probe: ImagePolicySpec =
+        'semver' in spec.policy ? { ...spec, policy: { semver: { range: '>=0.0.0-0' } } } : spec;
+      const orderable = tag !== 'latest' && selectLatest(probe, [tag]).kind === 'selected';
+      if (!orderable) {
+        out.push({
+          code: 'mutable-tag',
+          message: `${f.path}:${m.line}: "${m.value}" uses a tag that policy ${m.key} cannot order; it may change under you — pin a version (or a digest with digestReflectionPolicy)`,
+          file: f.path,
+          line: m.line,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** The tag a marker value carries: the value itself for `tag`, the part after the last `:` of a full ref. */
+export function tagOfValue(value: string, field: MarkerField): string | undefined {
+  if (field === 'tag') return value;
+  if (field === 'name' || field === 'digest') return undefined;
+  const noDigest = value.split('@')[0]!;
+  const slash = noDigest.lastIndexOf('/');
+  const colon = noDigest.lastIndexOf(':');
+  return colon > slash ? noDigest.slice(colon + 1) : undefined;
+}
+
+function mostCommon(values: readonly string[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  let best: string | undefined;
+  let n = 0;
+  for (const [v, c] of counts) if (c > n) [best, n] = [v, c];
+  return best;
+}

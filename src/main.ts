@@ -26,8 +26,7 @@ import { currentCarrier, inSpan, startTracing } from './observability/tracing.js
 import { BullQueue } from './queue/bullmq-queue.js';
 import { MemoryQueue } from './queue/memory-queue.js';
 import type { JobContext, JobQueue, JobReason, QueueOptions, RepoJob } from './queue/types.js';
-import { dockerConfigCredentials } from './registry/docker-config.js';
-import { OciRegistryClient } from './registry/oci-client.js';
+import { RegistryClients } from './registry/clients.js';
 import type { RegistryClient } from './registry/types.js';
 import { PullCache, runRepo } from './run/run-repo.js';
 import { type Scheduler, startScheduler } from './run/scheduler.js';
@@ -117,13 +116,6 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     for (const e of endpoints) secrets.add(...e.secrets);
   }
 
-  const registry =
-    opts.registry ??
-    new OciRegistryClient({
-      credentials: dockerConfigCredentials(env.dockerConfig ? `${env.dockerConfig}/config.json` : undefined),
-      mirrors: env.registryMirrors,
-      onResponse: (host, status) => metrics.registryRequests.inc({ host, status: String(status) }),
-    });
   // With REDIS_URL the index and the queue live in Redis, shared by every web and worker process.
   const redis = env.redisUrl ? new Redis(env.redisUrl, { maxRetriesPerRequest: null }) : undefined;
   const index: PolicyIndex = redis ? new RedisPolicyIndex(redis) : new MemoryPolicyIndex();
@@ -144,7 +136,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   );
   const gitToken = (installationId: number) => tokens.get(installationId);
   // Every tag a scan lists is recorded as seen (the earliest time wins), for minimum-age rules.
-  const scanningRegistry: RegistryClient = {
+  const recordingFirstSeen = (registry: RegistryClient): RegistryClient => ({
     async listTags(image, o) {
       const tags = await registry.listTags(image, o);
       await firstSeen.recordMany(image, tags, now());
@@ -155,7 +147,14 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
       getImageMetadata: (image: string, tag: string, o?: { signal?: AbortSignal }) =>
         registry.getImageMetadata!(image, tag, o),
     }),
-  };
+  });
+  // The same resolution as `tidemark plan`: the operator's Docker config and mirrors, plus the repo's block.
+  const registries = new RegistryClients(
+    env,
+    { onResponse: (host, status) => metrics.registryRequests.inc({ host, status: String(status) }) },
+    recordingFirstSeen,
+    opts.registry,
+  );
   const runDeps = {
     async auth(installationId: number) {
       const octokit = await probot.auth(installationId);
@@ -170,7 +169,8 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
       return { github: octokitPort(octokit), token: await gitToken(installationId), octokit };
     },
     workspaces,
-    registry: scanningRegistry,
+    registries,
+    env: processEnv,
     index,
     pulls: new PullCache(5 * 60_000, now),
     reportedConfigErrors: new LRUCache<string, string>({ max: 10_000 }),

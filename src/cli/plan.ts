@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readRegistryEnv } from '../config/env.js';
 import type { RepoConfig } from '../core/config/repo-config.js';
 import { ConfigError } from '../core/errors.js';
 import { commitMessage } from '../core/plan/messages.js';
@@ -16,24 +17,27 @@ import {
 } from '../core/plan/publish-plan.js';
 import { formatUnifiedDiff } from '../core/plan/unified-diff.js';
 import type { UpdateGroup } from '../core/plan/update.js';
-import { dockerConfigCredentials, firstCredentials } from '../registry/docker-config.js';
+import { RegistryClients } from '../registry/clients.js';
 import { FixedTagSource, parseTagsFile } from '../registry/fixed-tags.js';
-import { type Credentials, OciRegistryClient } from '../registry/oci-client.js';
 import type { RegistryClient } from '../registry/types.js';
+import { collectRepo, type RepoFacts } from '../run/collect-repo.js';
 import { reconcile } from '../run/reconcile.js';
-import { loadRepoConfigFromDir } from '../workspace/load-config.js';
-import { applyFileChanges, scanTree } from '../workspace/scan-tree.js';
+import { applyFileChanges } from '../workspace/scan-tree.js';
 import { type Command, UsageError } from './io.js';
 
 const HELP = `Usage: tidemark plan [--dir <repo>] [--tags-file <tags.json>] [--write] [--json]
 
   --dir        the config repo checkout (default: the current directory)
   --tags-file  { "<image>": ["tag", …] } or { "<image>": { "tags": [...], "digests": { "<tag>": "sha256:…" } } }
-               instead of asking the registries (credentials: .github/tidemark.yml registries, DOCKER_CONFIG)
+               instead of asking the registries
   --write      apply the changes to the files
   --json       print the plan as JSON, with the publishing actions the App would take ("publishing": the
                same pure plan as the App's, computed as if no tidemark branch or PR existed yet)
   --base       the branch PRs target (default: main; push mode: update.branch from the config, else this)
+
+Registries are read exactly as the App reads them: credentials from the variables that .github/tidemark.yml
+\`registries:\` names (never tidemark's own settings), else from $DOCKER_CONFIG/config.json (~/.docker);
+mirrors from TIDEMARK_REGISTRY_MIRRORS; the same rate limits and plain-HTTP hosts.
 
 Exit codes: 0 success, 2 configuration errors (all listed), 3 a registry could not be read.
 `;
@@ -71,9 +75,24 @@ export const run: Command = async (argv, io) => {
     return 0;
   }
   const dir = resolve(io.cwd, values.dir ?? '.');
-  const loaded = await loadRepoConfigFromDir(dir).catch((err: Error) => {
-    throw new UsageError(`cannot read ${dir}: ${err.message}`);
-  });
+  const envProblems: string[] = [];
+  const operator = readRegistryEnv(io.env, envProblems);
+  if (envProblems.length > 0) {
+    io.stderr(`${envProblems.join('\n')}\n`);
+    return 2;
+  }
+  // The same collection as the App's run: configuration, registry access, marked files (one walk).
+  let facts: RepoFacts;
+  try {
+    facts = await collectRepo(dir, io.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.stderr(`${err.message}\n`);
+      return 2;
+    }
+    throw new UsageError(`cannot read ${dir}: ${(err as Error).message}`);
+  }
+  const { loaded } = facts;
   for (const w of loaded.warnings) io.stderr(`warning: ${w.message}\n`);
   if (loaded.errors.length > 0) {
     io.stderr(`${loaded.errors.map((e) => e.text).join('\n')}\n`);
@@ -93,31 +112,9 @@ export const run: Command = async (argv, io) => {
       return 2;
     }
   } else {
-    const fromConfig = (host: string): Credentials | undefined => {
-      const c = config.registries[host]?.credentials;
-      if (!c) return undefined;
-      if (c.tokenEnv && io.env[c.tokenEnv]) return { token: io.env[c.tokenEnv]! };
-      if (c.usernameEnv && c.passwordEnv && io.env[c.usernameEnv] && io.env[c.passwordEnv]) {
-        return { username: io.env[c.usernameEnv]!, password: io.env[c.passwordEnv]! };
-      }
-      return undefined;
-    };
-    registry = new OciRegistryClient({
-      credentials: firstCredentials(fromConfig, dockerConfigCredentials()),
-      insecureHosts: Object.entries(config.registries).flatMap(([h, r]) => (r.insecure ? [h] : [])),
-      hosts: Object.fromEntries(Object.entries(config.registries).map(([h, r]) => [h, { ...r.rateLimit }])),
-    });
+    registry = new RegistryClients(operator).for(facts.access);
   }
-  let scan: Awaited<ReturnType<typeof scanTree>>;
-  try {
-    scan = await scanTree(dir, { path: config.update.path, extensions: config.update.scanExtensions });
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      io.stderr(`${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  const scan = { files: facts.files, warnings: facts.warnings };
   const plan = await reconcile({ registry }, { config, files: scan.files });
   if (values.write) await applyFileChanges(dir, plan.changes);
   if (values.json) {

@@ -33,6 +33,27 @@ export interface AppEnv {
   readonly otlpEndpoint?: string;
 }
 
+/** The operator's registry settings, read the same way by `tidemark serve` and `tidemark plan`. */
+export interface RegistryEnv {
+  /** Directory holding the Docker `config.json` with registry credentials (default `~/.docker`). */
+  readonly dockerConfig?: string;
+  /** Registry host → mirror base URL, for reading tags and digests. */
+  readonly registryMirrors: Readonly<Record<string, string>>;
+}
+
+export function readRegistryEnv(env: Record<string, string | undefined>, problems: string[]): RegistryEnv {
+  const registryMirrors: Record<string, string> = {};
+  for (const pair of (env.TIDEMARK_REGISTRY_MIRRORS ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    const m = /^([^=\s]+)=(https?:\/\/\S+)$/.exec(pair);
+    if (m) registryMirrors[m[1]!] = m[2]!;
+    else problems.push(`TIDEMARK_REGISTRY_MIRRORS: expected host=https://mirror,… , got "${pair}"`);
+  }
+  return { ...(env.DOCKER_CONFIG && { dockerConfig: env.DOCKER_CONFIG }), registryMirrors };
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export type EnvResult = { ok: true; env: AppEnv } | { ok: false; problems: string[] };
@@ -105,15 +126,7 @@ export function readEnv(env: Record<string, string | undefined>, defaults: { wor
   if (role !== 'all' && !env.REDIS_URL)
     problems.push(`TIDEMARK_ROLE=${role} needs REDIS_URL: web and worker processes share jobs through Redis`);
   const production = env.NODE_ENV === 'production';
-  const registryMirrors: Record<string, string> = {};
-  for (const pair of (env.TIDEMARK_REGISTRY_MIRRORS ?? '')
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean)) {
-    const m = /^([^=\s]+)=(https?:\/\/\S+)$/.exec(pair);
-    if (m) registryMirrors[m[1]!] = m[2]!;
-    else problems.push(`TIDEMARK_REGISTRY_MIRRORS: expected host=https://mirror,… , got "${pair}"`);
-  }
+  const { registryMirrors } = readRegistryEnv(env, problems);
   const logLevel = env.LOG_LEVEL || 'info';
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);

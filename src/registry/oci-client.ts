@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import type { RegistryCredentials } from '../core/config/registry-access.js';
 import { parseImageRef } from '../core/domain/image-ref.js';
 import {
   RegistryAuthError,
@@ -16,9 +17,7 @@ import {
 } from '../core/errors.js';
 import type { ImageMetadata, RegistryClient } from './types.js';
 
-export type Credentials =
-  | { readonly username: string; readonly password: string }
-  | { readonly token: string };
+export type Credentials = RegistryCredentials;
 export type CredentialSource = (host: string) => Credentials | undefined | Promise<Credentials | undefined>;
 
 export interface OciClientOptions {

@@ -4,9 +4,11 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
+import type { RegistryAccess } from '../core/config/registry-access.js';
 import { canonicalImageName } from '../core/domain/image-ref.js';
 import type { ImagePushed } from '../core/domain/types.js';
 import { AppError, BranchMovedError, RegistryUnavailableError } from '../core/errors.js';
+import { imageKey, imagesOf } from '../core/plan/plan-files.js';
 import {
   type PullSummary,
   planPublish,
@@ -21,10 +23,9 @@ import type { Metrics } from '../observability/metrics.js';
 import { inSpan } from '../observability/tracing.js';
 import type { RegistryClient } from '../registry/types.js';
 import { type PolicyIndex, type RepoTarget, repoKeyOf } from '../state/policy-index.js';
-import { loadRepoConfigFromWorkspace } from '../workspace/load-config.js';
-import { scanTree } from '../workspace/scan-tree.js';
 import { applyPublishPlan, type PublishResult } from './apply.js';
 import { collectPublishFacts } from './collect-publish.js';
+import { collectRepo } from './collect-repo.js';
 import { hasRetryableRegistryError, reconcile } from './reconcile.js';
 
 export interface RunReason {
@@ -37,7 +38,10 @@ export interface RepoRunDeps {
   /** An installation's API port and a token for git; tokens are cached by the caller. */
   auth(installationId: number): Promise<{ github: GitHubPort; token: string }>;
   readonly workspaces: WorkspaceCache;
-  readonly registry: RegistryClient;
+  /** The registry client for a repo's access (the App's operator settings plus the repo's `registries:`). */
+  readonly registries: { for(access: RegistryAccess): RegistryClient };
+  /** The process environment, for the variables a repo's `registries:` block names. */
+  readonly env: Readonly<Record<string, string | undefined>>;
   readonly index: PolicyIndex;
   readonly pulls: PullCache;
   /** Repo → the commit whose config problems were last reported, so each is reported once. Bounded. */
@@ -112,10 +116,10 @@ export async function runRepo(
   for (let attempt = 1; ; attempt++) {
     signal?.throwIfAborted();
     const baseSha = await ws.sync();
-    const loaded = await loadRepoConfigFromWorkspace(ws);
+    const facts = await collectRepo(ws.dir, deps.env);
+    const { loaded } = facts;
     const { config } = loaded;
-    const images = [...new Set(config.policies.map((p) => safeCanonical(p.image)))];
-    await deps.index.setRepo(target, images);
+    await deps.index.setRepo(target, imagesOf(config));
     if (loaded.errors.length > 0) {
       await reportConfigErrors(
         deps,
@@ -130,10 +134,6 @@ export async function runRepo(
       log.info({ errors: loaded.errors.length }, 'no usable image policies');
       return { repo: fullName, baseSha, policies: 0, configErrors: loaded.errors.length };
     }
-    const scan = await scanTree(ws.dir, {
-      path: config.update.path,
-      extensions: [...config.update.scanExtensions],
-    });
     const pulls =
       config.update.strategy === 'pull-request'
         ? await deps.pulls.get(repoKeyOf(target), freshPulls || attempt > 1, () =>
@@ -142,10 +142,10 @@ export async function runRepo(
         : [];
     const plan = await inSpan('reconcile', { repo: fullName, policies: config.policies.length }, () =>
       reconcile(
-        { registry: deps.registry, log },
+        { registry: deps.registries.for(facts.access), log },
         {
           config,
-          files: scan.files,
+          files: facts.files,
           events,
           skippedTags: skippedTagsFrom(pulls),
           withProvenance: config.update.strategy === 'pull-request',
@@ -153,7 +153,7 @@ export async function runRepo(
         },
       ),
     );
-    for (const w of [...scan.warnings, ...plan.warnings])
+    for (const w of [...facts.warnings, ...plan.warnings])
       log.warn({ code: w.code, file: w.file, line: w.line }, w.message);
     try {
       const strategy = config.update.strategy;
@@ -215,7 +215,7 @@ function recordMetrics(
   for (const u of bumped) deps.metrics.bumps.inc({ policy: u.key, mode });
   if (bumped.length > 0) {
     for (const r of reasons) {
-      if (r.event && r.receivedAt && bumped.some((u) => safeCanonical(u.image) === r.event?.image)) {
+      if (r.event && r.receivedAt && bumped.some((u) => imageKey(u.image) === r.event?.image)) {
         deps.metrics.pushToPr.observe((deps.now() - r.receivedAt) / 1000);
       }
     }
@@ -249,13 +249,5 @@ async function reportConfigErrors(
       { err: err instanceof AppError ? err.message : String(err) },
       'could not report configuration problems',
     );
-  }
-}
-
-function safeCanonical(image: string): string {
-  try {
-    return canonicalImageName(image);
-  } catch {
-    return image;
   }
 }

@@ -10,7 +10,7 @@ import type { JobReason } from '../../src/queue/types.js';
 import { repoKeyOf } from '../../src/state/policy-index.js';
 import { type GitHubDouble, startGitHubDouble } from '../support/github-double/index.js';
 import { pushImage } from '../support/images.js';
-import { type Registry, startRegistry } from '../support/registry.js';
+import { type Registry, type RegistryOptions, startRegistry } from '../support/registry.js';
 import { waitFor } from '../support/wait.js';
 
 export const NOTIFY_SECRET = 'registry-notify-secret-0123456789';
@@ -76,10 +76,16 @@ export const hasReason =
 export async function startEnv(
   setup: (gh: GitHubDouble, reg: Registry) => Promise<void>,
   extraEnv: (reg: Registry) => Record<string, string> = () => ({}),
-  opts: { split?: { redisUrl: string } } = {},
+  opts: {
+    split?: { redisUrl: string };
+    /** The registry's options (e.g. basic auth); default: no auth. */
+    registry?: RegistryOptions;
+    /** More of tidemark's process environment (e.g. the variables a repo's `registries:` block names). */
+    processEnv?: Record<string, string>;
+  } = {},
 ): Promise<Env> {
   const gh = await startGitHubDouble();
-  const reg = await startRegistry();
+  const reg = await startRegistry(opts.registry);
   await setup(gh, reg);
   const workDir = await mkdtemp(join(tmpdir(), 'tidemark-e2e-'));
   const readWith = (role: string) =>
@@ -118,7 +124,7 @@ export async function startEnv(
   const onJobSettled = (job: { repoKey: string; reasons: readonly JobReason[] }, outcome: JobOutcome) =>
     jobs.push({ repo: job.repoKey, reasons: job.reasons, outcome });
   const app = await startTidemark(env.env, {
-    processEnv: { NOTIFY_SECRET },
+    processEnv: { NOTIFY_SECRET, ...opts.processEnv },
     githubThrottle: false,
     log: createLogger({ level: 'debug', destination: sink }),
     onJobSettled,
@@ -128,7 +134,7 @@ export async function startEnv(
     const wenv = readWith('worker');
     if (!wenv.ok) throw new Error(wenv.problems.join('\n'));
     worker = await startTidemark(wenv.env, {
-      processEnv: { NOTIFY_SECRET },
+      processEnv: { NOTIFY_SECRET, ...opts.processEnv },
       githubThrottle: false,
       log: createLogger({ level: 'debug', destination: sink }),
       onJobSettled,

@@ -8,7 +8,7 @@ import { LRUCache } from 'lru-cache';
 import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
 import { parseEndpoints } from './config/endpoints.js';
 import type { AppEnv } from './config/env.js';
-import type { ImagePushed } from './core/domain/types.js';
+import { type JobReason, parseReason } from './core/domain/reasons.js';
 import { AppError, isRetryable } from './core/errors.js';
 import { WorkspaceCache } from './git/workspace.js';
 import { completeTarget, listInstalledRepos } from './github/discovery.js';
@@ -25,7 +25,7 @@ import { createMetrics, type Metrics } from './observability/metrics.js';
 import { currentCarrier, inSpan, startTracing } from './observability/tracing.js';
 import { BullQueue } from './queue/bullmq-queue.js';
 import { MemoryQueue } from './queue/memory-queue.js';
-import type { JobContext, JobQueue, JobReason, QueueOptions, RepoJob } from './queue/types.js';
+import type { JobContext, JobQueue, QueueOptions, QueueReason, RepoJob } from './queue/types.js';
 import { RegistryClients } from './registry/clients.js';
 import type { RegistryClient } from './registry/types.js';
 import { PullCache, runRepo } from './run/run-repo.js';
@@ -38,7 +38,7 @@ import {
   type RepoTarget,
   repoKeyOf,
 } from './state/policy-index.js';
-import { type Clock, sleepOn, systemClock } from './time/clock.js';
+import { type Clock, systemClock } from './time/clock.js';
 
 export interface Tidemark {
   readonly url: string;
@@ -46,7 +46,7 @@ export interface Tidemark {
   readonly metrics: Metrics;
   readonly queue: JobQueue<RepoTarget>;
   /** Enqueue every installed repo (what the periodic reconcile does). */
-  reconcileAll(kind?: string): Promise<number>;
+  reconcileAll(kind?: 'periodic' | 'installation' | 'manual'): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -177,8 +177,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     log,
     metrics,
     now,
-    sleep: (ms: number) => sleepOn(clock, ms),
-    settings: { publisher: env.publisher, author: env.gitAuthor, maxBranchRetries: 5 },
+    settings: { publisher: env.publisher, author: env.gitAuthor },
   };
 
   const queueOptions: QueueOptions<RepoTarget> = {
@@ -213,7 +212,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
       await inSpan(
         'job',
         { repo: job.repoKey, reasons: job.reasons.map((r) => r.kind).join(',') },
-        () => runJob(job, ctx.signal),
+        () => runJob(job, ctx.signal, ctx.attempt),
         parent,
       );
     } finally {
@@ -221,21 +220,19 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     }
   };
   if (env.role !== 'serve') await queue.start(handleJob);
-  async function runJob(job: RepoJob<RepoTarget>, signal: AbortSignal): Promise<void> {
+  async function runJob(job: RepoJob<RepoTarget>, signal: AbortSignal, attempt: number): Promise<void> {
     {
       let target = job.target;
       if (!target.cloneUrl || !target.defaultBranch)
         target = await completeTarget(await probot.auth(target.installationId), target);
-      await runRepo(
-        runDeps,
-        target,
-        job.reasons.map((r) => ({
-          kind: r.kind,
-          ...(r.detail?.event !== undefined && { event: r.detail.event as ImagePushed }),
-          ...(r.receivedAt !== undefined && { receivedAt: r.receivedAt }),
-        })),
+      // Reasons come back from the queue (and Redis) as JSON: read each as the typed union, once.
+      const reasons = job.reasons.flatMap((r) => parseReason(r) ?? []);
+      const dropped = job.reasons.length - reasons.length;
+      if (dropped > 0) log.warn({ repo: job.repoKey, dropped }, 'job reasons not understood; ignored');
+      await runRepo(runDeps, target, reasons.length > 0 ? reasons : [{ kind: 'manual' }], {
         signal,
-      );
+        attempt,
+      });
     }
   }
 
@@ -249,11 +246,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   const dispatcher: Dispatcher = {
     enqueueRepo: (target, reason) =>
       inSpan(`webhook github ${reason.kind}`, { repo: `${target.owner}/${target.repo}` }, () =>
-        enqueue(target, {
-          kind: reason.kind,
-          ...(reason.detail && { detail: reason.detail }),
-          receivedAt: now(),
-        }),
+        enqueue(target, { ...reason, receivedAt: now() }),
       ),
     routeImagePushes: (events, meta) =>
       routeImagePushes({ index, firstSeen, enqueue, now, log }, events, meta),
@@ -312,7 +305,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     'tidemark listening',
   );
 
-  const reconcileAll = async (kind = 'periodic'): Promise<number> => {
+  const reconcileAll = async (kind: 'periodic' | 'installation' | 'manual' = 'periodic'): Promise<number> => {
     const repos = await listInstalledRepos(probot);
     for (const t of repos) await enqueue(t, { kind, receivedAt: now() });
     return repos.length;

@@ -4,25 +4,18 @@
  * happens in the worker (GitHub gives up on a delivery after 10 s).
  */
 import type { Probot } from 'probot';
+import type { JobReason } from '../core/domain/reasons.js';
 import type { ImagePushed } from '../core/domain/types.js';
 import { parseWebhook } from '../core/events/index.js';
 import { isTidemarkBranch } from '../core/plan/update.js';
 import type { RepoTarget } from '../state/policy-index.js';
 
-export type JobReasonKind =
-  | 'registry-push'
-  | 'github-push'
-  | 'installation'
-  | 'pull-request-closed'
-  | 'periodic'
-  | 'manual';
+/** A reason from a GitHub delivery: every member of the union but the registry's. */
+export type GitHubReason = Exclude<JobReason, { kind: 'registry-push' }>;
 
 export interface Dispatcher {
   /** Enqueue a reconcile of one repo. `target.cloneUrl` may be empty: the worker then looks the repo up. */
-  enqueueRepo(
-    target: RepoTarget,
-    reason: { kind: JobReasonKind; detail?: Record<string, unknown> },
-  ): Promise<void>;
+  enqueueRepo(target: RepoTarget, reason: GitHubReason): Promise<void>;
   /** Route registry pushes to the repos whose policies watch the image, and enqueue them. */
   routeImagePushes(
     events: readonly ImagePushed[],

@@ -3,8 +3,9 @@
  * keyed by image and tag (so a push delivered twice merges). Every push is recorded as first seen, watched or
  * not, for minimum-age rules.
  */
+
+import type { JobReason } from '../core/domain/reasons.js';
 import type { ImagePushed } from '../core/domain/types.js';
-import type { JobReason } from '../queue/types.js';
 import type { FirstSeenStore } from '../state/first-seen.js';
 import type { PolicyIndex, RepoTarget } from '../state/policy-index.js';
 

@@ -15,8 +15,8 @@ import { ShutdownError } from '../core/errors.js';
 import {
   type JobHandler,
   type JobQueue,
-  type JobReason,
   type QueueOptions,
+  type QueueReason,
   type RepoJob,
   reasonKey,
 } from './types.js';
@@ -88,7 +88,7 @@ export class BullQueue<T> implements JobQueue<T> {
         const fields = Object.keys(raw ?? {});
         if (fields.length === 0 || !targetRaw) return; // already handled by an earlier run
         const { repoKey, target } = JSON.parse(targetRaw) as { repoKey: string; target: T };
-        const reasons = fields.map((f) => JSON.parse(raw[f]!) as JobReason);
+        const reasons = fields.map((f) => JSON.parse(raw[f]!) as QueueReason);
         const job: RepoJob<T> = { repoKey, target, reasons };
         const ac = new AbortController();
         this.controllers.add(ac);

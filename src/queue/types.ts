@@ -2,7 +2,11 @@
  * The job queue contract: one reconcile job per repo, with the reasons that led to it. Two implementations
  * share it: the in-memory queue (default, one process) and BullMQ on Redis (REDIS_URL, several processes).
  */
-export interface JobReason {
+/**
+ * A reason as the queue sees it: merged by kind and key (or detail), otherwise opaque. What tidemark enqueues
+ * is the typed `QueueReason` union (core/domain/reasons.ts), read back with `parseReason` before a run.
+ */
+export interface QueueReason {
   readonly kind: string;
   /** Identical reasons (same kind and key) are merged. */
   readonly key?: string;
@@ -17,7 +21,7 @@ export interface RepoJob<T = unknown> {
   readonly repoKey: string;
   /** Routing data for the worker (installation, repo, clone URL). The latest enqueue's target wins. */
   readonly target: T;
-  readonly reasons: readonly JobReason[];
+  readonly reasons: readonly QueueReason[];
 }
 
 export interface JobContext {
@@ -53,12 +57,12 @@ export interface QueueOptions<T> {
 }
 
 /** A reason's identity: kind and key (or detail). When it arrived and the trace it carries do not count. */
-export function reasonKey(r: JobReason): string {
+export function reasonKey(r: QueueReason): string {
   return `${r.kind}|${r.key ?? JSON.stringify(r.detail ?? {})}`;
 }
 
-export function mergeReasons(a: readonly JobReason[], b: readonly JobReason[]): JobReason[] {
-  const out = new Map<string, JobReason>();
+export function mergeReasons(a: readonly QueueReason[], b: readonly QueueReason[]): QueueReason[] {
+  const out = new Map<string, QueueReason>();
   for (const r of [...a, ...b]) if (!out.has(reasonKey(r))) out.set(reasonKey(r), r);
   return [...out.values()];
 }

@@ -5,8 +5,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { RegistryAccess } from '../core/config/registry-access.js';
-import { canonicalImageName } from '../core/domain/image-ref.js';
-import type { ImagePushed } from '../core/domain/types.js';
+import { eventOf, type JobReason, wantsFreshPulls } from '../core/domain/reasons.js';
 import { AppError, BranchMovedError, RegistryUnavailableError } from '../core/errors.js';
 import { imageKey, imagesOf } from '../core/plan/plan-files.js';
 import {
@@ -28,12 +27,6 @@ import { collectPublishFacts } from './collect-publish.js';
 import { collectRepo } from './collect-repo.js';
 import { hasRetryableRegistryError, reconcile } from './reconcile.js';
 
-export interface RunReason {
-  readonly kind: string;
-  readonly event?: ImagePushed;
-  readonly receivedAt?: number;
-}
-
 export interface RepoRunDeps {
   /** An installation's API port and a token for git; tokens are cached by the caller. */
   auth(installationId: number): Promise<{ github: GitHubPort; token: string }>;
@@ -52,12 +45,9 @@ export interface RepoRunDeps {
   readonly log: Logger;
   readonly metrics?: Metrics;
   readonly now: () => number;
-  readonly sleep: (ms: number) => Promise<void>;
   readonly settings: {
     readonly publisher: 'api' | 'git';
     readonly author: GitIdentity;
-    /** How often a run starts over when a branch moved under it (compare-and-swap lost). */
-    readonly maxBranchRetries: number;
   };
 }
 
@@ -101,100 +91,110 @@ export class PullCache {
 export async function runRepo(
   deps: RepoRunDeps,
   target: RepoTarget,
-  reasons: readonly RunReason[],
-  /** Aborted when the process shuts down: the run stops at its next step, before publishing anything more. */
-  signal?: AbortSignal,
+  reasons: readonly JobReason[],
+  opts: {
+    /** Aborted when the process shuts down: the run stops at its next step, before publishing anything more. */
+    readonly signal?: AbortSignal;
+    /** The queue's attempt (1 = first). A retry reads PR state fresh: the last attempt may have lost a race. */
+    readonly attempt?: number;
+  } = {},
 ): Promise<RunSummary> {
+  const { signal } = opts;
   const fullName = `${target.owner}/${target.repo}`;
   const log = deps.log.child({ repo: fullName, reasons: [...new Set(reasons.map((r) => r.kind))] });
   const { github, token } = await deps.auth(target.installationId);
   const repoRef: RepoId = { owner: target.owner, repo: target.repo };
   const ws = await deps.workspaces.open(target, token);
-  const events = reasons.flatMap((r) => (r.event ? [r.event] : []));
-  const freshPulls = reasons.some((r) => r.kind === 'pull-request-closed' || r.kind === 'manual');
+  const events = reasons.flatMap((r) => eventOf(r) ?? []);
+  const freshPulls = reasons.some(wantsFreshPulls) || (opts.attempt ?? 1) > 1;
 
-  for (let attempt = 1; ; attempt++) {
-    signal?.throwIfAborted();
-    const baseSha = await ws.sync();
-    const facts = await collectRepo(ws.dir, deps.env);
-    const { loaded } = facts;
-    const { config } = loaded;
-    await deps.index.setRepo(target, imagesOf(config));
-    if (loaded.errors.length > 0) {
-      await reportConfigErrors(
-        deps,
-        github,
-        repoRef,
-        baseSha,
-        loaded.errors.map((e) => e.text),
-        log,
-      );
-    }
-    if (config.policies.length === 0) {
-      log.info({ errors: loaded.errors.length }, 'no usable image policies');
-      return { repo: fullName, baseSha, policies: 0, configErrors: loaded.errors.length };
-    }
-    const pulls =
-      config.update.strategy === 'pull-request'
-        ? await deps.pulls.get(repoKeyOf(target), freshPulls || attempt > 1, () =>
-            github.listPulls(repoRef).then(summarizePulls),
-          )
-        : [];
-    const plan = await inSpan('reconcile', { repo: fullName, policies: config.policies.length }, () =>
-      reconcile(
-        { registry: deps.registries.for(facts.access), log },
-        {
-          config,
-          files: facts.files,
-          events,
-          skippedTags: skippedTagsFrom(pulls),
-          withProvenance: config.update.strategy === 'pull-request',
-          ...(signal && { signal }),
-        },
-      ),
+  signal?.throwIfAborted();
+  const baseSha = await ws.sync();
+  const facts = await collectRepo(ws.dir, deps.env);
+  const { loaded } = facts;
+  const { config } = loaded;
+  await deps.index.setRepo(target, imagesOf(config));
+  if (loaded.errors.length > 0) {
+    await reportConfigErrors(
+      deps,
+      github,
+      repoRef,
+      baseSha,
+      loaded.errors.map((e) => e.text),
+      log,
     );
-    for (const w of [...facts.warnings, ...plan.warnings])
-      log.warn({ code: w.code, file: w.file, line: w.line }, w.message);
-    try {
-      const strategy = config.update.strategy;
-      const published = await inSpan('publish', { repo: fullName, mode: strategy }, async () => {
-        // collect → plan (pure) → apply
-        signal?.throwIfAborted();
-        const facts = await collectPublishFacts(ws, plan, strategy, baseSha, pulls);
-        const publishing = planPublish(plan, publishSettingsFor(config.update, target.defaultBranch), facts);
-        signal?.throwIfAborted();
-        return applyPublishPlan({ github, workspace: ws, log }, repoRef, publishing, {
-          ...(config.update.commitMessage && { commitTemplate: config.update.commitMessage }),
-          publisher: deps.settings.publisher,
-          author: config.update.author ?? deps.settings.author,
-        });
-      });
-      if (published.groups.some((g) => g.action !== 'unchanged') || published.closed.length > 0) {
-        deps.pulls.invalidate(repoKeyOf(target));
-      }
-      recordMetrics(deps, config.update.strategy, plan, published, reasons);
-      if (hasRetryableRegistryError(plan)) {
-        const images = plan.registryErrors.map((e) => e.image).join(', ');
-        throw new RegistryUnavailableError(`could not read tags of ${images}; will retry`, {
-          cause: plan.registryErrors[0]?.error,
-        });
-      }
-      return {
-        repo: fullName,
-        baseSha,
-        policies: config.policies.length,
-        configErrors: loaded.errors.length,
-        plan,
-        published,
-      };
-    } catch (err) {
-      if (!(err instanceof BranchMovedError) || attempt >= deps.settings.maxBranchRetries) throw err;
-      deps.pulls.invalidate(repoKeyOf(target));
-      const delay = Math.min(5_000, 200 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
-      log.info({ attempt, delayMs: Math.round(delay) }, 'branch moved during publish; fetching and retrying');
-      await deps.sleep(delay);
-    }
   }
+  if (config.policies.length === 0) {
+    log.info({ errors: loaded.errors.length }, 'no usable image policies');
+    return { repo: fullName, baseSha, policies: 0, configErrors: loaded.errors.length };
+  }
+  const pulls =
+    config.update.strategy === 'pull-request'
+      ? await deps.pulls.get(repoKeyOf(target), freshPulls, () =>
+          github.listPulls(repoRef).then(summarizePulls),
+        )
+      : [];
+  const plan = await inSpan('reconcile', { repo: fullName, policies: config.policies.length }, () =>
+    reconcile(
+      { registry: deps.registries.for(facts.access), log },
+      {
+        config,
+        files: facts.files,
+        events,
+        skippedTags: skippedTagsFrom(pulls),
+        withProvenance: config.update.strategy === 'pull-request',
+        ...(signal && { signal }),
+      },
+    ),
+  );
+  for (const w of [...facts.warnings, ...plan.warnings])
+    log.warn({ code: w.code, file: w.file, line: w.line }, w.message);
+  const strategy = config.update.strategy;
+  let published: PublishResult;
+  try {
+    published = await inSpan('publish', { repo: fullName, mode: strategy }, async () => {
+      // collect → plan (pure) → apply
+      signal?.throwIfAborted();
+      const publishFacts = await collectPublishFacts(ws, plan, strategy, baseSha, pulls);
+      const publishing = planPublish(
+        plan,
+        publishSettingsFor(config.update, target.defaultBranch),
+        publishFacts,
+      );
+      signal?.throwIfAborted();
+      return applyPublishPlan({ github, workspace: ws, log }, repoRef, publishing, {
+        ...(config.update.commitMessage && { commitTemplate: config.update.commitMessage }),
+        publisher: deps.settings.publisher,
+        author: config.update.author ?? deps.settings.author,
+      });
+    });
+  } catch (err) {
+    // Someone moved a branch under us: the queue runs the repo again (one retry policy, the queue's) on fresh
+    // facts, and that run reads PR state fresh.
+    if (err instanceof BranchMovedError) {
+      deps.pulls.invalidate(repoKeyOf(target));
+      log.info({ err }, 'branch moved during publish; the run will be retried on fresh facts');
+    }
+    throw err;
+  }
+  if (published.groups.some((g) => g.action !== 'unchanged') || published.closed.length > 0) {
+    deps.pulls.invalidate(repoKeyOf(target));
+  }
+  recordMetrics(deps, config.update.strategy, plan, published, reasons);
+  if (hasRetryableRegistryError(plan)) {
+    const images = plan.registryErrors.map((e) => e.image).join(', ');
+    throw new RegistryUnavailableError(`could not read tags of ${images}; will retry`, {
+      cause: plan.registryErrors[0]?.error,
+    });
+  }
+  return {
+    repo: fullName,
+    baseSha,
+    policies: config.policies.length,
+    configErrors: loaded.errors.length,
+    plan,
+    published,
+  };
 }
 
 function recordMetrics(
@@ -202,7 +202,7 @@ function recordMetrics(
   mode: string,
   plan: ReconcilePlan,
   published: PublishResult,
-  reasons: readonly RunReason[],
+  reasons: readonly JobReason[],
 ): void {
   if (!deps.metrics) return;
   const changed = new Set(
@@ -215,7 +215,8 @@ function recordMetrics(
   for (const u of bumped) deps.metrics.bumps.inc({ policy: u.key, mode });
   if (bumped.length > 0) {
     for (const r of reasons) {
-      if (r.event && r.receivedAt && bumped.some((u) => imageKey(u.image) === r.event?.image)) {
+      const event = eventOf(r);
+      if (event && r.receivedAt && bumped.some((u) => imageKey(u.image) === event.image)) {
         deps.metrics.pushToPr.observe((deps.now() - r.receivedAt) / 1000);
       }
     }

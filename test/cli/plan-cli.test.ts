@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
-import { captureIO } from './capture-io.js';
 import { pushImage } from '../support/images.js';
 import { type Registry, startRegistry } from '../support/registry.js';
+import { captureIO } from './capture-io.js';
 
 const FIX = join(import.meta.dirname, '..', 'fixtures', 'plan');
 

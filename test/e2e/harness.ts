@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { readEnv } from '../../src/config/env.js';
 import { type JobOutcome, startTidemark, type Tidemark } from '../../src/main.js';
 import { createLogger } from '../../src/observability/logger.js';
-import type { JobReason } from '../../src/queue/types.js';
+import type { QueueReason } from '../../src/queue/types.js';
 import { repoKeyOf } from '../../src/state/policy-index.js';
 import { type GitHubDouble, startGitHubDouble } from '../support/github-double/index.js';
 import { pushImage } from '../support/images.js';
@@ -20,7 +20,7 @@ export const until = waitFor;
 /** A job tidemark finished (for good or to retry), in the order they ended. */
 export interface SettledJob {
   readonly repo: string;
-  readonly reasons: readonly JobReason[];
+  readonly reasons: readonly QueueReason[];
   readonly outcome: JobOutcome;
 }
 
@@ -121,7 +121,7 @@ export async function startEnv(
     },
   });
   const jobs: SettledJob[] = [];
-  const onJobSettled = (job: { repoKey: string; reasons: readonly JobReason[] }, outcome: JobOutcome) =>
+  const onJobSettled = (job: { repoKey: string; reasons: readonly QueueReason[] }, outcome: JobOutcome) =>
     jobs.push({ repo: job.repoKey, reasons: job.reasons, outcome });
   const app = await startTidemark(env.env, {
     processEnv: { NOTIFY_SECRET, ...opts.processEnv },

@@ -90,7 +90,9 @@ describe('push mode end to end', () => {
     expect(await gh.git.revParse('acme/race', 'main~1')).toBe(human);
     expect(gh.pulls('acme', 'race')).toHaveLength(0);
     // The failed compare-and-swap is visible as a STALE_DATA answer followed by a successful commit.
-    expect(env.logLines.join('')).toContain('branch moved during publish; fetching and retrying');
+    expect(env.logLines.join('')).toContain(
+      'branch moved during publish; the run will be retried on fresh facts',
+    );
   });
 
   it('a pushed file with a new marker is updated from the push webhook', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { JobReason } from '../../src/core/domain/reasons.js';
 import type { ImagePushed } from '../../src/core/domain/types.js';
 import { routeImagePushes } from '../../src/intake/route-pushes.js';
-import type { JobReason } from '../../src/queue/types.js';
 import type { RepoTarget } from '../../src/state/policy-index.js';
 
 const target = (repo: string): RepoTarget => ({
@@ -41,7 +41,14 @@ describe('routing registry pushes to repos', () => {
       { source: 'registry:local' },
     );
     expect(routed).toBe(2);
-    expect(enqueued.map(([repo, r]) => [repo, r.kind, r.key, r.receivedAt])).toEqual([
+    expect(
+      enqueued.map(([repo, r]) => [
+        repo,
+        r.kind,
+        r.kind === 'registry-push' ? r.key : undefined,
+        r.receivedAt,
+      ]),
+    ).toEqual([
       ['a', 'registry-push', 'ghcr.io/acme/web:1.2.0', 42],
       ['b', 'registry-push', 'ghcr.io/acme/web:1.2.0', 42],
     ]);

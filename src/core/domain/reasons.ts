@@ -1,0 +1,94 @@
+/**
+ * Why a repo is run: a typed union, one member per source. Reasons travel through the queue (and Redis) as
+ * plain JSON; `parseReason` reads one back at the run's door, so nothing downstream casts a bag of fields.
+ */
+import type { ImagePushed } from './types.js';
+import { REGISTRY_PROVIDERS } from './types.js';
+
+interface ReasonBase {
+  /** When the input arrived (ms since the epoch), for push-to-PR latency. */
+  readonly receivedAt?: number;
+  /** Trace context of the delivery (W3C carrier); not part of the reason's identity. */
+  readonly trace?: Readonly<Record<string, string>>;
+}
+
+export type JobReason = ReasonBase &
+  (
+    | {
+        /** A registry said `image:tag` was pushed (a hint; the run confirms it with the registry). */
+        readonly kind: 'registry-push';
+        readonly key: string;
+        readonly detail: { readonly event: ImagePushed };
+      }
+    | {
+        /** A push to the repo's default branch that touched configuration. */
+        readonly kind: 'github-push';
+        readonly detail: { readonly ref: string; readonly after: string; readonly delivery: string };
+      }
+    | {
+        /** One of tidemark's PRs was closed (merged or declined): its state must be read fresh. */
+        readonly kind: 'pull-request-closed';
+        readonly detail: { readonly number: number; readonly merged: boolean; readonly delivery: string };
+      }
+    | { readonly kind: 'installation' | 'periodic' | 'manual' }
+  );
+
+export type JobReasonKind = JobReason['kind'];
+
+/** The reasons a run reads PR state fresh for (not from the per-repo cache). */
+export function wantsFreshPulls(r: JobReason): boolean {
+  return r.kind === 'pull-request-closed' || r.kind === 'manual';
+}
+
+/** The registry event a reason carries, if any. */
+export function eventOf(r: JobReason): ImagePushed | undefined {
+  return r.kind === 'registry-push' ? r.detail.event : undefined;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+const str = (v: unknown): v is string => typeof v === 'string';
+
+/** A reason as it came out of the queue, checked; undefined when it is not one tidemark writes. */
+export function parseReason(raw: unknown): JobReason | undefined {
+  if (!isObj(raw) || !str(raw.kind)) return undefined;
+  const base: ReasonBase = {
+    ...(typeof raw.receivedAt === 'number' && { receivedAt: raw.receivedAt }),
+    ...(isObj(raw.trace) && { trace: raw.trace as Record<string, string> }),
+  };
+  const d = isObj(raw.detail) ? raw.detail : {};
+  switch (raw.kind) {
+    case 'registry-push': {
+      const e = isObj(d.event) ? d.event : undefined;
+      const event =
+        e &&
+        str(e.image) &&
+        str(e.tag) &&
+        (e.digest === null || str(e.digest)) &&
+        (REGISTRY_PROVIDERS as readonly unknown[]).includes(e.provider)
+          ? (e as unknown as ImagePushed)
+          : undefined;
+      if (!str(raw.key) || !event) return undefined;
+      return { ...base, kind: 'registry-push', key: raw.key, detail: { event } };
+    }
+    case 'github-push':
+      if (!str(d.ref) || !str(d.after)) return undefined;
+      return {
+        ...base,
+        kind: 'github-push',
+        detail: { ref: d.ref, after: d.after, delivery: str(d.delivery) ? d.delivery : '' },
+      };
+    case 'pull-request-closed':
+      if (typeof d.number !== 'number') return undefined;
+      return {
+        ...base,
+        kind: 'pull-request-closed',
+        detail: { number: d.number, merged: d.merged === true, delivery: str(d.delivery) ? d.delivery : '' },
+      };
+    case 'installation':
+    case 'periodic':
+    case 'manual':
+      return { ...base, kind: raw.kind };
+    default:
+      return undefined;
+  }
+}

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { type SimpleGit, simpleGit } from 'simple-git';
 import type { RepoId, RepoTarget } from '../core/domain/types.js';
 import { AppError } from '../core/errors.js';
+import { branchMoved, parsePushPorcelain } from './push-porcelain.js';
 
 /** What a clone needs of a repo: its name, and the HTTPS clone URL as the API returned it (no credentials). */
 export type RepoCoordinates = Pick<RepoTarget, 'owner' | 'repo' | 'cloneUrl' | 'defaultBranch'>;
@@ -184,7 +185,7 @@ export class RepoWorkspace {
       return true;
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      if (/stale info|rejected|non-fast-forward|fetch first/i.test(msg)) return false;
+      if (branchMoved(parsePushPorcelain(msg))) return false;
       throw new GitCommandError(
         `git push ${branch} failed in ${fullNameOf(this.repo)}: ${redactGitOutput(msg, this.token)}`,
       );
@@ -225,7 +226,7 @@ export class RepoWorkspace {
       return sha;
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      if (/rejected|non-fast-forward|fetch first/i.test(msg)) return undefined;
+      if (branchMoved(parsePushPorcelain(msg))) return undefined;
       throw new GitCommandError(
         `git push ${opts.branch} failed in ${fullNameOf(this.repo)}: ${redactGitOutput(msg, this.token)}`,
       );

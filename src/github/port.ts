@@ -81,12 +81,12 @@ function toFacts(p: RawPull): PullRequestFacts {
 export function classifyGitHubError(err: unknown, what: string): Error {
   const e = err as { status?: number; message?: string; response?: { headers?: Record<string, string> } };
   const status = typeof e.status === 'number' ? e.status : undefined;
-  const remaining = e.response?.headers?.['x-ratelimit-remaining'];
+  const headers = e.response?.headers ?? {};
+  // GitHub's primary limit answers 403/429 with `x-ratelimit-remaining: 0`; a secondary limit with
+  // `retry-after` (docs: "Rate limits for the REST API"). Any other 403 is a permission problem.
+  const rateLimited = headers['x-ratelimit-remaining'] === '0' || headers['retry-after'] !== undefined;
   const retryable =
-    status === undefined ||
-    status >= 500 ||
-    status === 429 ||
-    (status === 403 && (remaining === '0' || /rate limit/i.test(e.message ?? '')));
+    status === undefined || status >= 500 || status === 429 || (status === 403 && rateLimited);
   return new GitHubApiError(
     `${what}: ${status ?? 'network error'} ${e.message ?? ''}`.trim(),
     status,
@@ -178,9 +178,7 @@ export function octokitPort(octokit: Octokit): GitHubPort {
       } catch (err) {
         const errors = (err as { errors?: { type?: string; message?: string }[] }).errors ?? [];
         // GitHub answers a failed compare-and-swap with STALE_DATA ("Expected branch to point to … but it did not").
-        if (
-          errors.some((x) => x.type === 'STALE_DATA' || /expected branch to point to/i.test(x.message ?? ''))
-        ) {
+        if (errors.some((x) => x.type === 'STALE_DATA')) {
           throw new BranchMovedError(
             `${owner}/${repo}@${req.branch} moved since ${req.expectedHeadOid.slice(0, 7)}`,
             { cause: err },

@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ImagePushed, REGISTRY_PROVIDERS, type RegistryProvider } from '../core/domain/types.js';
 import { MalformedWebhookError, parseWebhook } from '../core/events/index.js';
 import { type EndpointAuth, type OidcTokenVerifier, verifyWebhook } from '../core/events/verify.js';
+import type { Logger } from '../observability/logger.js';
 import type { Deduper } from './dedupe.js';
 
 export interface RegistryEndpointConfig {
@@ -25,16 +26,6 @@ export interface RegistryEndpointConfig {
   readonly allowedImages?: readonly string[];
   /** See `ParseOptions.hostMap`: Nexus repository → host, JFrog repo key → prefix, payload host → public host. */
   readonly hostMap?: Readonly<Record<string, string>>;
-}
-
-type LogFn = (obj: Record<string, unknown>, msg?: string) => void;
-/** The subset of a pino logger the endpoint uses. */
-export interface WebhookLogger {
-  info: LogFn;
-  warn: LogFn;
-  debug: LogFn;
-  error: LogFn;
-  child(bindings: Record<string, unknown>): WebhookLogger;
 }
 
 export type WebhookOutcome =
@@ -58,7 +49,7 @@ export interface EnqueueMeta {
 export interface RegistryWebhookDeps {
   readonly endpoints: (id: string) => RegistryEndpointConfig | undefined;
   readonly enqueue: (events: ImagePushed[], meta: EnqueueMeta) => Promise<void>;
-  readonly log: WebhookLogger;
+  readonly log: Logger;
   readonly dedupe?: Deduper;
   /** Needed by `gar` endpoints; see `createGoogleOidcVerifier`. */
   readonly verifyOidcToken?: OidcTokenVerifier;

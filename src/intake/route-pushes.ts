@@ -6,6 +6,7 @@
 
 import type { JobReason } from '../core/domain/reasons.js';
 import type { ImagePushed } from '../core/domain/types.js';
+import type { Logger } from '../observability/logger.js';
 import type { FirstSeenStore } from '../state/first-seen.js';
 import type { PolicyIndex, RepoTarget } from '../state/policy-index.js';
 
@@ -14,7 +15,7 @@ export interface RoutePushDeps {
   readonly firstSeen: Pick<FirstSeenStore, 'record'>;
   readonly enqueue: (target: RepoTarget, reason: JobReason) => Promise<void>;
   readonly now: () => number;
-  readonly log: { info(obj: object, msg: string): void };
+  readonly log: Pick<Logger, 'info'>;
 }
 
 /** Returns how many (repo, push) pairs were enqueued. */

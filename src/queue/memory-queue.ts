@@ -4,15 +4,9 @@
  * failures with backoff, and never retries non-retryable ones.
  */
 import { ShutdownError } from '../core/errors.js';
+import { backoffDelay } from '../time/backoff.js';
 import { type Clock, systemClock, type TimerHandle } from '../time/clock.js';
-import {
-  backoffDelay,
-  type JobHandler,
-  type JobQueue,
-  mergeReasons,
-  type QueueOptions,
-  type RepoJob,
-} from './types.js';
+import { type JobHandler, type JobQueue, mergeReasons, type QueueOptions, type RepoJob } from './types.js';
 
 interface Slot<T> {
   pending?: RepoJob<T>;
@@ -119,7 +113,7 @@ export class MemoryQueue<T> implements JobQueue<T> {
         this.active--;
         this.controllers.delete(ac);
         slot.timer?.cancel();
-        this.arm(key, slot, backoffDelay(slot.attempt, this.opts.backoffMs, this.random));
+        this.arm(key, slot, backoffDelay(slot.attempt, { baseMs: this.opts.backoffMs, random: this.random }));
         this.pump();
         return;
       }

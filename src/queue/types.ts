@@ -66,8 +66,3 @@ export function mergeReasons(a: readonly QueueReason[], b: readonly QueueReason[
   for (const r of [...a, ...b]) if (!out.has(reasonKey(r))) out.set(reasonKey(r), r);
   return [...out.values()];
 }
-
-/** Exponential backoff with full jitter. */
-export function backoffDelay(attempt: number, baseMs: number, random: () => number = Math.random): number {
-  return Math.round(Math.min(baseMs * 2 ** (attempt - 1), 5 * 60_000) * (0.5 + random() / 2));
-}

@@ -15,6 +15,7 @@ import {
   RegistryRateLimitedError,
   RegistryUnavailableError,
 } from '../core/errors.js';
+import { backoffDelay } from '../time/backoff.js';
 import type { ImageMetadata, RegistryClient } from './types.js';
 
 export type Credentials = RegistryCredentials;
@@ -395,7 +396,7 @@ export class OciRegistryClient implements RegistryClient {
         this.opts.onResponse?.(t.host, 'error');
         if (signal?.aborted || attempt >= attempts)
           throw new RegistryUnavailableError(`${what}: ${(err as Error).message}`, { cause: err });
-        await this.sleep(Math.min(max, base * 2 ** (attempt - 1)) * Math.random());
+        await this.sleep(backoffDelay(attempt, { baseMs: base, maxMs: max }));
         continue;
       }
       this.opts.onResponse?.(t.host, res.status);
@@ -422,7 +423,7 @@ export class OciRegistryClient implements RegistryClient {
           throw new RegistryUnavailableError(`${what}: registry answered ${res.status}`);
         }
         await res.arrayBuffer().catch(() => undefined);
-        await this.sleep(Math.min(max, retryAfter ?? base * 2 ** (attempt - 1) * (0.5 + Math.random() / 2)));
+        await this.sleep(Math.min(max, retryAfter ?? backoffDelay(attempt, { baseMs: base, maxMs: max })));
         continue;
       }
       throw new RegistryUnavailableError(`${what}: unexpected answer ${res.status}`);

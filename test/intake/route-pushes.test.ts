@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { JobReason } from '../../src/core/domain/reasons.js';
 import type { ImagePushed } from '../../src/core/domain/types.js';
 import { routeImagePushes } from '../../src/intake/route-pushes.js';
+import type { Logger } from '../../src/observability/logger.js';
 import type { RepoTarget } from '../../src/state/policy-index.js';
 
 const target = (repo: string): RepoTarget => ({
@@ -35,7 +36,7 @@ describe('routing registry pushes to repos', () => {
         },
         enqueue: async (t, r) => void enqueued.push([t.repo, r]),
         now: () => 42,
-        log: { info: (obj) => void logged.push(obj) },
+        log: { info: (obj: unknown) => void logged.push(obj) } as unknown as Pick<Logger, 'info'>,
       },
       [push('ghcr.io/acme/web', '1.2.0'), push('ghcr.io/acme/other', '9')],
       { source: 'registry:local' },

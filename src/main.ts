@@ -9,7 +9,7 @@ import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
 import { parseEndpoints } from './config/endpoints.js';
 import type { AppEnv } from './config/env.js';
 import { type JobReason, parseReason } from './core/domain/reasons.js';
-import { AppError, isRetryable } from './core/errors.js';
+import { AppConfigError, AppError, isRetryable } from './core/errors.js';
 import { WorkspaceCache } from './git/workspace.js';
 import { completeTarget, listInstalledRepos } from './github/discovery.js';
 import { InstallationTokens } from './github/installation-tokens.js';
@@ -190,10 +190,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
       metrics.jobs.inc({
         outcome: final ? (err instanceof AppError && !err.retryable ? 'config-error' : 'failed') : 'retried',
       });
-      log.warn(
-        { repo: job.repoKey, final, err: err instanceof Error ? err.message : String(err) },
-        final ? 'job failed' : 'job will be retried',
-      );
+      log.warn({ repo: job.repoKey, final, err }, final ? 'job failed' : 'job will be retried');
       opts.onJobSettled?.(job, final ? 'failed' : 'retried');
     },
     onCompleted: (job, ms) => {
@@ -297,7 +294,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
       const q = await queue.ping();
       return { ok: q, checks: { queue: q, credentials: true } };
     },
-    onError: (err) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'request failed'),
+    onError: (err) => log.error({ err }, 'request failed'),
   });
   const server = await listen(router, env.host, env.port);
   log.info(
@@ -314,10 +311,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   // The web side discovers installations and schedules the periodic reconcile; workers only work jobs.
   if (acceptsWebhooks) {
     void reconcileAll('installation').catch((err: unknown) =>
-      log.warn(
-        { err: err instanceof Error ? err.message : String(err) },
-        'could not list installations at start',
-      ),
+      log.warn({ err }, 'could not list installations at start'),
     );
     scheduler = startScheduler({
       intervalMs: env.reconcileIntervalMs,
@@ -344,7 +338,4 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   };
 }
 
-export class AppConfigError extends AppError {
-  readonly code = 'app_config_invalid';
-  readonly retryable = false;
-}
+export { AppConfigError };

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { AppError } from '../core/errors.js';
 
 /** What a CLI command may touch besides the file system: its streams and its environment. */
 export interface CliIO {
@@ -29,8 +30,10 @@ export async function readInput(io: CliIO, file: string): Promise<string> {
 }
 
 /** Thrown by commands for bad usage; the CLI prints the message and exits 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
+/** The command line was not understood: never retried. */
+export class UsageError extends AppError {
+  readonly code = 'usage';
+  readonly retryable = false;
 }
 
 export type Command = (argv: string[], io: CliIO) => Promise<number>;

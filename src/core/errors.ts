@@ -82,3 +82,9 @@ export class RegistryProtocolError extends AppError {
   readonly code = 'registry_protocol';
   readonly retryable = false;
 }
+
+/** The operator's configuration (environment, endpoints file) cannot be used: tidemark does not start. */
+export class AppConfigError extends AppError {
+  readonly code = 'app_config_invalid';
+  readonly retryable = false;
+}

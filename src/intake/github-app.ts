@@ -132,10 +132,7 @@ export function tidemarkApp(dispatch: Dispatcher): (app: Probot) => void {
           body: JSON.stringify(context.payload),
         });
       } catch (err) {
-        context.log.warn(
-          { err: err instanceof Error ? err.message : String(err) },
-          'unreadable package event',
-        );
+        context.log.warn({ err }, 'unreadable package event');
         return dispatch.observed?.(context.name, 'ignored');
       }
       if (events.length === 0) return dispatch.observed?.(context.name, 'ignored');

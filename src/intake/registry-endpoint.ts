@@ -310,10 +310,7 @@ export function createRegistryWebhookHandler(
         });
       } catch (err) {
         deps.dedupe?.release(fresh);
-        log.error(
-          { err: err instanceof Error ? err.message : String(err) },
-          'registry webhook: enqueue failed',
-        );
+        log.error({ err }, 'registry webhook: enqueue failed');
         return reject(500, 'enqueue_failed', { error: 'could not queue the events; retry later' });
       }
       log.info(
@@ -324,10 +321,7 @@ export function createRegistryWebhookHandler(
       send(res, 202, { accepted: fresh.length });
     } catch (err) {
       // Defensive: nothing above should throw; if it does, the input is what made it, so no 5xx.
-      log.error(
-        { err: err instanceof Error ? err.message : String(err) },
-        'registry webhook: unexpected error',
-      );
+      log.error({ err }, 'registry webhook: unexpected error');
       reject(400, 'malformed', { error: 'request could not be processed' });
     }
   };

@@ -2,14 +2,17 @@
  * A RegistryClient over a fixed table of tags and digests (`tidemark plan --tags-file`), keyed by the image
  * as the policy names it or by its canonical name.
  */
+
 import { canonicalImageName } from '../core/domain/image-ref.js';
-import { RegistryNotFoundError } from '../core/errors.js';
+import { AppError, RegistryNotFoundError } from '../core/errors.js';
 import type { RegistryClient } from './types.js';
 
 export type TagsFile = Record<string, string[] | { tags: string[]; digests?: Record<string, string> }>;
 
-export class TagsFileError extends Error {
-  override readonly name = 'TagsFileError';
+/** The --tags-file is not in the documented shape: never retried. */
+export class TagsFileError extends AppError {
+  readonly code = 'tags_file_invalid';
+  readonly retryable = false;
 }
 
 export function parseTagsFile(raw: unknown): TagsFile {

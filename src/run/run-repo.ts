@@ -246,9 +246,6 @@ async function reportConfigErrors(
       text: messages.map((m) => `- ${m}`).join('\n'),
     });
   } catch (err) {
-    log.warn(
-      { err: err instanceof AppError ? err.message : String(err) },
-      'could not report configuration problems',
-    );
+    log.warn({ err }, 'could not report configuration problems');
   }
 }

@@ -4,6 +4,7 @@
  * A canonical image name is lower-cased, carries an explicit registry host, and folds Docker Hub's
  * aliases: `nginx` → `docker.io/library/nginx`, `index.docker.io/acme/web` → `docker.io/acme/web`.
  */
+import { AppError } from '../errors.js';
 
 export interface ImageRef {
   /** Registry host, with port when given (`ghcr.io`, `127.0.0.1:5000`, `docker.io`). */
@@ -14,8 +15,10 @@ export interface ImageRef {
   readonly digest?: string;
 }
 
-export class ImageRefError extends Error {
-  override readonly name = 'ImageRefError';
+/** An image reference that does not parse: never retried. */
+export class ImageRefError extends AppError {
+  readonly code = 'image_ref_invalid';
+  readonly retryable = false;
 }
 
 const DOCKER_HUB = 'docker.io';

@@ -2,7 +2,9 @@
  * User regular expressions run on RE2 (through re2js): linear time, no backtracking, so a pattern from a
  * config repo cannot stall the worker. Lookaround and backreferences are rejected, as Go's regexp does.
  */
+
 import { RE2JS } from 're2js';
+import { AppError } from '../errors.js';
 
 export interface CompiledRegex {
   readonly source: string;
@@ -11,8 +13,10 @@ export interface CompiledRegex {
   expandFirst(s: string, template: string): string | undefined;
 }
 
-export class RegexSyntaxError extends Error {
-  override readonly name = 'RegexSyntaxError';
+/** A filterTags pattern RE2 cannot compile: never retried. */
+export class RegexSyntaxError extends AppError {
+  readonly code = 'regex_invalid';
+  readonly retryable = false;
 }
 
 /** Results are memoised per (pattern, input): a repo's tag list changes by a few tags between runs. */

@@ -4,6 +4,7 @@
  * (`version.ParseVersion`), ordering with build metadata ignored, and the Masterminds ≥ 3.4 prerelease rule
  * (a prerelease qualifies only in an AND-group that names a prerelease, and then of any version).
  */
+import { AppError } from '../errors.js';
 
 export interface SemVersion {
   readonly major: bigint;
@@ -111,8 +112,10 @@ const VALID = new RegExp(
 
 const isX = (s: string) => s === 'x' || s === 'X' || s === '*';
 
-export class SemverRangeError extends Error {
-  override readonly name = 'SemverRangeError';
+/** A semver range Masterminds/semver would refuse: never retried. */
+export class SemverRangeError extends AppError {
+  readonly code = 'semver_range_invalid';
+  readonly retryable = false;
 }
 
 function parseComparator(text: string): Comparator {

@@ -25,7 +25,7 @@ import { createMetrics, type Metrics } from './observability/metrics.js';
 import { currentCarrier, inSpan, startTracing } from './observability/tracing.js';
 import { BullQueue } from './queue/bullmq-queue.js';
 import { MemoryQueue } from './queue/memory-queue.js';
-import type { JobContext, JobQueue, QueueOptions, QueueReason, RepoJob } from './queue/types.js';
+import type { JobContext, JobQueue, QueueOptions, RepoJob } from './queue/types.js';
 import { RegistryClients } from './registry/clients.js';
 import type { RegistryClient } from './registry/types.js';
 import { PullCache, runRepo } from './run/run-repo.js';

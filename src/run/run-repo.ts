@@ -6,7 +6,7 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { RegistryAccess } from '../core/config/registry-access.js';
 import { eventOf, type JobReason, wantsFreshPulls } from '../core/domain/reasons.js';
-import { AppError, BranchMovedError, RegistryUnavailableError } from '../core/errors.js';
+import { BranchMovedError, RegistryUnavailableError } from '../core/errors.js';
 import { imageKey, imagesOf } from '../core/plan/plan-files.js';
 import {
   type PullSummary,

@@ -320,7 +320,7 @@ function mootReasons(
   const parts: MootPart[] = [];
   for (const pol of meta.policies) {
     const outcome = plan.perPolicy[pol.key];
-    if (!outcome || outcome.status !== 'selected') return undefined; // unknown state: leave the PR alone
+    if (outcome?.status !== 'selected') return undefined; // unknown state: leave the PR alone
     const carrier = plan.groups.find((g) => g.updates.some((u) => u.key === pol.key));
     if (carrier) {
       const intent = groups.find((g) => g.branch === carrier.branch);

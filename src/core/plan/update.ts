@@ -3,6 +3,7 @@
  * branch names, commit messages and PR text by the functions beside this file.
  */
 import type { FileChange, MarkerChange } from '../domain/types.js';
+import { parseTagVersion } from '../policy/semver.js';
 
 export interface ImageProvenance {
   readonly source?: string;
@@ -60,17 +61,20 @@ export function splitKey(key: string): [string, string] {
   return i < 0 ? ['', key] : [key.slice(0, i), key.slice(i + 1)];
 }
 
-/** The semver level of a bump, when both tags read as versions. */
+/**
+ * The semver level of a bump, when both tags read as versions the way the semver policy reads them (Flux's
+ * `version.ParseVersion`: `1.2.3`, `v1.2.3-rc.1`; not `1.2` or `main-abc`). One version parser for policies and
+ * auto-merge alike.
+ */
 export function semverLevel(
   oldTag: string | undefined,
   newTag: string,
 ): 'major' | 'minor' | 'patch' | undefined {
   if (oldTag === undefined) return undefined;
-  const parse = (t: string) => /^v?(\d+)\.(\d+)\.(\d+)/.exec(t)?.slice(1).map(Number);
-  const a = parse(oldTag);
-  const b = parse(newTag);
+  const a = parseTagVersion(oldTag);
+  const b = parseTagVersion(newTag);
   if (!a || !b) return undefined;
-  if (a[0] !== b[0]) return 'major';
-  if (a[1] !== b[1]) return 'minor';
+  if (a.major !== b.major) return 'major';
+  if (a.minor !== b.minor) return 'minor';
   return 'patch';
 }

@@ -127,6 +127,9 @@ describe('semverLevel', () => {
     ['1.4.2', '2.0.0', 'major'],
     ['1.4.2', '1.5.0', 'minor'],
     ['v1.4.2', 'v1.4.3', 'patch'],
+    ['1.4.2-rc.1', '1.4.2', 'patch'],
+    ['1.4', '1.5', undefined],
+    ['1.4.2.7', '1.4.3', undefined],
     ['main-abc', 'main-def', undefined],
     [undefined, '1.0.0', undefined],
   ])('%s → %s is %s', (a, b, level) => {

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
-import { parseEndpoints } from './config/endpoints.js';
+import { loadEndpoints } from './config/endpoints.js';
 import type { AppEnv } from './config/env.js';
 import { type JobReason, parseReason } from './core/domain/reasons.js';
 import { AppConfigError, AppError, isRetryable } from './core/errors.js';
@@ -30,7 +30,12 @@ import { RegistryClients } from './registry/clients.js';
 import type { RegistryClient } from './registry/types.js';
 import { PullCache, runRepo } from './run/run-repo.js';
 import { type Scheduler, startScheduler } from './run/scheduler.js';
-import { type FirstSeenStore, MemoryFirstSeen, RedisFirstSeen } from './state/first-seen.js';
+import {
+  type FirstSeenStore,
+  MemoryFirstSeen,
+  RedisFirstSeen,
+  recordingFirstSeen,
+} from './state/first-seen.js';
 import {
   MemoryPolicyIndex,
   type PolicyIndex,
@@ -80,7 +85,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     );
   secrets.add(privateKey);
 
-  const throttle = opts.githubThrottle ?? processEnv.TIDEMARK_GITHUB_THROTTLE !== 'false';
+  const throttle = opts.githubThrottle ?? env.githubThrottle;
   const probot = new Probot({
     appId: env.appId,
     privateKey,
@@ -94,27 +99,8 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     })),
   });
 
-  // Registry endpoints.
-  let endpoints: RegistryEndpointConfig[] = [];
-  const endpointText =
-    env.registryEndpointsJson ??
-    (env.registryEndpointsFile
-      ? await readFile(env.registryEndpointsFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
-          throw new AppConfigError(
-            `TIDEMARK_REGISTRY_ENDPOINTS: cannot read ${env.registryEndpointsFile} (${err.code ?? err.message}); point it at the endpoints file, or unset it to run without registry webhooks`,
-          );
-        })
-      : undefined);
-  if (endpointText) {
-    const parsed = parseEndpoints(
-      endpointText,
-      processEnv,
-      env.registryEndpointsFile ?? 'TIDEMARK_REGISTRY_ENDPOINTS_JSON',
-    );
-    if (parsed.problems.length > 0) throw new AppConfigError(parsed.problems.join('\n'));
-    endpoints = parsed.endpoints;
-    for (const e of endpoints) secrets.add(...e.secrets);
-  }
+  const endpoints = await loadEndpoints(env, processEnv);
+  for (const e of endpoints) secrets.add(...e.secrets);
 
   // With REDIS_URL the index and the queue live in Redis, shared by every web and worker process.
   const redis = env.redisUrl ? new Redis(env.redisUrl, { maxRetriesPerRequest: null }) : undefined;
@@ -135,24 +121,12 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     { clock, onToken: (t) => secrets.add(t) },
   );
   const gitToken = (installationId: number) => tokens.get(installationId);
-  // Every tag a scan lists is recorded as seen (the earliest time wins), for minimum-age rules.
-  const recordingFirstSeen = (registry: RegistryClient): RegistryClient => ({
-    async listTags(image, o) {
-      const tags = await registry.listTags(image, o);
-      await firstSeen.recordMany(image, tags, now());
-      return tags;
-    },
-    resolveDigest: (image, tag, o) => registry.resolveDigest(image, tag, o),
-    ...(registry.getImageMetadata && {
-      getImageMetadata: (image: string, tag: string, o?: { signal?: AbortSignal }) =>
-        registry.getImageMetadata!(image, tag, o),
-    }),
-  });
   // The same resolution as `tidemark plan`: the operator's Docker config and mirrors, plus the repo's block.
   const registries = new RegistryClients(
     env,
     { onResponse: (host, status) => metrics.registryRequests.inc({ host, status: String(status) }) },
-    recordingFirstSeen,
+    // Every tag a scan lists is recorded as seen (the earliest time wins), for minimum-age rules.
+    (registry) => recordingFirstSeen(registry, firstSeen, now),
     opts.registry,
   );
   const runDeps = {

@@ -13,9 +13,11 @@
  * bare list of endpoints, or one endpoint object (as docs/registries.md shows them). Unknown fields are refused
  * with "did you mean", and every endpoint needs `allowedImages` (`["*"]` accepts every image, explicitly).
  */
+import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { didYouMean } from '../core/domain/did-you-mean.js';
 import { REGISTRY_PROVIDERS, type RegistryProvider } from '../core/domain/types.js';
+import { AppConfigError } from '../core/errors.js';
 import type { RegistryEndpointConfig } from '../intake/registry-endpoint.js';
 
 export function parseEndpoints(
@@ -102,3 +104,27 @@ export function parseEndpoints(
 }
 
 const FIELDS = ['id', 'provider', 'secrets', 'secretsEnv', 'allowedImages', 'hostMap', 'auth'];
+
+/**
+ * The endpoints the operator configured (`TIDEMARK_REGISTRY_ENDPOINTS_JSON`, else the file
+ * `TIDEMARK_REGISTRY_ENDPOINTS`; none when neither is set). Throws AppConfigError listing every problem.
+ */
+export async function loadEndpoints(
+  settings: { readonly registryEndpointsJson?: string; readonly registryEndpointsFile?: string },
+  env: Record<string, string | undefined>,
+): Promise<RegistryEndpointConfig[]> {
+  const file = settings.registryEndpointsFile;
+  const text =
+    settings.registryEndpointsJson ??
+    (file
+      ? await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+          throw new AppConfigError(
+            `TIDEMARK_REGISTRY_ENDPOINTS: cannot read ${file} (${err.code ?? err.message}); point it at the endpoints file, or unset it to run without registry webhooks`,
+          );
+        })
+      : undefined);
+  if (!text) return [];
+  const parsed = parseEndpoints(text, env, file ?? 'TIDEMARK_REGISTRY_ENDPOINTS_JSON');
+  if (parsed.problems.length > 0) throw new AppConfigError(parsed.problems.join('\n'));
+  return parsed.endpoints;
+}

@@ -31,6 +31,8 @@ export interface AppEnv {
   readonly gitAuthor: { readonly name: string; readonly email: string };
   readonly production: boolean;
   readonly otlpEndpoint?: string;
+  /** octokit's write throttling (GitHub's guidance: about 1 s between writes); `TIDEMARK_GITHUB_THROTTLE=false` turns it off for a private GitHub Enterprise server. */
+  readonly githubThrottle: boolean;
 }
 
 /** The operator's registry settings, read the same way by `tidemark serve` and `tidemark plan`. */
@@ -127,6 +129,10 @@ export function readEnv(env: Record<string, string | undefined>, defaults: { wor
     problems.push(`TIDEMARK_ROLE=${role} needs REDIS_URL: web and worker processes share jobs through Redis`);
   const production = env.NODE_ENV === 'production';
   const { registryMirrors } = readRegistryEnv(env, problems);
+  const throttleSetting = env.TIDEMARK_GITHUB_THROTTLE ?? 'true';
+  if (!['true', 'false'].includes(throttleSetting))
+    problems.push(`TIDEMARK_GITHUB_THROTTLE: expected true or false, got "${throttleSetting}"`);
+  const githubThrottle = throttleSetting !== 'false';
   const logLevel = env.LOG_LEVEL || 'info';
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
@@ -176,6 +182,7 @@ export function readEnv(env: Record<string, string | undefined>, defaults: { wor
     },
     production,
     ...(env.OTEL_EXPORTER_OTLP_ENDPOINT && { otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT }),
+    githubThrottle,
   };
   return problems.length > 0 ? { ok: false, problems } : { ok: true, env: parsed };
 }

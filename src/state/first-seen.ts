@@ -3,6 +3,7 @@
  * rules ("only propose tags older than 1 h"). Memory, or Redis (HSETNX) shared by every process.
  */
 import type { Redis } from 'ioredis';
+import type { RegistryClient } from '../registry/types.js';
 
 export interface FirstSeenStore {
   /** Records `at` unless an earlier time is known; returns the earliest time. */
@@ -48,4 +49,24 @@ export class RedisFirstSeen implements FirstSeenStore {
     for (const t of tags) p.hsetnx(this.key, `${image}:${t}`, String(at));
     await p.exec();
   }
+}
+
+/** A registry client that records every tag it lists as seen now (the earliest time wins). */
+export function recordingFirstSeen(
+  registry: RegistryClient,
+  store: FirstSeenStore,
+  now: () => number,
+): RegistryClient {
+  return {
+    async listTags(image, o) {
+      const tags = await registry.listTags(image, o);
+      await store.recordMany(image, tags, now());
+      return tags;
+    },
+    resolveDigest: (image, tag, o) => registry.resolveDigest(image, tag, o),
+    ...(registry.getImageMetadata && {
+      getImageMetadata: (image: string, tag: string, o?: { signal?: AbortSignal }) =>
+        registry.getImageMetadata!(image, tag, o),
+    }),
+  };
 }

@@ -19,6 +19,16 @@ describe('process environment', () => {
     expect(parseDuration(raw)).toBe(ms);
   });
 
+  it('TIDEMARK_GITHUB_THROTTLE: on by default, "false" turns it off, anything else is refused', () => {
+    const on = read({});
+    expect(on.ok && on.env.githubThrottle).toBe(true);
+    const off = read({ TIDEMARK_GITHUB_THROTTLE: 'false' });
+    expect(off.ok && off.env.githubThrottle).toBe(false);
+    const bad = read({ TIDEMARK_GITHUB_THROTTLE: 'off' });
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.problems).toEqual(['TIDEMARK_GITHUB_THROTTLE: expected true or false, got "off"']);
+  });
+
   it('a duration without a unit is refused, with what to write instead', () => {
     const r = read({ TIDEMARK_RECONCILE_INTERVAL: '600' });
     expect(r).toEqual({

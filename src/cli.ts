@@ -6,6 +6,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { type CliIO, type Command, processIO, UsageError } from './cli/io.js';
+import { version } from './cli/package.js';
 
 interface CommandEntry {
   readonly words: readonly string[];
@@ -62,21 +63,7 @@ function usage(): string {
   ].join('\n');
 }
 
-/** The version in package.json (beside `src/` when run from source, two levels up from `dist/src/`). */
-export function version(): string {
-  for (const rel of ['../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === 'tidemark' && pkg.version) return pkg.version;
-    } catch {
-      // not here; try the next place
-    }
-  }
-  return 'unknown';
-}
+export { version };
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   if (argv[0] === '--version' || argv[0] === '-V' || argv[0] === 'version') {

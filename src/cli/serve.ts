@@ -6,16 +6,20 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, parseEnv } from 'node:util';
-import { run as probotRun } from 'probot';
-import { readEnv } from '../config/env.js';
+import { type AppEnv, readEnv } from '../config/env.js';
+import { startSetupServer } from '../intake/setup-server.js';
 import { startTidemark } from '../main.js';
+import { createLogger } from '../observability/logger.js';
 import type { Command } from './io.js';
+import { packageRoot, version } from './package.js';
 
 const HELP = `Usage: tidemark serve
 
 Starts the GitHub App (configuration from the environment and from ./.env, which the setup page writes;
 variables already set in the environment win; see README "Configuration").
-Without APP_ID and PRIVATE_KEY it serves the setup page at http://localhost:$PORT/probot.
+Without APP_ID and PRIVATE_KEY it serves the setup page at http://localhost:$PORT/probot, which registers
+the GitHub App from app.yml (webhook URL: $PUBLIC_URL/api/github/webhooks, else $WEBHOOK_PROXY_URL, else the
+address the page was opened at), writes the credentials to ./.env, and starts the App.
 `;
 
 /** The environment with ./.env's values added where the environment does not set them. */
@@ -36,31 +40,73 @@ export const run: Command = async (argv, io) => {
     return 0;
   }
   // Read .env before deciding between the App and the setup page: after setup writes it, `npm start` must
-  // start the App (probot would load it only after this decision).
-  const processEnv = await withDotEnv(io.env, io.cwd);
-  const parsed = readEnv(processEnv, { workDir: join(tmpdir(), 'tidemark-workspaces') });
-  if (!parsed.ok) {
+  // start the App.
+  const read = async () => {
+    const processEnv = await withDotEnv(io.env, io.cwd);
+    return { processEnv, parsed: readEnv(processEnv, { workDir: join(tmpdir(), 'tidemark-workspaces') }) };
+  };
+  const first = await read();
+  if (!first.parsed.ok) {
     io.stderr(
-      `tidemark serve: the environment has problems:\n${parsed.problems.map((p) => `  - ${p}`).join('\n')}\n`,
+      `tidemark serve: the environment has problems:\n${first.parsed.problems.map((p) => `  - ${p}`).join('\n')}\n`,
     );
     return 2;
   }
-  const env = parsed.env;
-  if (!env.appId || !(env.privateKey || env.privateKeyPath)) {
-    io.stderr(
-      `No GitHub App credentials yet: open http://localhost:${env.port}/probot to register tidemark from app.yml.\n`,
-    );
-    await probotRun(() => {});
-    return new Promise<number>(() => {}); // probot's setup server runs until the process is stopped
-  }
-  const app = await startTidemark(env, { processEnv });
-  io.stderr(`tidemark serving on ${app.url}\n`);
-  return new Promise<number>((resolve) => {
+  let stopping: (() => Promise<void>) | undefined;
+  const done = new Promise<number>((resolve) => {
     const stop = async () => {
-      await app.close();
+      await stopping?.();
       resolve(0);
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+  const serveApp = async (env: AppEnv, processEnv: Record<string, string | undefined>) => {
+    const app = await startTidemark(env, { processEnv });
+    stopping = () => app.close();
+    io.stderr(`tidemark serving on ${app.url}\n`);
+  };
+  const env = first.parsed.env;
+  if (env.appId && (env.privateKey || env.privateKeyPath)) {
+    await serveApp(env, first.processEnv);
+    return done;
+  }
+  if (env.production) {
+    io.stderr(
+      'tidemark serve: APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH) are needed with NODE_ENV=production\n',
+    );
+    return 2;
+  }
+  const root = packageRoot();
+  const setup = await startSetupServer({
+    host: env.host,
+    port: env.port,
+    webhookPath: env.webhookPath,
+    env: first.processEnv,
+    ...(env.githubApiUrl && { githubApiUrl: env.githubApiUrl }),
+    cwd: io.cwd,
+    appYmlPath: root ? join(root, 'app.yml') : join(io.cwd, 'app.yml'),
+    version: version(),
+    log: createLogger({ level: env.logLevel }),
+    onRegistered: () => {
+      // The credentials are in .env: stop the setup page and start the App on the same address.
+      stopping = async () => {};
+      void (async () => {
+        await setup.close();
+        const next = await read();
+        if (!next.parsed.ok) {
+          io.stderr(`tidemark serve: after registration: ${next.parsed.problems.join('; ')}\n`);
+          return;
+        }
+        await serveApp(next.parsed.env, next.processEnv);
+      })().catch((err: unknown) =>
+        io.stderr(`tidemark serve: could not start after registration: ${(err as Error).message}\n`),
+      );
+    },
+  });
+  stopping = () => setup.close();
+  io.stderr(
+    `No GitHub App credentials yet: open ${setup.url.replace('127.0.0.1', 'localhost')}/probot to register tidemark from app.yml.\n`,
+  );
+  return done;
 };

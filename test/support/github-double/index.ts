@@ -71,6 +71,11 @@ export interface GitHubDouble {
   addForeignPulls(owner: string, name: string, count: number): void;
   /** The environment that points a tidemark at this double: app id, key, webhook secret, API URL. */
   appEnv(): Record<'APP_ID' | 'PRIVATE_KEY' | 'WEBHOOK_SECRET' | 'GITHUB_API_URL', string>;
+  /**
+   * A one-time code, as GitHub hands the setup page after someone registers the app from its manifest
+   * (`?code=` on the redirect); `POST /app-manifests/{code}/conversions` exchanges it for this app's credentials.
+   */
+  manifestCode(): string;
   /** Every repo, as installation id, owner and name. */
   repos(): { installationId: number; owner: string; name: string }[];
   pulls(owner: string, name: string): Pull[];
@@ -109,6 +114,7 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
   const webhookSecret = randomBytes(16).toString('hex');
   const tokens: string[] = [`placeholder-${randomUUID()}`];
   const tokenInstallation = new Map<string, number>();
+  const manifestCodes = new Set<string>();
   const installations = new Map<number, string>();
   const repos: Repo[] = [];
   const pulls: Pull[] = [];
@@ -382,7 +388,27 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
     const t = v.template!;
     const p = u.pathname.split('/').map(decodeURIComponent);
 
-    if (t.startsWith('/app')) {
+    if (t === '/app-manifests/{code}/conversions' && method === 'POST') {
+      // Unauthenticated, as on GitHub; each code is good once.
+      if (!manifestCodes.delete(p[2]!)) {
+        record('rest', 404, t);
+        return send(res, 404, { message: 'Not Found' });
+      }
+      record('rest', 201, t);
+      return send(res, 201, {
+        id: appId,
+        slug: 'tidemark',
+        node_id: 'A_1',
+        name: 'tidemark',
+        owner: { login: 'octocat' },
+        html_url: `${url}/apps/tidemark`,
+        pem,
+        webhook_secret: webhookSecret,
+        client_id: 'Iv1.double',
+        client_secret: 'double-client-secret',
+      });
+    }
+    if (t.startsWith('/app/')) {
       const jwt = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
       try {
         const { payload } = await jwtVerify(jwt ?? '', spki);
@@ -578,6 +604,11 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
           repo: name,
         });
       }
+    },
+    manifestCode() {
+      const code = randomBytes(10).toString('hex');
+      manifestCodes.add(code);
+      return code;
     },
     appEnv: () => ({
       APP_ID: String(appId),

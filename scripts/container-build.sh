@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The container's build and install steps, used by the Dockerfile's RUN lines and by CI (no Docker engine
 # runs on the development machines), so the two cannot drift.
-#   container-build.sh build            npm install + TypeScript build, then drop dev dependencies (in $PWD)
+#   container-build.sh build            npm ci + TypeScript build, then drop dev dependencies (in $PWD)
 #   container-build.sh install-runtime  Debian packages the runtime needs (git, ca-certificates), non-root user
 #   container-build.sh check            CI: run `build` in a staging copy of the repo and start the built CLI
 set -euo pipefail
 
 build() {
-  npm ci --no-audit --no-fund || npm install --no-audit --no-fund
+  npm ci --no-audit --no-fund
   npm run build
   npm prune --omit=dev --no-audit --no-fund
 }

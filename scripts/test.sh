@@ -25,11 +25,10 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
-# Install npm packages when missing or older than the lockfile.
-# `npm ci` refuses a lockfile whose other-platform optional packages could not be resolved (some registry
-# mirrors carry only this platform's builds); `npm install` then installs the same locked versions.
+# Install npm packages, exactly as locked, when missing or older than the lockfile. package-lock.json lists
+# every platform's optional binaries (biome's), so `npm ci` works on Linux, macOS and Windows alike.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund || npm install --no-audit --no-fund
+  npm ci --no-audit --no-fund
 fi
 
 exec npx vitest run "$@"

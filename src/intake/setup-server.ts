@@ -70,10 +70,18 @@ export function updateDotEnv(text: string, values: Readonly<Record<string, strin
     })
     .join('\n')
     .replace(/\n+$/, '');
-  const quoted = Object.entries(values).map(
-    ([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/\r?\n/g, '\\n').replace(/"/g, '\\"')}"`,
-  );
-  return `${kept ? `${kept}\n` : ''}${quoted.join('\n')}\n`;
+  // Double quotes, newlines as \n: what Node's parseEnv (and dotenv) read back exactly. Neither reads an
+  // escaped quote or backslash back, so such a value is refused rather than written wrong.
+  const quoted = Object.entries(values).map(([k, v]) => {
+    if (/["\\]/.test(v))
+      throw new Error(`${k}: a value with a quote or a backslash cannot be written to .env`);
+    return `${k}="${v.replace(/\r?\n/g, '\\n')}"`;
+  });
+  const out = `${kept ? `${kept}\n` : ''}${quoted.join('\n')}\n`;
+  const back = parseEnv(out);
+  for (const [k, v] of Object.entries(values))
+    if (back[k] !== v.replace(/\r\n/g, '\n')) throw new Error(`${k}: .env would not read back as written`);
+  return out;
 }
 
 interface Conversion {
@@ -170,7 +178,6 @@ export async function startSetupServer(opts: SetupOptions): Promise<SetupServer>
         const path = join(opts.cwd, '.env');
         const before = await readFile(path, 'utf8').catch(() => '');
         const after = updateDotEnv(before, credentials);
-        parseEnv(after); // what `tidemark serve` will read back
         await writeFile(path, after, { mode: 0o600 });
         registered = true;
         opts.log.info({ appId: data.id, file: path }, 'GitHub App registered; credentials written to .env');

@@ -3,7 +3,7 @@
  * The `tidemark` command line. Each subcommand lives in `src/cli/<name>.ts` and is loaded on demand, so
  * `tidemark --help` stays fast and a command's dependencies are only loaded when it runs.
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { type CliIO, type Command, processIO, UsageError } from './cli/io.js';
 import { version } from './cli/package.js';

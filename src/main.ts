@@ -18,7 +18,7 @@ import { createDeduper } from './intake/dedupe.js';
 import { type Dispatcher, tidemarkApp } from './intake/github-app.js';
 import { createGoogleOidcVerifier } from './intake/google-oidc.js';
 import { createRouter, listen } from './intake/http.js';
-import { createRegistryWebhookHandler, type RegistryEndpointConfig } from './intake/registry-endpoint.js';
+import { createRegistryWebhookHandler } from './intake/registry-endpoint.js';
 import { routeImagePushes } from './intake/route-pushes.js';
 import { createLogger, type Logger, SecretRegistry } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';

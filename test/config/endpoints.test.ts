@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseEndpoints } from '../../src/config/endpoints.js';
 import { imageAllowed } from '../../src/intake/registry-endpoint.js';
@@ -50,5 +52,31 @@ describe('registry endpoints file', () => {
     expect(parse('hello: 1').problems).toEqual([
       'endpoints.yaml: expected "endpoints:" with a list of endpoints (or a list, or one endpoint object)',
     ]);
+  });
+});
+
+describe('the endpoints files the docs show', () => {
+  const blocks = (file: string) =>
+    [
+      ...readFileSync(join(import.meta.dirname, '..', '..', file), 'utf8').matchAll(
+        /```yaml\n(endpoints:\n[\s\S]*?)```/g,
+      ),
+    ].map((m) => m[1]!);
+  const env = new Proxy({} as Record<string, string>, {
+    get: (_t, k) => (typeof k === 'string' ? `secret-of-${k}` : undefined),
+  });
+
+  it.each([
+    ...blocks('docs/registries.md').map((b) => ['docs/registries.md', b] as const),
+    ...blocks('README.md').map((b) => ['README.md', b] as const),
+  ])('%s: %s is accepted as written', (_file, text) => {
+    const r = parseEndpoints(text, env, 'endpoints.yaml');
+    expect(r.problems).toEqual([]);
+    expect(r.endpoints.length).toBeGreaterThan(0);
+  });
+
+  it('there is one such example per registry section and one in the README', () => {
+    expect(blocks('docs/registries.md').length).toBeGreaterThanOrEqual(12);
+    expect(blocks('README.md').length).toBe(1);
   });
 });

@@ -137,7 +137,9 @@ export const run: Command = async (argv, io) => {
     for (const [key, o] of Object.entries(plan.perPolicy).sort(([a], [b]) => (a < b ? -1 : 1))) {
       const line =
         o.status === 'selected'
-          ? `${key} ${o.previous && o.previous !== o.tag ? `${o.previous} → ${o.tag}` : `${o.tag} (up to date)`}`
+          ? o.markers === 0
+            ? `${key} ${o.tag} (no marker uses this policy: nothing to update)`
+            : `${key} ${o.previous && o.previous !== o.tag ? `${o.previous} → ${o.tag}` : `${o.tag} (up to date)`}`
           : o.status === 'skipped'
             ? `${key} ${o.tag} skipped: ${o.reason}`
             : `${key} ${o.status}: ${o.reason}`;

@@ -84,6 +84,7 @@ describe('tidemark plan against a real registry', () => {
       status: 'selected',
       tag: 'main-ffee001-1700000500',
       previous: 'main-0a1b2c3-1700000000',
+      markers: 1,
     });
     expect(plan.changes).toEqual([
       {

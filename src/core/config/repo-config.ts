@@ -318,6 +318,17 @@ export function loadRepoConfig(
             e.path === 'spec.imageRepositoryRef'
               ? `ImageRepository "${refNs}/${String(ref.name)}" was not found in the repository; add it or fix the reference`
               : e.message;
+          if (repo && e.path.startsWith('ImageRepository ')) {
+            // A problem in the ImageRepository is reported where it is written.
+            const field = e.path.slice('ImageRepository '.length);
+            problem({
+              file: repo.file,
+              line: lineOf(repo.doc, repo.lc, field.split('.')) ?? repo.line,
+              path: `ImageRepository ${refNs}/${String(ref.name)} ${field}`,
+              message,
+            });
+            continue;
+          }
           const fieldLine =
             e.path.startsWith('spec.') || e.path.startsWith('metadata.')
               ? lineOf(d.doc, d.lc, e.path.split('.'))

@@ -23,8 +23,10 @@ export interface Marker extends MarkerSpec {
 
 export interface FoundMarkers {
   readonly markers: Marker[];
-  /** True when the text is not plain YAML and the line-level reader must be used instead. */
+  /** True when the text is not plain YAML (a template must use the line-level reader; YAML is an error). */
   readonly unparsable: boolean;
+  /** The first problem that makes the text unparsable, with its 1-based line. */
+  readonly error?: { readonly line: number; readonly message: string };
 }
 
 type CstScalar = CST.FlowScalar;
@@ -71,17 +73,15 @@ type Docs = ReturnType<typeof parseAllDocuments>;
 function objectIds(docs: Docs): { start: number; end: number; id?: ObjectId }[] {
   return (Array.isArray(docs) ? docs : [docs]).flatMap((doc) => {
     if (!('contents' in doc) || !isMap(doc.contents)) return [];
-    const js = doc.toJS() as Record<string, unknown> | null;
-    const meta = (js?.metadata ?? {}) as Record<string, unknown>;
+    // Only the four fields an object id needs, not the whole document as JS.
+    const apiVersion = doc.get('apiVersion');
+    const kind = doc.get('kind');
+    const name = doc.getIn(['metadata', 'name']);
+    const namespace = doc.getIn(['metadata', 'namespace']);
     const range = doc.range;
     const id: ObjectId | undefined =
-      js && typeof js.apiVersion === 'string' && typeof js.kind === 'string' && typeof meta.name === 'string'
-        ? {
-            apiVersion: js.apiVersion,
-            kind: js.kind,
-            name: meta.name,
-            ...(typeof meta.namespace === 'string' && { namespace: meta.namespace }),
-          }
+      typeof apiVersion === 'string' && typeof kind === 'string' && typeof name === 'string'
+        ? { apiVersion, kind, name, ...(typeof namespace === 'string' && { namespace }) }
         : undefined;
     if (!range) return [];
     return [{ start: range[0], end: range[2], ...(id && { id }) }];
@@ -96,7 +96,11 @@ export function findYamlMarkers(text: string): FoundMarkers {
   const tokens = [...new Parser(lc.addNewLine).parse(text)];
   try {
     const composed = [...new Composer().compose(tokens, true, text.length)];
-    if (composed.some((d) => d.errors.length > 0)) return { markers: [], unparsable: true };
+    const first = composed.flatMap((d) => d.errors)[0];
+    if (first) {
+      const line = first.linePos?.[0]?.line ?? lc.linePos(first.pos[0]).line;
+      return { markers: [], unparsable: true, error: { line, message: first.message.split('\n')[0]! } };
+    }
     docs = objectIds(composed as unknown as ReturnType<typeof parseAllDocuments>);
   } catch {
     return { markers: [], unparsable: true };

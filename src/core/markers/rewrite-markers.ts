@@ -15,12 +15,32 @@ export interface RewriteResult {
   readonly warnings: Warning[];
 }
 
-/** Every marker in a file: the YAML reader, or the line-level reader for templates and unparsable files. */
-export function findMarkers(path: string, text: string): Marker[] {
-  if (!text.includes(MARKER_TOKEN)) return [];
-  if (isTemplateFile(path, text)) return findTemplateMarkers(text);
+/**
+ * Every marker in a file: the line-level reader for templates (helmfile `*.gotmpl`, Helm `templates/`), the
+ * YAML reader for the rest. A YAML file that does not parse is left alone, with a warning naming the line:
+ * rewriting it line by line could change what the broken part means once someone fixes it.
+ */
+export function readMarkers(path: string, text: string): { markers: Marker[]; warnings: Warning[] } {
+  if (!text.includes(MARKER_TOKEN)) return { markers: [], warnings: [] };
+  if (isTemplateFile(path, text)) return { markers: findTemplateMarkers(text), warnings: [] };
   const found = findYamlMarkers(text);
-  return found.unparsable ? findTemplateMarkers(text) : found.markers;
+  if (!found.unparsable) return { markers: found.markers, warnings: [] };
+  const line = found.error?.line ?? 1;
+  return {
+    markers: [],
+    warnings: [
+      {
+        code: 'yaml-invalid',
+        message: `${path}:${line}: not valid YAML (${found.error?.message ?? 'parse error'}); its markers are left alone until the file parses — fix the YAML, or name it *.gotmpl if it is a template`,
+        file: path,
+        line,
+      },
+    ],
+  };
+}
+
+export function findMarkers(path: string, text: string): Marker[] {
+  return readMarkers(path, text).markers;
 }
 
 function newValue(m: Marker, r: PolicyResult): string | undefined {
@@ -38,7 +58,9 @@ function newValue(m: Marker, r: PolicyResult): string | undefined {
 
 export function rewriteMarkers(path: string, text: string, results: PolicyResults): RewriteResult {
   if (!text.includes(MARKER_TOKEN)) return { text, changes: [], warnings: [] };
-  return applyMarkers(path, text, findMarkers(path, text), results);
+  const read = readMarkers(path, text);
+  const out = applyMarkers(path, text, read.markers, results);
+  return { ...out, warnings: [...read.warnings, ...out.warnings] };
 }
 
 /**

@@ -4,9 +4,10 @@
  * read once per run (`readMarkedFiles`) and applied for every group from that one reading.
  */
 import type { RepoConfig } from '../config/repo-config.js';
+import { didYouMean } from '../domain/did-you-mean.js';
 import { canonicalImageName } from '../domain/image-ref.js';
 import type { FileChange, MarkerField, PolicyResult, Warning } from '../domain/types.js';
-import { applyMarkers, findMarkers, type Marker } from '../markers/index.js';
+import { applyMarkers, type Marker, readMarkers } from '../markers/index.js';
 import { selectLatest } from '../policy/index.js';
 import { type ImagePolicySpec, policyKey } from '../policy/types.js';
 import type { PolicyOutcome, ReconcilePlan } from './publish-plan.js';
@@ -17,10 +18,20 @@ export interface MarkedFile {
   readonly path: string;
   readonly text: string;
   readonly markers: readonly Marker[];
+  /** Why the file's markers cannot be used (YAML that does not parse). */
+  readonly problems?: readonly Warning[];
 }
 
 export function readMarkedFiles(files: readonly { path: string; text: string }[]): MarkedFile[] {
-  return files.map((f) => ({ path: f.path, text: f.text, markers: findMarkers(f.path, f.text) }));
+  return files.map((f) => {
+    const r = readMarkers(f.path, f.text);
+    return {
+      path: f.path,
+      text: f.text,
+      markers: r.markers,
+      ...(r.warnings.length > 0 && { problems: r.warnings }),
+    };
+  });
 }
 
 /** What the registry said about an image: its tags, or why they could not be read. */
@@ -133,11 +144,16 @@ export function planFiles(input: FilePlanInput): ReconcilePlan {
   for (const c of byKey)
     results[c.key] = { name: c.spec.image, tag: c.tag, ...(c.digest && { digest: c.digest }) };
 
+  warnings.push(...files.flatMap((f) => f.problems ?? []), ...markersThatDoNothing(config, files));
+  const markerCount = new Map<string, number>();
+  for (const f of files) for (const m of f.markers) markerCount.set(m.key, (markerCount.get(m.key) ?? 0) + 1);
+
   // All policies together (push mode and `group: all`).
   const changes: FileChange[] = [];
   for (const f of files) {
     const out = applyMarkers(f.path, f.text, f.markers, results);
-    warnings.push(...out.warnings);
+    // Markers naming no policy are reported once, with "did you mean", by markersThatDoNothing.
+    warnings.push(...out.warnings.filter((w) => w.code !== 'marker-unknown-policy'));
     if (out.text !== f.text)
       changes.push({ file: f.path, oldText: f.text, newText: out.text, changes: out.changes });
   }
@@ -153,6 +169,7 @@ export function planFiles(input: FilePlanInput): ReconcilePlan {
       tag: c.tag,
       ...(c.digest && { digest: c.digest }),
       ...(previous && { previous }),
+      markers: markerCount.get(c.key) ?? 0,
     };
     if (own.length === 0) continue;
     const update: PolicyUpdate = {
@@ -193,6 +210,56 @@ export function planFiles(input: FilePlanInput): ReconcilePlan {
   }
   warnings.push(...mutableTagWarnings(config.policies, files));
   return { perPolicy, updates, groups, changes, warnings, registryErrors: [...input.registryErrors] };
+}
+
+/**
+ * What a user wrote that will never do anything, each with what to write instead: a policy no marker under
+ * `update.path` uses, a marker naming a policy that does not exist (with "did you mean"), and a comment that
+ * mentions `$imagepolicy` but is not a marker Flux reads (single quotes, `:tags`, a typo in the key).
+ */
+export function markersThatDoNothing(config: RepoConfig, files: readonly MarkedFile[]): Warning[] {
+  const out: Warning[] = [];
+  const keys = config.policies.map((p) => policyKey(p));
+  const used = new Set<string>();
+  for (const f of files) {
+    const lines = f.text.split('\n');
+    const markerLines = new Set<number>();
+    for (const m of f.markers) {
+      used.add(m.key);
+      // A marker's comment is on its value's line, or (a sequence item's head comment) on the line above.
+      markerLines.add(lines[m.line - 1]?.includes('$imagepolicy') ? m.line : m.line - 1);
+      if (!keys.includes(m.key)) {
+        const hint = didYouMean(m.key, keys);
+        out.push({
+          code: 'marker-unknown-policy',
+          message: `${f.path}:${m.line}: marker "${m.setter}" names policy ${m.key}, which is not defined${hint ? `; did you mean "${hint}"?` : keys.length > 0 ? `; defined: ${keys.join(', ')}` : ''}`,
+          file: f.path,
+          line: m.line,
+        });
+      }
+    }
+    if (f.problems?.length) continue; // a file that does not parse is reported once, above
+    lines.forEach((line, i) => {
+      if (!line.includes('$imagepolicy') || markerLines.has(i + 1)) return;
+      const comment = line.slice(line.indexOf('#') < 0 ? 0 : line.indexOf('#'));
+      if (!comment.includes('#')) return;
+      out.push({
+        code: 'marker-not-understood',
+        message: `${f.path}:${i + 1}: this comment mentions $imagepolicy but is not a marker Flux reads (${comment.trim().slice(0, 80)}); write # {"$imagepolicy": "<namespace>:<policy>"} (optionally :tag, :name or :digest) after the value on the same line`,
+        file: f.path,
+        line: i + 1,
+      });
+    });
+  }
+  for (const key of keys) {
+    if (used.has(key)) continue;
+    out.push({
+      code: 'policy-unused',
+      message: `${key}: no marker under update.path "${config.update.path}" uses this policy, so it changes nothing; add # {"$imagepolicy": "${key}"} after the image it should update (docs/markers.md)`,
+      file: config.policies.find((p) => policyKey(p) === key)?.source.file,
+    });
+  }
+  return out;
 }
 
 /** The updates and groups with each policy's image provenance (for PR compare links) attached. */

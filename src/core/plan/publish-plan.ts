@@ -25,6 +25,8 @@ export type PolicyOutcome =
       readonly tag: string;
       readonly digest?: string;
       readonly previous?: string;
+      /** Markers that use this policy; 0 means the policy changes nothing (and `plan` says so). */
+      readonly markers?: number;
     }
   | { readonly status: 'skipped'; readonly tag: string; readonly reason: string }
   | { readonly status: 'none' | 'invalid' | 'registry-error'; readonly reason: string };

@@ -2,8 +2,9 @@
  * Turn a Flux ImagePolicy (with its ImageRepository) or a native `.github/tidemark.yml` policy entry into an
  * ImagePolicySpec, validating everything a selection needs: ranges, regexes, orders. Errors name the field.
  */
+import { didYouMean } from '../domain/did-you-mean.js';
 import { parseImageRef } from '../domain/image-ref.js';
-import { compileRegex } from './regex.js';
+import { type CompiledRegex, compileRegex, undefinedTemplateRefs } from './regex.js';
 import { DEFAULT_EXCLUSION_LIST } from './select-latest.js';
 import { parseSemverRange } from './semver.js';
 import type {
@@ -100,11 +101,26 @@ function parseFilter(v: unknown, path: string, errors: FieldError[]): FilterTags
     errors.push({ path: `${path}.extract`, message: 'expected a string' });
     return undefined;
   }
+  let groups: CompiledRegex['groups'] = { count: 0, names: [] };
   try {
-    if (pattern !== '') compileRegex(pattern);
+    if (pattern !== '') groups = compileRegex(pattern).groups;
   } catch (err) {
     errors.push({ path: `${path}.pattern`, message: (err as Error).message });
     return undefined;
+  }
+  if (typeof extract === 'string' && extract !== '') {
+    const missing = undefinedTemplateRefs(extract, groups);
+    if (missing.length > 0) {
+      const defined = [
+        ...Array.from({ length: groups.count }, (_, i) => `$${i + 1}`),
+        ...groups.names.map((n) => `$${n}`),
+      ];
+      errors.push({
+        path: `${path}.extract`,
+        message: `${missing.join(', ')} ${missing.length === 1 ? 'names no group' : 'name no groups'} of the pattern (the sort key would be empty); ${defined.length > 0 ? `use ${defined.join(', ')}` : 'add a capture group such as (?P<v>...) to the pattern'}`,
+      });
+      return undefined;
+    }
   }
   return { pattern, ...(extract !== undefined && extract !== '' && { extract }) };
 }
@@ -185,6 +201,9 @@ export function parseFluxPolicy(
   const p = isObj(policy) ? policy : {};
   const meta = isObj(p.metadata) ? p.metadata : {};
   const spec = isObj(p.spec) ? p.spec : {};
+  unknownFields(spec, FLUX_POLICY_SPEC, 'spec', errors);
+  if (isObj(spec.filterTags))
+    unknownFields(spec.filterTags, ['pattern', 'extract'], 'spec.filterTags', errors);
   const name = parseName(meta.name, 'metadata.name', errors);
   const choice = parseChoice(spec.policy, 'spec.policy', errors);
   const filterTags = parseFilter(spec.filterTags, 'spec.filterTags', errors);
@@ -195,6 +214,7 @@ export function parseFluxPolicy(
   );
   const r = isObj(repository) ? repository : undefined;
   const rspec = r && isObj(r.spec) ? r.spec : {};
+  if (r) unknownFields(rspec, FLUX_REPOSITORY_SPEC, 'ImageRepository spec', errors);
   if (!r)
     errors.push({ path: 'spec.imageRepositoryRef', message: 'the ImageRepository it names was not found' });
   const image = r ? parseImage(rspec.image, 'ImageRepository spec.image', errors) : undefined;
@@ -213,6 +233,51 @@ export function parseFluxPolicy(
       source: ctx.source,
     },
   };
+}
+
+/**
+ * The `spec` fields of Flux's image.toolkit.fluxcd.io ImagePolicy and ImageRepository (v1beta1, v1beta2, v1),
+ * so a typo (`filtertags`) is an error with "did you mean" instead of a silently different policy. Fields
+ * tidemark does not act on (interval, secretRef, provider, …) are accepted; the registry issue gives them
+ * meaning.
+ */
+const FLUX_POLICY_SPEC = [
+  'imageRepositoryRef',
+  'policy',
+  'filterTags',
+  'digestReflectionPolicy',
+  'interval',
+  'suspend',
+];
+const FLUX_REPOSITORY_SPEC = [
+  'image',
+  'interval',
+  'timeout',
+  'secretRef',
+  'serviceAccountName',
+  'certSecretRef',
+  'proxySecretRef',
+  'accessFrom',
+  'suspend',
+  'exclusionList',
+  'provider',
+  'insecure',
+];
+
+function unknownFields(
+  obj: Record<string, unknown>,
+  known: readonly string[],
+  path: string,
+  errors: FieldError[],
+) {
+  for (const k of Object.keys(obj)) {
+    if (known.includes(k)) continue;
+    const hint = didYouMean(k, known);
+    errors.push({
+      path: `${path}.${k}`,
+      message: `unknown field${hint ? `; did you mean "${hint}"?` : `; known fields: ${known.join(', ')}`}`,
+    });
+  }
 }
 
 const NATIVE_FIELDS = [

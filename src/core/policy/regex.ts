@@ -8,6 +8,8 @@ import { AppError } from '../errors.js';
 
 export interface CompiledRegex {
   readonly source: string;
+  /** Capture groups: how many, and the named ones. */
+  readonly groups: { readonly count: number; readonly names: readonly string[] };
   test(s: string): boolean;
   /** Go `Regexp.Expand` of `template` over the first match, or undefined when there is no match. */
   expandFirst(s: string, template: string): string | undefined;
@@ -38,6 +40,7 @@ export function compileRegex(source: string): CompiledRegex {
   const expanded = new Map<string, string | undefined>();
   return {
     source,
+    groups: { count: groupCount, names: Object.keys(names) },
     test(s) {
       let hit = tested.get(s);
       if (hit === undefined) {
@@ -94,6 +97,23 @@ export function expandTemplate(template: string, value: (name: string, num: numb
     out += value(ref.name, ref.num);
   }
   return out + rest;
+}
+
+/**
+ * The groups a template refers to that `groups` does not define (`$3` with two groups, `$num` with no group
+ * named `num`). Go expands them to "" silently; tidemark refuses them, since the sort key would be empty.
+ */
+export function undefinedTemplateRefs(
+  template: string,
+  groups: { readonly count: number; readonly names: readonly string[] },
+): string[] {
+  const missing: string[] = [];
+  expandTemplate(template, (name, num) => {
+    const ok = num >= 0 ? num <= groups.count : groups.names.includes(name);
+    if (!ok) missing.push(`$${name}`);
+    return '';
+  });
+  return missing;
 }
 
 function extractRef(str: string): { name: string; num: number; rest: string } | undefined {

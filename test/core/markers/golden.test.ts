@@ -78,11 +78,19 @@ describe('change records and warnings', () => {
     expect(findMarkers('a.yaml', 'a: [unclosed\n')).toEqual([]);
   });
 
-  it('a broken YAML file with a marker line is handled line by line, and never throws', () => {
-    const text = 'a: [unclosed\ntag: 6.4.0 # {"$imagepolicy": "flux-system:podinfo:tag"}\n';
-    expect(rewriteMarkers('broken.yaml', text, results).text).toBe(
-      'a: [unclosed\ntag: 6.5.0 # {"$imagepolicy": "flux-system:podinfo:tag"}\n',
+  it('a broken YAML file is left alone, with a warning naming the file and line, and never throws', () => {
+    const text = 'ok: 1\na: [unclosed\ntag: 6.4.0 # {"$imagepolicy": "flux-system:podinfo:tag"}\n';
+    const out = rewriteMarkers('broken.yaml', text, results);
+    expect(out.text).toBe(text);
+    expect(out.changes).toEqual([]);
+    expect(out.warnings).toEqual([
+      expect.objectContaining({ code: 'yaml-invalid', file: 'broken.yaml', line: expect.any(Number) }),
+    ]);
+    expect(out.warnings[0]!.message).toMatch(
+      /^broken\.yaml:\d+: not valid YAML \(.+\); its markers are left alone/,
     );
+    // A template with the same bytes is rewritten line by line, as templates always are.
+    expect(rewriteMarkers('values.yaml.gotmpl', text, results).text).toContain('tag: 6.5.0 #');
   });
 });
 

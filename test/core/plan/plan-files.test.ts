@@ -109,7 +109,12 @@ describe('planFiles (pure)', () => {
       ['flux-system:web', 'ref', 'ghcr.io/acme/web:1.0.0', 'ghcr.io/acme/web:1.2.0'],
       ['flux-system:web', 'tag', '1.0.0', '1.2.0'],
     ]);
-    expect(p.perPolicy['flux-system:web']).toEqual({ status: 'selected', tag: '1.2.0', previous: '1.0.0' });
+    expect(p.perPolicy['flux-system:web']).toEqual({
+      status: 'selected',
+      tag: '1.2.0',
+      previous: '1.0.0',
+      markers: 2,
+    });
     // All policies together, for push mode.
     expect(p.changes.map((c) => c.file)).toEqual(['apps/both.yaml', 'apps/tag.yaml']);
     expect(p.changes[0]!.newText).toContain('api: ghcr.io/acme/api:2.1.0 #');
@@ -127,7 +132,7 @@ describe('planFiles (pure)', () => {
     const p = plan('per-policy', unread);
     expect(p.changes).toEqual([]);
     expect(p.groups).toEqual([]);
-    expect(p.perPolicy['flux-system:web']).toEqual({ status: 'selected', tag: '1.2.0' });
+    expect(p.perPolicy['flux-system:web']).toEqual({ status: 'selected', tag: '1.2.0', markers: 0 });
   });
 
   it('withProvenance attaches to updates and to the groups that carry them', () => {

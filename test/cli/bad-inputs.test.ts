@@ -1,0 +1,168 @@
+/**
+ * Bad inputs through `tidemark plan`, table-driven: each is named with its file, line and field and what to
+ * write instead; configuration errors exit 2 and write nothing; a file that cannot be used is left alone while
+ * the others proceed.
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli.js';
+import { captureIO } from './capture-io.js';
+
+const TAGS = { 'ghcr.io/acme/web': ['1.0.0', '1.1.0', 'main-1700000000'] };
+const POLICY = (extra = '') =>
+  `policies:\n  - name: web\n    image: ghcr.io/acme/web\n    policy: { semver: { range: "^1.0.0" } }\n${extra}`;
+const MARKED = 'image: ghcr.io/acme/web:1.0.0 # {"$imagepolicy": "flux-system:web"}\n';
+const FLUX = (specExtra: string) => `apiVersion: image.toolkit.fluxcd.io/v1beta2
+kind: ImageRepository
+metadata: { name: web, namespace: flux-system }
+spec:
+  image: ghcr.io/acme/web
+---
+apiVersion: image.toolkit.fluxcd.io/v1beta2
+kind: ImagePolicy
+metadata: { name: web, namespace: flux-system }
+spec:
+  imageRepositoryRef: { name: web }
+  policy: { semver: { range: "^1.0.0" } }
+${specExtra}`;
+
+interface Case {
+  readonly files: Record<string, string>;
+  readonly exit: number;
+  /** Every one must appear in what tidemark printed. */
+  readonly says: readonly (string | RegExp)[];
+  /** Files that must be left exactly as they were by `--write`. */
+  readonly untouched: readonly string[];
+  /** Files `--write` must still change (the rest of the repo proceeds). */
+  readonly changed?: readonly string[];
+}
+
+const CASES: Record<string, Case> = {
+  'a typo in a Flux ImagePolicy': {
+    files: {
+      'flux/policy.yaml': FLUX('  filtertags: { pattern: "^(?P<v>.*)$", extract: "$v" }\n'),
+      'a.yaml': MARKED,
+    },
+    exit: 2,
+    says: [
+      'flux/policy.yaml:13: ImagePolicy flux-system/web spec.filtertags: unknown field; did you mean "filterTags"?',
+    ],
+    untouched: ['a.yaml'],
+  },
+  'a typo in a Flux ImageRepository': {
+    files: {
+      'flux/policy.yaml': FLUX('').replace(
+        '  image: ghcr.io/acme/web\n',
+        '  image: ghcr.io/acme/web\n  exclusionlist: ["^x"]\n',
+      ),
+      'a.yaml': MARKED,
+    },
+    exit: 2,
+    says: [
+      'flux/policy.yaml:6: ImageRepository flux-system/web spec.exclusionlist: unknown field; did you mean "exclusionList"?',
+    ],
+    untouched: ['a.yaml'],
+  },
+  'extract naming a group the pattern lacks': {
+    files: {
+      '.github/tidemark.yml': POLICY().replace(
+        '    policy:',
+        '    filterTags: { pattern: "^main-(?P<ts>[0-9]+)$", extract: "$num" }\n    policy:',
+      ),
+      'a.yaml': MARKED,
+    },
+    exit: 2,
+    says: [
+      /\.github\/tidemark\.yml:4: policies\[0\]\.filterTags\.extract: \$num names no group of the pattern .*use \$1, \$ts/,
+    ],
+    untouched: ['a.yaml'],
+  },
+  'several policy kinds in tidemark.yml': {
+    files: {
+      '.github/tidemark.yml': POLICY().replace(
+        'policy: { semver: { range: "^1.0.0" } }',
+        'policy: { semver: { range: "^1.0.0" }, numerical: {} }',
+      ),
+      'a.yaml': MARKED,
+    },
+    exit: 2,
+    says: ['.github/tidemark.yml:4: policies[0].policy: set exactly one of semver, alphabetical, numerical'],
+    untouched: ['a.yaml'],
+  },
+  'broken YAML in a marked file': {
+    files: {
+      '.github/tidemark.yml': POLICY(),
+      'broken.yaml': `ok: 1\nlist: [unclosed\n${MARKED}`,
+      'good.yaml': MARKED,
+    },
+    exit: 0,
+    says: [/broken\.yaml:\d+: not valid YAML \(.+\); its markers are left alone until the file parses/],
+    untouched: ['broken.yaml'],
+    changed: ['good.yaml'],
+  },
+  'a marker naming a policy that does not exist': {
+    files: {
+      '.github/tidemark.yml': POLICY(),
+      'a.yaml': 'image: ghcr.io/acme/web:1.0.0 # {"$imagepolicy": "flux-system:wbe"}\n',
+      'b.yaml': MARKED,
+    },
+    exit: 0,
+    says: [
+      'a.yaml:1: marker "flux-system:wbe" names policy flux-system:wbe, which is not defined; did you mean "flux-system:web"?',
+    ],
+    untouched: ['a.yaml'],
+    changed: ['b.yaml'],
+  },
+  'a comment that is almost a marker (single quotes, :tags)': {
+    files: {
+      '.github/tidemark.yml': POLICY(),
+      'a.yaml': `old: ghcr.io/acme/web:1.0.0 # {'$imagepolicy': 'flux-system:web'}\ntag: 1.0.0 # {"$imagepolicy": "flux-system:web:tags"}\n${MARKED}`,
+    },
+    exit: 0,
+    says: [
+      /a\.yaml:1: this comment mentions \$imagepolicy but is not a marker Flux reads .*write # \{"\$imagepolicy": "<namespace>:<policy>"\}/,
+      /a\.yaml:2: this comment mentions \$imagepolicy but is not a marker Flux reads/,
+    ],
+    untouched: [],
+    changed: ['a.yaml'],
+  },
+  'a policy no marker uses': {
+    files: { '.github/tidemark.yml': POLICY(), 'a.yaml': 'image: ghcr.io/acme/web:1.0.0\n' },
+    exit: 0,
+    says: [
+      'flux-system:web: no marker under update.path "." uses this policy, so it changes nothing',
+      'flux-system:web 1.1.0 (no marker uses this policy: nothing to update)',
+    ],
+    untouched: ['a.yaml'],
+  },
+};
+
+describe('bad inputs through tidemark plan', () => {
+  it.each(Object.entries(CASES))('%s', async (_name, c) => {
+    const dir = await mkdtemp(join(tmpdir(), 'tidemark-bad-'));
+    try {
+      for (const [path, text] of Object.entries(c.files)) {
+        await mkdir(dirname(join(dir, path)), { recursive: true });
+        await writeFile(join(dir, path), text);
+      }
+      await writeFile(join(dir, '..', `${dir.split('/').pop()}.tags.json`), JSON.stringify(TAGS));
+      const tags = join(dir, '..', `${dir.split('/').pop()}.tags.json`);
+      const io = captureIO();
+      const code = await main(['plan', '--dir', dir, '--tags-file', tags, '--write'], io);
+      const printed = io.out + io.err;
+      expect(code, printed).toBe(c.exit);
+      for (const s of c.says) {
+        if (typeof s === 'string') expect(printed).toContain(s);
+        else expect(printed).toMatch(s);
+      }
+      expect(printed).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/); // never a stack trace
+      for (const f of c.untouched) expect(await readFile(join(dir, f), 'utf8'), f).toBe(c.files[f]);
+      for (const f of c.changed ?? []) expect(await readFile(join(dir, f), 'utf8'), f).not.toBe(c.files[f]);
+      await rm(tags, { force: true });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

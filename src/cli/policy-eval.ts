@@ -3,16 +3,19 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { isMap, LineCounter, parseAllDocuments } from 'yaml';
+import { isMap, isSeq, LineCounter, parseAllDocuments } from 'yaml';
+import { didYouMean } from '../core/domain/did-you-mean.js';
 import { parseFluxPolicy, parseNativePolicy } from '../core/policy/parse.js';
 import { selectLatest } from '../core/policy/select-latest.js';
 import { type Command, readInput, UsageError } from './io.js';
 
-const HELP = `Usage: tidemark policy eval --policy <file> --tags <file|-> [--json]
+const HELP = `Usage: tidemark policy eval --policy <file> --tags <file|-> [--name <policy>] [--json]
 
   --policy  YAML with a Flux ImagePolicy (optionally with its ImageRepository in the same file, for its
-            exclusionList),
-            or one native policy entry ({ name, image, policy: { semver | alphabetical | numerical } })
+            exclusionList; without it the tags still come from --tags), one native policy entry
+            ({ name, image, policy: { semver | alphabetical | numerical } }), or a whole .github/tidemark.yml
+            or policies/examples file (policies: [...])
+  --name    which policy, when the file holds several (its name, or namespace:name)
   --tags    tags, one per line ('-' reads standard input)
   --json    print { tag, considered, skipped: [{ tag, why }] }
 
@@ -25,6 +28,7 @@ export const run: Command = async (argv, io) => {
     options: {
       policy: { type: 'string' },
       tags: { type: 'string' },
+      name: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -60,11 +64,52 @@ export const run: Command = async (argv, io) => {
     io.stderr(`${problems.join('\n')}\n`);
     return 2;
   }
-  const policy = objects.find((o) => o.value.kind === 'ImagePolicy');
+  // Which policy: the one ImagePolicy or native entry, or the one --name picks among several.
+  const fluxPolicies = objects.filter((o) => o.value.kind === 'ImagePolicy');
+  const listed = objects.flatMap((o) =>
+    Array.isArray(o.value.policies)
+      ? (o.value.policies as unknown[]).map((value, i) => ({
+          value: (value ?? {}) as Record<string, unknown>,
+          line: lineOfEntry(docs, lc, i) ?? o.line,
+        }))
+      : [],
+  );
+  const nameOf = (v: Record<string, unknown>) => {
+    const meta = (v.metadata ?? v) as { name?: unknown; namespace?: unknown };
+    return {
+      name: String(meta.name ?? ''),
+      key: `${String(meta.namespace ?? 'flux-system')}:${String(meta.name ?? '')}`,
+    };
+  };
+  const candidates = fluxPolicies.length > 0 ? fluxPolicies : listed;
+  let picked: { value: Record<string, unknown>; line: number } | undefined;
+  if (candidates.length > 1 || values.name !== undefined) {
+    const names = candidates.map((c) => nameOf(c.value));
+    if (values.name === undefined) {
+      io.stderr(
+        `${file}: holds ${candidates.length} policies (${names.map((n) => n.name).join(', ')}); pick one with --name\n`,
+      );
+      return 2;
+    }
+    picked = candidates.find((c) => [nameOf(c.value).name, nameOf(c.value).key].includes(values.name!));
+    if (!picked) {
+      const hint = didYouMean(
+        values.name,
+        names.map((n) => n.name),
+      );
+      io.stderr(
+        `${file}: no policy named "${values.name}"${hint ? `; did you mean "${hint}"?` : `; it holds: ${names.map((n) => n.name).join(', ') || 'none'}`}\n`,
+      );
+      return 2;
+    }
+  } else if (candidates.length === 1) picked = candidates[0];
+  const policy = fluxPolicies.length > 0 ? picked : undefined;
+  const nativeEntry =
+    fluxPolicies.length === 0 ? (picked ?? (listed.length === 0 ? objects[0] : undefined)) : undefined;
   const source = {
     kind: policy ? ('flux' as const) : ('native' as const),
     file,
-    line: (policy ?? objects[0])?.line ?? 1,
+    line: (policy ?? nativeEntry ?? objects[0])?.line ?? 1,
   };
   let result: ReturnType<typeof parseFluxPolicy>;
   if (policy) {
@@ -91,8 +136,8 @@ export const run: Command = async (argv, io) => {
       namespace: meta.namespace ?? 'flux-system',
       source,
     });
-  } else if (objects.length === 1) {
-    result = parseNativePolicy(objects[0]!.value, { defaultNamespace: 'flux-system', source });
+  } else if (nativeEntry && (listed.length > 0 || objects.length === 1)) {
+    result = parseNativePolicy(nativeEntry.value, { defaultNamespace: 'flux-system', source });
   } else {
     io.stderr(`${file}: expected an ImagePolicy (with its ImageRepository) or one native policy entry\n`);
     return 2;
@@ -124,3 +169,18 @@ export const run: Command = async (argv, io) => {
   io.stdout(`${selection.tag}\n`);
   return 0;
 };
+
+/** The line of `policies[i]` in the first document that has a `policies` list. */
+function lineOfEntry(
+  docs: ReturnType<typeof parseAllDocuments>,
+  lc: LineCounter,
+  i: number,
+): number | undefined {
+  for (const doc of Array.isArray(docs) ? docs : [docs]) {
+    const list = isMap(doc.contents) ? doc.contents.get('policies', true) : undefined;
+    const item = isSeq(list) ? list.items[i] : undefined;
+    const range = (item as { range?: [number, number, number] } | undefined)?.range;
+    if (range) return lc.linePos(range[0]).line;
+  }
+  return undefined;
+}

@@ -36,6 +36,46 @@ describe('tidemark policy eval', () => {
     expect(io.out).toBe('6.5.1\n');
   });
 
+  it.each([
+    ['a policies/examples file', [join(ROOT, 'policies', 'examples', 'semver.yml')], 0, /^v1\.10\.0\n$/, ''],
+    [
+      'a file of several, --name picks one',
+      [join(FIX, 'two-native.yml'), '--name', 'api'],
+      0,
+      /^2\.1\.0\n$/,
+      '',
+    ],
+    [
+      '--name as namespace:name',
+      [join(FIX, 'two-native.yml'), '--name', 'flux-system:web'],
+      0,
+      /^1\.5\.0\n$/,
+      '',
+    ],
+    [
+      'several and no --name',
+      [join(FIX, 'two-native.yml')],
+      2,
+      /^$/,
+      'holds 2 policies (web, api); pick one with --name',
+    ],
+    [
+      'a --name it does not hold',
+      [join(FIX, 'two-native.yml'), '--name', 'apy'],
+      2,
+      /^$/,
+      'no policy named "apy"; did you mean "api"?',
+    ],
+  ] as const)('takes %s', async (_name, args, code, out, err) => {
+    const io = captureIO();
+    const tags = args[0].endsWith('semver.yml')
+      ? join(FIX, 'semver-example-tags.txt')
+      : join(FIX, 'two-tags.txt');
+    expect(await main(['policy', 'eval', '--policy', ...args, '--tags', tags], io), io.err).toBe(code);
+    expect(io.out).toMatch(out);
+    expect(io.err).toContain(err);
+  });
+
   it('reads tags from stdin and prints JSON with skipped candidates', async () => {
     const io = captureIO({ stdin: 'production-12\nproduction-9\nproduction-x\nlatest\n' });
     const code = await main(

@@ -143,6 +143,24 @@ const SCHEMES: [string, RegistryProvider, Scheme][] = [
     },
   ],
   [
+    'harbor: Authorization Bearer (the one shared-header rule)',
+    'harbor',
+    {
+      file: 'harbor.json',
+      sign: (s) => ({ headers: { authorization: `Bearer ${s}` } }),
+      strip: dropHeader('authorization'),
+    },
+  ],
+  [
+    'acr: Authorization verbatim (the one shared-header rule)',
+    'acr',
+    {
+      file: 'acr.json',
+      sign: (s) => ({ headers: { authorization: s } }),
+      strip: dropHeader('authorization'),
+    },
+  ],
+  [
     'acr: Authorization Bearer',
     'acr',
     {

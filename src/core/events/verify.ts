@@ -183,6 +183,14 @@ async function checkOidc(req: VerifyRequest, auth: EndpointAuth, deps: VerifyDep
  * Is this request from the registry the endpoint is configured for? Resolves to `{ ok: false, reason }`
  * (never rejects) when it is not; the reason names what was missing or wrong, never a secret.
  */
+/**
+ * The one rule for a secret a registry sends as a header value (Harbor, ACR, Distribution): in
+ * `Authorization`, the secret alone or as `Bearer <secret>`; in any other header, the secret alone.
+ */
+export function sharedHeaderValues(header: string, secrets: readonly string[]): string[] {
+  return header.toLowerCase() === 'authorization' ? secrets.flatMap((s) => [`Bearer ${s}`, s]) : [...secrets];
+}
+
 export async function verifyWebhook(
   provider: RegistryProvider,
   req: VerifyRequest,
@@ -230,12 +238,11 @@ export async function verifyWebhook(
         : checkHmac('x-jfrog-event-auth', h['x-jfrog-event-auth'], 'sha256', req.body, secrets);
     case 'harbor':
       // Harbor copies the policy's "Auth Header" verbatim into Authorization; it is not an HMAC.
-      return checkStatic('authorization', h.authorization, secrets);
+      return checkStatic('authorization', h.authorization, sharedHeaderValues('authorization', secrets));
     case 'acr':
     case 'distribution': {
       const name = (auth.header ?? 'authorization').toLowerCase();
-      const expected = name === 'authorization' ? secrets.flatMap((s) => [`Bearer ${s}`, s]) : secrets;
-      return checkStatic(name, h[name], expected);
+      return checkStatic(name, h[name], sharedHeaderValues(name, secrets));
     }
     case 'ecr': {
       const name = (auth.header ?? 'x-api-key').toLowerCase();

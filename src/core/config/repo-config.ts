@@ -4,7 +4,7 @@
  * caller reads the files. A repo with some bad policies still yields the good ones; every problem names its
  * file, line and field and says what to change.
  */
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { type Document, isMap, LineCounter, parseAllDocuments } from 'yaml';
 import { didYouMean } from '../domain/did-you-mean.js';
 import type { Warning } from '../domain/types.js';
@@ -81,8 +81,13 @@ interface ParsedDoc {
 const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-const validateNative = ajv.compile(TIDEMARK_CONFIG_SCHEMA);
+/** Compiled on first use, not at module load: `tidemark <command> --help` should not pay for it. */
+let compiled: ValidateFunction | undefined;
+function validateNative(value: unknown): { valid: boolean; errors: ErrorObject[] } {
+  compiled ??= new Ajv({ allErrors: true, strict: false }).compile(TIDEMARK_CONFIG_SCHEMA);
+  const valid = compiled(value) as boolean;
+  return { valid, errors: compiled.errors ?? [] };
+}
 
 const VOCABULARY = [
   'defaultNamespace',
@@ -250,9 +255,10 @@ export function loadRepoConfig(
   let nativeValid: Record<string, unknown> = {};
   if (native) {
     sources.add(native.file);
-    if (!validateNative(native.value)) {
+    const checked = validateNative(native.value);
+    if (!checked.valid) {
       const seen = new Set<string>();
-      for (const e of validateNative.errors ?? []) {
+      for (const e of checked.errors) {
         const { path, message } = ajvMessage(e);
         const key = `${dotted(path)}|${message}`;
         if (seen.has(key)) continue;

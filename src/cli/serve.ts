@@ -52,19 +52,38 @@ export const run: Command = async (argv, io) => {
     );
     return 2;
   }
+  // SIGTERM / SIGINT (npm start execs node, so npm's signals arrive here) close whatever is listening, and the
+  // process exits. A signal during start-up is remembered: what starts afterwards is closed at once, so no
+  // server outlives the signal and keeps the port.
   let stopping: (() => Promise<void>) | undefined;
+  let stopRequested = false;
   const done = new Promise<number>((resolve) => {
     const stop = async () => {
-      await stopping?.();
-      resolve(0);
+      if (stopRequested) return;
+      stopRequested = true;
+      try {
+        await stopping?.();
+        resolve(0);
+      } catch (err) {
+        io.stderr(`tidemark serve: while stopping: ${(err as Error).message}\n`);
+        resolve(1);
+      }
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+  /** Makes `close` what a signal runs; closes at once when a signal came while it was starting. */
+  const running = async (close: () => Promise<void>): Promise<boolean> => {
+    if (stopRequested) {
+      await close();
+      return false;
+    }
+    stopping = close;
+    return true;
+  };
   const serveApp = async (env: AppEnv, processEnv: Record<string, string | undefined>) => {
     const app = await startTidemark(env, { processEnv });
-    stopping = () => app.close();
-    io.stderr(`tidemark serving on ${app.url}\n`);
+    if (await running(() => app.close())) io.stderr(`tidemark serving on ${app.url}\n`);
   };
   const env = first.parsed.env;
   if (env.appId && (env.privateKey || env.privateKeyPath)) {
@@ -90,9 +109,10 @@ export const run: Command = async (argv, io) => {
     log: createLogger({ level: env.logLevel }),
     onRegistered: () => {
       // The credentials are in .env: stop the setup page and start the App on the same address.
-      stopping = async () => {};
+      stopping = () => setup.close();
       void (async () => {
         await setup.close();
+        if (stopRequested) return;
         const next = await read();
         if (!next.parsed.ok) {
           io.stderr(`tidemark serve: after registration: ${next.parsed.problems.join('; ')}\n`);
@@ -104,7 +124,7 @@ export const run: Command = async (argv, io) => {
       );
     },
   });
-  stopping = () => setup.close();
+  if (!(await running(() => setup.close()))) return done;
   io.stderr(
     `No GitHub App credentials yet: open ${setup.url.replace('127.0.0.1', 'localhost')}/probot to register tidemark from app.yml.\n`,
   );

@@ -4,11 +4,21 @@
  */
 import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GitHubDouble, startGitHubDouble } from '../support/github-double/index.js';
-import { makeTempDir, spawnProcess, type TempDir, waitForLog } from '../support/process.js';
+import { freePort } from '../support/ports.js';
+import {
+  makeTempDir,
+  portAccepts,
+  type Spawned,
+  spawnProcess,
+  type TempDir,
+  waitForLog,
+} from '../support/process.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'src', 'cli.ts');
@@ -75,6 +85,69 @@ describe('tidemark serve with a .env written by the setup page', () => {
     } finally {
       await p.stop();
     }
+  });
+});
+
+describe('tidemark serve without credentials (setup mode), started as the README says', () => {
+  const dirs: TempDir[] = [];
+  const procs: Spawned[] = [];
+  afterAll(async () => {
+    for (const p of procs) await p.stop();
+    for (const d of dirs) await d.remove();
+  });
+
+  /** `tidemark serve` in an empty folder (no .env), no credentials, no HOST: only PORT, a free one. */
+  async function setupMode() {
+    const dir = await makeTempDir('tidemark-setup-mode-');
+    dirs.push(dir);
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const k of ['APP_ID', 'PRIVATE_KEY', 'PRIVATE_KEY_PATH', 'HOST', 'NODE_ENV', 'PUBLIC_URL'])
+      delete env[k];
+    const port = await freePort();
+    const p = spawnProcess(process.execPath, ['--import', TSX, CLI, 'serve'], {
+      cwd: dir.path,
+      env: { ...env, PORT: String(port), TIDEMARK_WORKDIR: join(dir.path, 'work') },
+      name: 'tidemark-serve-setup',
+    });
+    procs.push(p);
+    await waitForLog(p, `No GitHub App credentials yet: open http://localhost:${port}/probot`, 60_000);
+    return { p, port };
+  }
+
+  /** Resolves once something else could listen on every interface at `port`. */
+  function canListen(port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '0.0.0.0', () => srv.close(() => resolve(true)));
+    });
+  }
+
+  it('listens on 0.0.0.0 (the README default), answers /healthz 200 and /readyz 503', async () => {
+    const { port } = await setupMode();
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(503);
+    // Reachable on addresses other than 127.0.0.1: this host's other IPv4 addresses and, on Linux, the rest of
+    // 127.0.0.0/8 (a server bound to 127.0.0.1 refuses 127.0.0.2).
+    const others = Object.values(networkInterfaces())
+      .flat()
+      .filter((a) => a !== undefined && a.family === 'IPv4' && !a.internal)
+      .map((a) => a!.address);
+    if (process.platform === 'linux') others.push('127.0.0.2');
+    expect(others.length).toBeGreaterThan(0);
+    for (const host of others) {
+      expect(await portAccepts(port, host), `${host}:${port} accepts`).toBe(true);
+      expect((await fetch(`http://${host}:${port}/healthz`)).status).toBe(200);
+    }
+  });
+
+  it.each(['SIGTERM', 'SIGINT'] as const)('%s stops it: exit 0, and the port is free', async (signal) => {
+    const { p, port } = await setupMode();
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    p.child.kill(signal);
+    expect(await p.exited).toBe(0);
+    expect(await portAccepts(port)).toBe(false);
+    expect(await canListen(port)).toBe(true);
   });
 });
 

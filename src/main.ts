@@ -28,6 +28,7 @@ import { MemoryQueue } from './queue/memory-queue.js';
 import type { JobContext, JobQueue, QueueOptions, RepoJob } from './queue/types.js';
 import { RegistryClients } from './registry/clients.js';
 import type { RegistryClient } from './registry/types.js';
+import { markerReadingsCache } from './run/marker-readings.js';
 import { PullCache, runRepo } from './run/run-repo.js';
 import { type Scheduler, startScheduler } from './run/scheduler.js';
 import {
@@ -145,6 +146,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     workspaces,
     registries,
     env: processEnv,
+    readings: markerReadingsCache(),
     index,
     pulls: new PullCache(5 * 60_000, now),
     reportedConfigErrors: new LRUCache<string, string>({ max: 10_000 }),

@@ -13,6 +13,7 @@ import {
   choose,
   imageKey,
   imagesOf,
+  type MarkerReadings,
   needsDigest,
   planFiles,
   type RegistryFailure,
@@ -27,6 +28,8 @@ import type { ImageMetadata, RegistryClient } from '../registry/types.js';
 export interface ReconcileDeps {
   readonly registry: RegistryClient;
   readonly log?: Pick<Logger, 'info' | 'warn' | 'debug'>;
+  /** Markers read in earlier runs, reused for files whose content did not change. */
+  readonly readings?: MarkerReadings;
 }
 
 export interface ReconcileInput {
@@ -46,7 +49,7 @@ export type { PolicyOutcome, ReconcilePlan };
 
 export async function reconcile(deps: ReconcileDeps, input: ReconcileInput): Promise<ReconcilePlan> {
   const { config, signal } = input;
-  const files = readMarkedFiles(input.files);
+  const files = readMarkedFiles(input.files, deps.readings);
 
   // Collect: tags, once per image. An image named by a triggering event is listed fresh, so a just-pushed tag
   // is seen if — and only if — the registry has it.

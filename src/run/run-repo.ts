@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { RegistryAccess } from '../core/config/registry-access.js';
 import { eventOf, type JobReason, wantsFreshPulls } from '../core/domain/reasons.js';
 import { BranchMovedError, RegistryUnavailableError } from '../core/errors.js';
-import { imageKey, imagesOf } from '../core/plan/plan-files.js';
+import { imageKey, imagesOf, type MarkerReadings } from '../core/plan/plan-files.js';
 import {
   type PullSummary,
   planPublish,
@@ -35,6 +35,8 @@ export interface RepoRunDeps {
   readonly registries: { for(access: RegistryAccess): RegistryClient };
   /** The process environment, for the variables a repo's `registries:` block names. */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Marker readings kept across runs (files that did not change are not parsed again). */
+  readonly readings?: MarkerReadings;
   readonly index: PolicyIndex;
   readonly pulls: PullCache;
   /** Repo → the commit whose config problems were last reported, so each is reported once. Bounded. */
@@ -136,7 +138,7 @@ export async function runRepo(
       : [];
   const plan = await inSpan('reconcile', { repo: fullName, policies: config.policies.length }, () =>
     reconcile(
-      { registry: deps.registries.for(facts.access), log },
+      { registry: deps.registries.for(facts.access), log, ...(deps.readings && { readings: deps.readings }) },
       {
         config,
         files: facts.files,

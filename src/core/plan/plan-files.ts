@@ -22,9 +22,25 @@ export interface MarkedFile {
   readonly problems?: readonly Warning[];
 }
 
-export function readMarkedFiles(files: readonly { path: string; text: string }[]): MarkedFile[] {
+/**
+ * Markers already read, by file path and content: a run reuses the reading of every file that did not change
+ * since an earlier run (the App's periodic reconcile mostly meets unchanged files). Bounded by the caller.
+ */
+export interface MarkerReadings {
+  get(path: string, text: string): ReturnType<typeof readMarkers> | undefined;
+  set(path: string, text: string, reading: ReturnType<typeof readMarkers>): void;
+}
+
+export function readMarkedFiles(
+  files: readonly { path: string; text: string }[],
+  readings?: MarkerReadings,
+): MarkedFile[] {
   return files.map((f) => {
-    const r = readMarkers(f.path, f.text);
+    let r = readings?.get(f.path, f.text);
+    if (!r) {
+      r = readMarkers(f.path, f.text);
+      readings?.set(f.path, f.text, r);
+    }
     return {
       path: f.path,
       text: f.text,

@@ -12,6 +12,7 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { type GitHubDouble, startGitHubDouble } from '../support/github-double/index.js';
+import { freePort } from '../support/ports.js';
 import { makeTempDir, type Spawned, spawnProcess, type TempDir, waitForLog } from '../support/process.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -48,7 +49,10 @@ describe('the setup page in a real browser', () => {
     for (const d of dirs) await d.remove();
   });
 
-  /** `tidemark serve` in an empty folder (no .env), no credentials in the environment. */
+  /**
+   * `tidemark serve` as a newcomer starts it: an empty folder (no .env), no credentials, no HOST (the default,
+   * 0.0.0.0), PORT a free port.
+   */
   async function serve(extra: Record<string, string> = {}) {
     const dir = await makeTempDir('tidemark-setup-');
     dirs.push(dir);
@@ -61,14 +65,15 @@ describe('the setup page in a real browser', () => {
       'PUBLIC_URL',
       'WEBHOOK_PROXY_URL',
       'NODE_ENV',
+      'HOST',
     ])
       delete env[k];
+    const port = await freePort();
     const p = spawnProcess(process.execPath, ['--import', TSX, CLI, 'serve'], {
       cwd: dir.path,
       env: {
         ...env,
-        HOST: '127.0.0.1',
-        PORT: '0',
+        PORT: String(port),
         GITHUB_API_URL: gh.appEnv().GITHUB_API_URL,
         TIDEMARK_WORKDIR: join(dir.path, 'work'),
         NOTIFY_SECRET: NOTIFY,
@@ -82,42 +87,54 @@ describe('the setup page in a real browser', () => {
       name: 'tidemark-serve-setup',
     });
     procs.push(p);
-    await waitForLog(p, /No GitHub App credentials yet: open http:\/\/localhost:\d+\/probot/, 60_000);
-    const port = /open http:\/\/localhost:(\d+)\/probot/.exec(p.output())![1]!;
-    return { p, dir, url: `http://127.0.0.1:${port}` };
+    await waitForLog(p, `No GitHub App credentials yet: open http://localhost:${port}/probot`, 60_000);
+    return { p, dir, port, url: `http://127.0.0.1:${port}` };
   }
 
-  async function manifestAt(url: string) {
-    const page = await browser.newPage();
+  /** Opens `page` (default: the setup page) in Chromium and reads the form GitHub would receive. */
+  async function manifestAt(url: string, page = '/probot') {
+    const tab = await browser.newPage();
     try {
-      const res = await page.goto(`${url}/`);
+      const res = await tab.goto(`${url}${page}`, { waitUntil: 'load' });
       expect(res?.status()).toBe(200);
-      expect(new URL(page.url()).pathname).toBe('/probot');
-      const field = page.locator('form input[name="manifest"]');
+      expect(new URL(tab.url()).pathname).toBe('/probot');
+      tab.setDefaultTimeout(15_000);
+      const form = tab.locator('form:has(input[name="manifest"])');
+      const field = form.locator('input[name="manifest"]');
+      await field.waitFor({ state: 'attached' });
+      expect(await field.getAttribute('type')).toBe('hidden');
       const manifest = JSON.parse((await field.getAttribute('value'))!) as Record<string, unknown>;
-      const action = await page.locator('form').getAttribute('action');
-      const shown = await page.locator('#webhook-url').textContent();
-      return { manifest, action, shown };
+      const action = await form.getAttribute('action');
+      const method = await form.getAttribute('method');
+      const shown = await tab.locator('#webhook-url').textContent();
+      return { manifest, action, method, shown };
     } finally {
-      await page.close();
+      await tab.close();
     }
   }
 
-  it('the manifest is app.yml with this tidemark’s webhook URL and redirect; registering starts the App', async () => {
-    const { p, dir, url } = await serve();
-    expect((await fetch(`${url}/healthz`)).status).toBe(200);
-    const { manifest, action, shown } = await manifestAt(url);
-    expect(manifest).toMatchObject({
-      name: appYml.name,
-      description: appYml.description,
-      default_permissions: appYml.default_permissions,
-      default_events: appYml.default_events,
-      public: false,
-      hook_attributes: { url: `${url}/api/github/webhooks` },
-      redirect_url: `${url}/probot/setup`,
-    });
+  /** The fields app.yml decides: exactly as written (no permission or event added, none dropped). */
+  function expectAppYml(manifest: Record<string, unknown>) {
+    expect(manifest.name).toBe(appYml.name);
+    expect(manifest.description).toBe(appYml.description);
+    expect(manifest.default_permissions).toEqual(appYml.default_permissions);
+    expect(manifest.default_events).toEqual(appYml.default_events);
+    expect(manifest.public).toBe(false);
     expect(JSON.stringify(manifest)).not.toContain('example.com');
+  }
+
+  it('the manifest is app.yml with this tidemark’s webhook URL and redirect; registering starts the App', async () => {
+    const { p, dir, port, url } = await serve();
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    // `/` sends the browser to the setup page.
+    expect((await manifestAt(url, '/')).manifest).toBeDefined();
+    const { manifest, action, method, shown } = await manifestAt(url);
+    expectAppYml(manifest);
+    // No PUBLIC_URL / WEBHOOK_PROXY_URL: the origin the page was opened at.
+    expect(manifest.hook_attributes).toEqual({ url: `${url}/api/github/webhooks` });
+    expect(manifest.redirect_url).toBe(`${url}/probot/setup`);
     expect(action).toBe('https://github.com/settings/apps/new');
+    expect(method?.toLowerCase()).toBe('post');
     expect(shown).toBe(`${url}/api/github/webhooks`);
 
     // GitHub redirects back with a code: exchanged for the credentials, written to .env, the App starts.
@@ -126,8 +143,9 @@ describe('the setup page in a real browser', () => {
     expect(back.headers.get('location')).toBe(
       `${gh.appEnv().GITHUB_API_URL}/apps/tidemark/installations/new`,
     );
-    await waitForLog(p, /tidemark serving on http:\/\/127\.0\.0\.1:\d+/, 60_000);
-    const app = /tidemark serving on (http:\/\/127\.0\.0\.1:\d+)/.exec(p.output())![1]!;
+    // The App comes up where the setup page was, so the webhook URL just registered reaches it.
+    await waitForLog(p, `tidemark serving on http://127.0.0.1:${port}`, 60_000);
+    const app = url;
     const dotenv = await readFile(join(dir.path, '.env'), 'utf8');
     expect(dotenv).toContain(`APP_ID="${gh.appEnv().APP_ID}"`);
     expect(dotenv).toContain('WEBHOOK_SECRET=');
@@ -143,7 +161,7 @@ describe('the setup page in a real browser', () => {
       body: JSON.stringify({ events: [] }),
     });
     expect(registry.status).toBeLessThan(300);
-    gh.setWebhookUrl(`${app}/api/github/webhooks`);
+    gh.setWebhookUrl((manifest.hook_attributes as { url: string }).url);
     await gh.sendWebhook('installation_repositories', {
       action: 'added',
       installation: { id: 1 },
@@ -161,11 +179,36 @@ describe('the setup page in a real browser', () => {
     await expect(fetch(`${app}/healthz`)).rejects.toThrow();
   });
 
+  it('the webhook URL follows the address the page is opened at (localhost here)', async () => {
+    const { port } = await serve();
+    const { manifest, shown } = await manifestAt(`http://localhost:${port}`);
+    expectAppYml(manifest);
+    expect(manifest.hook_attributes).toEqual({ url: `http://localhost:${port}/api/github/webhooks` });
+    expect(manifest.redirect_url).toBe(`http://localhost:${port}/probot/setup`);
+    expect(shown).toBe(`http://localhost:${port}/api/github/webhooks`);
+  });
+
+  it('on a laptop, WEBHOOK_PROXY_URL (a smee.io channel) is the webhook URL, as is', async () => {
+    const smee = 'https://smee.io/tidemark-test-channel';
+    const { url } = await serve({ WEBHOOK_PROXY_URL: smee });
+    const { manifest, shown } = await manifestAt(url);
+    expectAppYml(manifest);
+    expect(manifest.hook_attributes).toEqual({ url: smee });
+    // GitHub sends the browser back to the page it came from.
+    expect(manifest.redirect_url).toBe(`${url}/probot/setup`);
+    expect(shown).toBe(smee);
+  });
+
   it('behind an ingress, PUBLIC_URL names the webhook URL; a code GitHub did not issue is refused', async () => {
-    const { url } = await serve({ PUBLIC_URL: 'https://tidemark.example.org/' });
-    const { manifest } = await manifestAt(url);
+    const { url } = await serve({
+      PUBLIC_URL: 'https://tidemark.example.org/',
+      WEBHOOK_PROXY_URL: 'https://smee.io/ignored-when-public-url-is-set',
+    });
+    const { manifest, shown } = await manifestAt(url);
+    expectAppYml(manifest);
     expect(manifest.hook_attributes).toEqual({ url: 'https://tidemark.example.org/api/github/webhooks' });
     expect(manifest.redirect_url).toBe('https://tidemark.example.org/probot/setup');
+    expect(shown).toBe('https://tidemark.example.org/api/github/webhooks');
     const bad = await fetch(`${url}/probot/setup?code=not-issued`, { redirect: 'manual' });
     expect(bad.status).toBe(502);
     expect(await bad.text()).toMatch(/registration failed: .*start again at \/probot/);

@@ -16,6 +16,7 @@ import {
   skippedTagsFrom,
   summarizePulls,
 } from '../core/plan/publish-plan.js';
+import { type ProblemReport, problemReport } from '../core/plan/report.js';
 import type { GitIdentity, WorkspaceCache } from '../git/workspace.js';
 import type { GitHubPort, RepoId } from '../github/port.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -116,17 +117,10 @@ export async function runRepo(
   const { loaded } = facts;
   const { config } = loaded;
   await deps.index.setRepo(target, imagesOf(config));
-  if (loaded.errors.length > 0) {
-    await reportConfigErrors(
-      deps,
-      github,
-      repoRef,
-      baseSha,
-      loaded.errors.map((e) => e.text),
-      log,
-    );
-  }
+  const configErrors = loaded.errors.map((e) => e.text);
+  for (const m of configErrors) log.warn({ sha: baseSha }, m);
   if (config.policies.length === 0) {
+    await reportProblems(deps, github, repoRef, baseSha, problemReport(configErrors, facts.warnings), log);
     log.info({ errors: loaded.errors.length }, 'no usable image policies');
     return { repo: fullName, baseSha, policies: 0, configErrors: loaded.errors.length };
   }
@@ -151,6 +145,14 @@ export async function runRepo(
   );
   for (const w of [...facts.warnings, ...plan.warnings])
     log.warn({ code: w.code, file: w.file, line: w.line }, w.message);
+  await reportProblems(
+    deps,
+    github,
+    repoRef,
+    baseSha,
+    problemReport(configErrors, [...facts.warnings, ...plan.warnings]),
+    log,
+  );
   const strategy = config.update.strategy;
   let published: PublishResult;
   try {
@@ -225,28 +227,22 @@ function recordMetrics(
   }
 }
 
-/** A check run on the commit that carries the bad config, once per commit. Never retried. */
-async function reportConfigErrors(
+/** A check run on the commit that carries the problems, once per commit. Never retried. */
+async function reportProblems(
   deps: RepoRunDeps,
   github: GitHubPort,
   repo: RepoId,
   sha: string,
-  messages: string[],
+  report: ProblemReport | undefined,
   log: Logger,
 ): Promise<void> {
+  if (!report) return;
   const seen = deps.reportedConfigErrors;
   const key = `${repo.owner}/${repo.repo}`;
-  for (const m of messages) log.warn({ sha }, m);
   if (seen.get(key) === sha) return;
   seen.set(key, sha);
   try {
-    await github.createCheckRun(repo, {
-      headSha: sha,
-      conclusion: 'failure',
-      title: `tidemark: ${messages.length} configuration problem${messages.length === 1 ? '' : 's'}`,
-      summary: 'Some image policies could not be read; the others were still applied. Fix these and push:',
-      text: messages.map((m) => `- ${m}`).join('\n'),
-    });
+    await github.createCheckRun(repo, { headSha: sha, ...report });
   } catch (err) {
     log.warn({ err }, 'could not report configuration problems');
   }

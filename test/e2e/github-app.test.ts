@@ -305,4 +305,48 @@ describe('GitHub App end to end', () => {
       expect(all).not.toContain(secret);
     expect(all).not.toMatch(/ghs_[0-9a-f]{36}/);
   });
+
+  it('what the user must fix reaches GitHub: one neutral check run on the commit, naming file and line', async () => {
+    const name = 'fixes';
+    const image = `acme/${name}`;
+    await env.seedRepo(
+      {
+        installationId,
+        owner: 'acme',
+        name,
+        files: {
+          'apps/web/deployment.yaml': deployment(reg.host, image, '1.0.0'),
+          'apps/web/typo.yaml': `tag: 1.0.0 # {"$imagepolicy": "flux-system:wbe:tag"}\n`,
+          '.github/tidemark.yml': `policies:\n  - name: web\n    image: ${reg.host}/${image}\n    policy: { semver: { range: "^1.0.0" } }\n`,
+        },
+      },
+      image,
+      '1.0.0',
+    );
+    const runs = gh.requests.filter(
+      (q) => q.method === 'POST' && q.path === `/repos/acme/${name}/check-runs`,
+    );
+    expect(runs).toHaveLength(1);
+    const body = runs[0]!.body as { conclusion: string; output: { title: string; text: string } };
+    expect(body.conclusion).toBe('neutral');
+    expect(body.output.title).toBe('tidemark: 1 thing to fix');
+    expect(body.output.text).toContain(
+      'apps/web/typo.yaml:1: marker "flux-system:wbe:tag" names policy flux-system:wbe, which is not defined; did you mean "flux-system:web"?',
+    );
+    // The next run on the same commit reports nothing again.
+    const since = env.jobs.length;
+    await gh.sendWebhook('installation_repositories', {
+      action: 'added',
+      installation: { id: installationId },
+      repository_selection: 'selected',
+      repositories_added: [{ id: 1, node_id: 'R_1', name, full_name: `acme/${name}`, private: true }],
+      repositories_removed: [],
+      sender: { login: 'octocat', type: 'User' },
+    });
+    const key = repoKeyOf({ installationId, owner: 'acme', repo: name });
+    await env.waitForJob('the second run', (j) => j.repo === key, since);
+    expect(
+      gh.requests.filter((q) => q.method === 'POST' && q.path === `/repos/acme/${name}/check-runs`),
+    ).toHaveLength(1);
+  });
 });

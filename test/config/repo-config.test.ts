@@ -100,9 +100,31 @@ spec:
       branch: 'image-updates',
       path: './clusters/prod',
       author: { name: 'fluxbot', email: 'flux@example.com' },
+      // Flux pushes all the automation's changes in one commit to push.branch: one PR from that branch.
+      group: 'all',
     });
     expect(warnings.map((w) => w.code)).toEqual(['message-template-ignored']);
     expect(warnings[0]?.message).toContain('spec.git.commit.messageTemplate');
+  });
+
+  it('a second ImageUpdateAutomation is reported, not silently ignored', () => {
+    const doc = (name: string, path: string) =>
+      `apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageUpdateAutomation\nmetadata: { name: ${name}, namespace: flux-system }\nspec:\n  update: { path: ${path} }\n`;
+    const { config, warnings } = loadRepoConfig([
+      f('clusters/prod/auto.yaml', doc('prod', './clusters/prod')),
+      f('clusters/staging/auto.yaml', doc('staging', './clusters/staging')),
+    ]);
+    expect(config.update.path).toBe('./clusters/prod');
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        code: 'automation-ignored',
+        file: 'clusters/staging/auto.yaml',
+        line: 1,
+        message: expect.stringContaining(
+          'ImageUpdateAutomation flux-system/staging is not used: tidemark follows one automation per repo, the first (flux-system/prod at clusters/prod/auto.yaml:1)',
+        ),
+      }),
+    ]);
   });
 
   it('push branch equal to the checkout branch means push mode', () => {

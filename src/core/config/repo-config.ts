@@ -384,7 +384,18 @@ export function loadRepoConfig(
 
   // Update settings: native first, else an ImageUpdateAutomation.
   const u = isObj(nativeValid.update) ? nativeValid.update : {};
-  const automation = fluxDocs.find((d) => d.value.kind === 'ImageUpdateAutomation');
+  const automations = fluxDocs.filter((d) => d.value.kind === 'ImageUpdateAutomation');
+  const automation = automations[0];
+  for (const other of automations.slice(1)) {
+    const id = (d: ParsedDoc) => `${nsOf(d)}/${String(nameOf(d))}`;
+    warnings.push({
+      code: 'automation-ignored',
+      message: `${other.file}:${other.line}: ImageUpdateAutomation ${id(other)} is not used: tidemark follows one automation per repo, the first (${id(automation!)} at ${automation!.file}:${automation!.line}); merge them, or set update: in .github/tidemark.yml`,
+      file: other.file,
+      line: other.line,
+    });
+  }
+  let groupFromAutomation: UpdateSettings['group'] | undefined;
   let path = typeof u.path === 'string' ? u.path : '.';
   let strategy: UpdateSettings['strategy'] = u.strategy === 'push' ? 'push' : 'pull-request';
   let branch = typeof u.branch === 'string' ? u.branch : undefined;
@@ -404,8 +415,10 @@ export function loadRepoConfig(
     const pushBranch = typeof push.branch === 'string' ? push.branch : undefined;
     const checkoutBranch = typeof checkout.branch === 'string' ? checkout.branch : undefined;
     if (pushBranch && pushBranch !== checkoutBranch) {
+      // Flux pushes every policy's change in one commit to push.branch: one PR from that branch.
       strategy = 'pull-request';
       branch = pushBranch;
+      groupFromAutomation = 'all';
     } else {
       strategy = 'push';
       branch = checkoutBranch;
@@ -440,7 +453,12 @@ export function loadRepoConfig(
       ...(branch && { branch }),
       path,
       scanExtensions: Array.isArray(u.scanExtensions) ? (u.scanExtensions as string[]) : ['.gotmpl', '.tpl'],
-      group: u.group === 'all' ? 'all' : 'per-policy',
+      group:
+        u.group === 'all'
+          ? 'all'
+          : u.group === 'per-policy'
+            ? 'per-policy'
+            : (groupFromAutomation ?? 'per-policy'),
       labels: Array.isArray(u.labels) ? (u.labels as string[]) : [],
       autoMerge: isObj(u.autoMerge) ? (u.autoMerge as UpdateSettings['autoMerge']) : {},
       ...(typeof u.commitMessage === 'string' && { commitMessage: u.commitMessage }),

@@ -14,6 +14,7 @@ export const FIX_IN_REPO: ReadonlySet<string> = new Set([
   'marker-not-understood',
   'marker-digest-unknown',
   'policy-unused',
+  'automation-ignored',
   'registry-credentials-refused',
   'registry-credentials-unset',
   'symlink-outside',

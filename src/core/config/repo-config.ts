@@ -84,52 +84,10 @@ const isObj = (v: unknown): v is Record<string, unknown> =>
 /** Compiled on first use, not at module load: `tidemark <command> --help` should not pay for it. */
 let compiled: ValidateFunction | undefined;
 function validateNative(value: unknown): { valid: boolean; errors: ErrorObject[] } {
-  compiled ??= new Ajv({ allErrors: true, strict: false }).compile(TIDEMARK_CONFIG_SCHEMA);
+  compiled ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile(TIDEMARK_CONFIG_SCHEMA);
   const valid = compiled(value) as boolean;
   return { valid, errors: compiled.errors ?? [] };
 }
-
-const VOCABULARY = [
-  'defaultNamespace',
-  'policies',
-  'update',
-  'registries',
-  'name',
-  'namespace',
-  'image',
-  'exclusionList',
-  'filterTags',
-  'pattern',
-  'extract',
-  'policy',
-  'semver',
-  'range',
-  'alphabetical',
-  'numerical',
-  'order',
-  'digestReflectionPolicy',
-  'strategy',
-  'branch',
-  'path',
-  'scanExtensions',
-  'group',
-  'labels',
-  'autoMerge',
-  'major',
-  'minor',
-  'patch',
-  'commitMessage',
-  'author',
-  'email',
-  'credentials',
-  'usernameEnv',
-  'passwordEnv',
-  'tokenEnv',
-  'rateLimit',
-  'requestsPerSecond',
-  'concurrency',
-  'insecure',
-];
 
 function pointerToPath(pointer: string): (string | number)[] {
   return pointer
@@ -156,7 +114,9 @@ function ajvMessage(e: ErrorObject): { path: (string | number)[]; message: strin
   const path = pointerToPath(e.instancePath);
   if (e.keyword === 'additionalProperties') {
     const prop = String((e.params as { additionalProperty: string }).additionalProperty);
-    const hint = didYouMean(prop, VOCABULARY);
+    // "Did you mean" over the fields the schema allows at that very place (ajv's verbose parentSchema).
+    const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+    const hint = didYouMean(prop, known);
     return { path: [...path, prop], message: `unknown field${hint ? `; did you mean "${hint}"?` : ''}` };
   }
   if (e.keyword === 'enum') {

@@ -193,3 +193,38 @@ export const TIDEMARK_CONFIG_SCHEMA = {
     },
   },
 } as const;
+
+/**
+ * The `spec` of Flux's image.toolkit.fluxcd.io ImagePolicy and ImageRepository (v1beta1, v1beta2, v1): the
+ * fields a manifest may carry, so a typo (`filtertags`) is an error with "did you mean" instead of a silently
+ * different policy. Fields tidemark does not act on yet (interval, secretRef, provider, …) are accepted.
+ */
+export const FLUX_IMAGE_POLICY_SPEC_SCHEMA = {
+  type: 'object',
+  properties: {
+    imageRepositoryRef: { type: 'object', description: 'The ImageRepository: `name`, optional `namespace`.' },
+    policy: { type: 'object', description: 'One of semver, alphabetical, numerical.' },
+    filterTags: { type: 'object', description: '`pattern` (RE2) and `extract` (Go Regexp.Expand template).' },
+    digestReflectionPolicy: { type: 'string', enum: ['Never', 'IfNotPresent', 'Always'] },
+    interval: { type: 'string', description: 'Flux reconciles on it; tidemark reacts to events instead.' },
+    suspend: { type: 'boolean' },
+  },
+} as const;
+
+export const FLUX_IMAGE_REPOSITORY_SPEC_SCHEMA = {
+  type: 'object',
+  properties: {
+    image: { type: 'string' },
+    interval: { type: 'string' },
+    timeout: { type: 'string' },
+    secretRef: { type: 'object' },
+    serviceAccountName: { type: 'string' },
+    certSecretRef: { type: 'object' },
+    proxySecretRef: { type: 'object' },
+    accessFrom: { type: 'object' },
+    suspend: { type: 'boolean' },
+    exclusionList: { type: 'array', items: { type: 'string' } },
+    provider: { type: 'string', enum: ['generic', 'aws', 'azure', 'gcp'] },
+    insecure: { type: 'boolean' },
+  },
+} as const;

@@ -2,6 +2,11 @@
  * Turn a Flux ImagePolicy (with its ImageRepository) or a native `.github/tidemark.yml` policy entry into an
  * ImagePolicySpec, validating everything a selection needs: ranges, regexes, orders. Errors name the field.
  */
+import {
+  FLUX_IMAGE_POLICY_SPEC_SCHEMA,
+  FLUX_IMAGE_REPOSITORY_SPEC_SCHEMA,
+  TIDEMARK_CONFIG_SCHEMA,
+} from '../config/schema.js';
 import { didYouMean } from '../domain/did-you-mean.js';
 import { parseImageRef } from '../domain/image-ref.js';
 import { type CompiledRegex, compileRegex, undefinedTemplateRefs } from './regex.js';
@@ -235,34 +240,8 @@ export function parseFluxPolicy(
   };
 }
 
-/**
- * The `spec` fields of Flux's image.toolkit.fluxcd.io ImagePolicy and ImageRepository (v1beta1, v1beta2, v1),
- * so a typo (`filtertags`) is an error with "did you mean" instead of a silently different policy. Fields
- * tidemark does not act on (interval, secretRef, provider, …) are accepted; the registry issue gives them
- * meaning.
- */
-const FLUX_POLICY_SPEC = [
-  'imageRepositoryRef',
-  'policy',
-  'filterTags',
-  'digestReflectionPolicy',
-  'interval',
-  'suspend',
-];
-const FLUX_REPOSITORY_SPEC = [
-  'image',
-  'interval',
-  'timeout',
-  'secretRef',
-  'serviceAccountName',
-  'certSecretRef',
-  'proxySecretRef',
-  'accessFrom',
-  'suspend',
-  'exclusionList',
-  'provider',
-  'insecure',
-];
+const FLUX_POLICY_SPEC = Object.keys(FLUX_IMAGE_POLICY_SPEC_SCHEMA.properties);
+const FLUX_REPOSITORY_SPEC = Object.keys(FLUX_IMAGE_REPOSITORY_SPEC_SCHEMA.properties);
 
 function unknownFields(
   obj: Record<string, unknown>,
@@ -280,15 +259,8 @@ function unknownFields(
   }
 }
 
-const NATIVE_FIELDS = [
-  'name',
-  'namespace',
-  'image',
-  'exclusionList',
-  'filterTags',
-  'policy',
-  'digestReflectionPolicy',
-];
+/** The fields of a native policy entry: the schema's, the one source. */
+const NATIVE_FIELDS = Object.keys(TIDEMARK_CONFIG_SCHEMA.properties.policies.items.properties);
 
 /** A native policy entry: Flux's field names with the image inline. `prefix` is its path, e.g. `policies[2]`. */
 export function parseNativePolicy(

@@ -6,6 +6,7 @@
 import { type RegistryAccess, registryAccessFor } from '../core/config/registry-access.js';
 import type { LoadedConfig } from '../core/config/repo-config.js';
 import type { Warning } from '../core/domain/types.js';
+import { isMarkerFile, MARKER_TOKEN } from '../core/markers/index.js';
 import { CheckoutReader } from '../workspace/checkout.js';
 import { loadRepoConfigFrom } from '../workspace/load-config.js';
 import { type ScannedFile, scanMarkerFiles } from '../workspace/scan-tree.js';
@@ -32,5 +33,25 @@ export async function collectRepo(
     config.policies.length === 0
       ? []
       : await scanMarkerFiles(reader, { path: config.update.path, extensions: config.update.scanExtensions });
-  return { loaded, access, files, warnings: [...reader.warningsSoFar(), ...warnings] };
+  const outside = config.policies.length === 0 ? [] : await markersOutsidePath(reader, config.update);
+  return { loaded, access, files, warnings: [...reader.warningsSoFar(), ...warnings, ...outside] };
+}
+
+/** Files with markers that `update.path` leaves out: never updated, so say so (one warning per file). */
+async function markersOutsidePath(
+  reader: CheckoutReader,
+  update: { readonly path: string; readonly scanExtensions: readonly string[] },
+): Promise<Warning[]> {
+  const under = update.path.replace(/^\.\/?/, '').replace(/\/+$/, '');
+  if (under === '') return [];
+  const outside = await reader.read({
+    accept: (rel) =>
+      !(rel === under || rel.startsWith(`${under}/`)) && isMarkerFile(rel, update.scanExtensions),
+    keep: (_rel, bytes) => bytes.includes(MARKER_TOKEN),
+  });
+  return outside.map((f) => ({
+    code: 'marker-outside-path',
+    message: `${f.path}: has $imagepolicy markers but is outside update.path "${update.path}", so it is never updated; move it under that path, or widen update.path`,
+    file: f.path,
+  }));
 }

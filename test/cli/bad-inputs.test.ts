@@ -128,6 +128,44 @@ const CASES: Record<string, Case> = {
     untouched: [],
     changed: ['a.yaml'],
   },
+  'gotmpl markers it cannot apply (a template value, a marker on the line above)': {
+    files: {
+      '.github/tidemark.yml': POLICY(),
+      'values.yaml.gotmpl': `image: {{ .Values.image }} # {"$imagepolicy": "flux-system:web"}\n# {"$imagepolicy": "flux-system:web:tag"}\ntag: 1.0.0\nother: ghcr.io/acme/web:1.0.0 # {"$imagepolicy": "flux-system:web"}\n`,
+    },
+    exit: 0,
+    says: [
+      'values.yaml.gotmpl:1: the value is a template expression ({{ … }}), which tidemark leaves alone',
+      'values.yaml.gotmpl:2: in a template the marker must follow its value on the same line',
+    ],
+    untouched: [],
+    changed: ['values.yaml.gotmpl'],
+  },
+  'a marked file outside update.path': {
+    files: {
+      '.github/tidemark.yml': POLICY('update: { path: ./clusters/prod }\n'),
+      'clusters/prod/a.yaml': MARKED,
+      'clusters/staging/a.yaml': MARKED,
+    },
+    exit: 0,
+    says: [
+      'clusters/staging/a.yaml: has $imagepolicy markers but is outside update.path "./clusters/prod", so it is never updated',
+    ],
+    untouched: ['clusters/staging/a.yaml'],
+    changed: ['clusters/prod/a.yaml'],
+  },
+  'a second ImageUpdateAutomation': {
+    files: {
+      '.github/tidemark.yml': POLICY(),
+      'a.yaml': MARKED,
+      'flux/autos.yaml':
+        'apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageUpdateAutomation\nmetadata: { name: one, namespace: flux-system }\nspec: {}\n---\napiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageUpdateAutomation\nmetadata: { name: two, namespace: flux-system }\nspec: {}\n',
+    },
+    exit: 0,
+    says: ['flux/autos.yaml:6: ImageUpdateAutomation flux-system/two is not used'],
+    untouched: [],
+    changed: ['a.yaml'],
+  },
   'a policy no marker uses': {
     files: { '.github/tidemark.yml': POLICY(), 'a.yaml': 'image: ghcr.io/acme/web:1.0.0\n' },
     exit: 0,

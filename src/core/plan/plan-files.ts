@@ -7,7 +7,13 @@ import type { RepoConfig } from '../config/repo-config.js';
 import { didYouMean } from '../domain/did-you-mean.js';
 import { canonicalImageName } from '../domain/image-ref.js';
 import type { FileChange, MarkerField, PolicyResult, Warning } from '../domain/types.js';
-import { applyMarkers, type Marker, readMarkers } from '../markers/index.js';
+import {
+  applyMarkers,
+  isTemplateFile,
+  type Marker,
+  parseMarkerComment,
+  readMarkers,
+} from '../markers/index.js';
 import { selectLatest } from '../policy/index.js';
 import { type ImagePolicySpec, policyKey } from '../policy/types.js';
 import type { PolicyOutcome, ReconcilePlan } from './publish-plan.js';
@@ -255,16 +261,21 @@ export function markersThatDoNothing(config: RepoConfig, files: readonly MarkedF
       }
     }
     if (f.problems?.length) continue; // a file that does not parse is reported once, above
+    const template = isTemplateFile(f.path, f.text);
     lines.forEach((line, i) => {
       if (!line.includes('$imagepolicy') || markerLines.has(i + 1)) return;
-      const comment = line.slice(line.indexOf('#') < 0 ? 0 : line.indexOf('#'));
-      if (!comment.includes('#')) return;
-      out.push({
-        code: 'marker-not-understood',
-        message: `${f.path}:${i + 1}: this comment mentions $imagepolicy but is not a marker Flux reads (${comment.trim().slice(0, 80)}); write # {"$imagepolicy": "<namespace>:<policy>"} (optionally :tag, :name or :digest) after the value on the same line`,
-        file: f.path,
-        line: i + 1,
-      });
+      const hash = line.indexOf('#');
+      if (hash < 0) return;
+      const comment = line.slice(hash);
+      const at = `${f.path}:${i + 1}`;
+      const valid = parseMarkerComment(comment) !== undefined;
+      const message =
+        template && valid && line.slice(0, hash).includes('{{')
+          ? `${at}: the value is a template expression ({{ … }}), which tidemark leaves alone; put the image or tag in a plain value and keep the marker after it`
+          : template && valid && line.slice(0, hash).trim() === ''
+            ? `${at}: in a template the marker must follow its value on the same line (key: value # {"$imagepolicy": …}); a marker on the line above is not applied`
+            : `${at}: this comment mentions $imagepolicy but is not a marker Flux reads (${comment.trim().slice(0, 80)}); write # {"$imagepolicy": "<namespace>:<policy>"} (optionally :tag, :name or :digest) after the value on the same line`;
+      out.push({ code: 'marker-not-understood', message, file: f.path, line: i + 1 });
     });
   }
   for (const key of keys) {

@@ -15,6 +15,7 @@ export const FIX_IN_REPO: ReadonlySet<string> = new Set([
   'marker-digest-unknown',
   'policy-unused',
   'automation-ignored',
+  'marker-outside-path',
   'registry-credentials-refused',
   'registry-credentials-unset',
   'symlink-outside',

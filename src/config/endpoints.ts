@@ -14,7 +14,9 @@
  * with "did you mean", and every endpoint needs `allowedImages` (`["*"]` accepts every image, explicitly).
  */
 import { readFile } from 'node:fs/promises';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
+import { ENDPOINT_SCHEMA } from '../core/config/endpoints-schema.js';
 import { didYouMean } from '../core/domain/did-you-mean.js';
 import { REGISTRY_PROVIDERS, type RegistryProvider } from '../core/domain/types.js';
 import { AppConfigError } from '../core/errors.js';
@@ -67,11 +69,7 @@ export function parseEndpoints(
       continue;
     }
     ids.add(id);
-    for (const key of Object.keys(e)) {
-      if (FIELDS.includes(key)) continue;
-      const hint = didYouMean(key, FIELDS);
-      problems.push(`${at}.${key}: unknown field${hint ? `; did you mean "${hint}"?` : ''}`);
-    }
+    problems.push(...schemaProblems(e, at));
     if (!Array.isArray(e.allowedImages) || e.allowedImages.length === 0)
       problems.push(
         `${at}.allowedImages: required, so a leaked URL or secret cannot trigger bumps for other images; list image prefixes such as ["ghcr.io/acme/"], or write ["*"] to accept every image`,
@@ -103,7 +101,39 @@ export function parseEndpoints(
   return { endpoints, problems };
 }
 
-const FIELDS = ['id', 'provider', 'secrets', 'secretsEnv', 'allowedImages', 'hostMap', 'auth'];
+let validate: ValidateFunction | undefined;
+
+/**
+ * What the schema says about one endpoint, beyond the checks above (id, provider, allowedImages have their own
+ * messages): unknown fields with "did you mean" over the fields allowed at that place, wrong types in `auth`
+ * and `hostMap`.
+ */
+function schemaProblems(e: Record<string, unknown>, at: string): string[] {
+  validate ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile(ENDPOINT_SCHEMA);
+  if (validate(e)) return [];
+  const out: string[] = [];
+  for (const err of validate.errors ?? []) {
+    const path = err.instancePath.split('/').slice(1).join('.');
+    const field = path.split('.')[0] ?? '';
+    if (['id', 'provider', 'allowedImages'].includes(field) || (err.keyword === 'required' && path === ''))
+      continue;
+    if (err.keyword === 'additionalProperties') {
+      const prop = String((err.params as { additionalProperty: string }).additionalProperty);
+      const known = Object.keys((err.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      const hint = didYouMean(prop, known);
+      out.push(
+        `${at}.${path ? `${path}.` : ''}${prop}: unknown field${hint ? `; did you mean "${hint}"?` : known.length > 0 ? `; known fields: ${known.join(', ')}` : ''}`,
+      );
+    } else if (err.keyword === 'required') {
+      out.push(
+        `${at}.${path ? `${path}.` : ''}${String((err.params as { missingProperty: string }).missingProperty)}: required`,
+      );
+    } else if (err.keyword !== 'anyOf') {
+      out.push(`${at}.${path}: ${err.message ?? 'invalid'}`);
+    }
+  }
+  return [...new Set(out)];
+}
 
 /**
  * The endpoints the operator configured (`TIDEMARK_REGISTRY_ENDPOINTS_JSON`, else the file

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { parseEndpoints } from '../../src/config/endpoints.js';
+import { ENDPOINTS_FILE_SCHEMA } from '../../src/core/config/endpoints-schema.js';
 import { imageAllowed } from '../../src/intake/registry-endpoint.js';
 
 const env = { HUB_SECRET: 's3cret' };
@@ -78,5 +81,37 @@ describe('the endpoints files the docs show', () => {
   it('there is one such example per registry section and one in the README', () => {
     expect(blocks('docs/registries.md').length).toBeGreaterThanOrEqual(12);
     expect(blocks('README.md').length).toBe(1);
+  });
+});
+
+describe('the endpoints schema is the one source', () => {
+  it.each([
+    [
+      'auth:\n      heder: X-Token',
+      'endpoints.yaml: endpoints[0].auth.heder: unknown field; did you mean "header"?',
+    ],
+    ['auth:\n      oidc: { audience: a }', 'endpoints.yaml: endpoints[0].auth.oidc.email: required'],
+    ['hostMap: { "a:5000": 42 }', 'endpoints.yaml: endpoints[0].hostMap.a:5000: must be string'],
+    ['auth: { signing: "no" }', 'endpoints.yaml: endpoints[0].auth.signing: must be boolean'],
+  ])('%s → %s', (extra, problem) => {
+    const r = parse(
+      `endpoints:\n  - id: hub\n    provider: dockerhub\n    secrets: [x]\n    allowedImages: ["*"]\n    ${extra}\n`,
+    );
+    expect(r.problems).toContain(problem);
+  });
+
+  it('policies/endpoints.schema.json is the published copy (regenerate: npx tsx scripts/write-schema.ts)', () => {
+    const published = JSON.parse(
+      readFileSync(join(import.meta.dirname, '..', '..', 'policies', 'endpoints.schema.json'), 'utf8'),
+    );
+    expect(published).toEqual(JSON.parse(JSON.stringify(ENDPOINTS_FILE_SCHEMA)));
+  });
+
+  it('every endpoints example in the docs is valid against the published schema', () => {
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(ENDPOINTS_FILE_SCHEMA);
+    const text = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'registries.md'), 'utf8');
+    const blocks = [...text.matchAll(/```yaml\n(endpoints:\n[\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(blocks.length).toBeGreaterThan(10);
+    for (const b of blocks) expect(validate(parseYaml(b)), JSON.stringify(validate.errors)).toBe(true);
   });
 });

@@ -6,8 +6,9 @@
  */
 import type { Logger } from 'pino';
 import type { RepoConfig } from '../core/config/repo-config.js';
+import { DIGEST_RE } from '../core/domain/image-ref.js';
 import type { ImagePushed, Warning } from '../core/domain/types.js';
-import { AppError } from '../core/errors.js';
+import { AppError, RegistryProtocolError } from '../core/errors.js';
 import {
   type Chosen,
   choose,
@@ -86,6 +87,10 @@ export async function reconcile(deps: ReconcileDeps, input: ReconcileInput): Pro
       if (needsDigest(c)) {
         try {
           digest = await deps.registry.resolveDigest(c.spec.image, c.tag, { signal });
+          if (!DIGEST_RE.test(digest))
+            throw new RegistryProtocolError(
+              `${c.spec.image}:${c.tag}: the registry answered ${JSON.stringify(digest.slice(0, 80))}, which is not a digest`,
+            );
         } catch (error) {
           registryErrors.push({ image: c.spec.image, error: toError(error) });
           outcomes[c.key] = { status: 'registry-error', reason: toError(error).message };

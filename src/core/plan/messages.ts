@@ -55,7 +55,8 @@ export interface PrMetadata {
   readonly closedByTidemark?: boolean;
 }
 
-const META_RE = /<!-- tidemark: (\{.*?\}) -->/s;
+/** tidemark writes its block as the body's last line; only a block there counts (text above it is not trusted). */
+const META_RE = /<!-- tidemark: (\{[^\n]*?\}) -->\s*$/;
 
 export function parsePrMetadata(body: string | null | undefined): PrMetadata | undefined {
   const m = body ? META_RE.exec(body) : null;
@@ -128,7 +129,18 @@ export function sourceCompareLink(u: PolicyUpdate): string | undefined {
   if (!oldP?.source || !newP?.source || !oldP.revision || !newP.revision) return undefined;
   const norm = (s: string) => s.replace(/\.git$/, '').replace(/\/+$/, '');
   if (norm(oldP.source) !== norm(newP.source)) return undefined;
-  if (!/^https:\/\/[^/]+\/[^/]+\/[^/]+$/.test(norm(newP.source))) return undefined;
+  // Image labels are written by whoever built the image: only a plain https repository URL and revision
+  // names (a commit SHA, a tag) ever reach the PR body; anything else (HTML, Markdown, @-mentions, a forged
+  // metadata block) means no link at all.
+  if (!/^https:\/\/[A-Za-z0-9.-]+(:\d+)?\/[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+$/.test(norm(newP.source)))
+    return undefined;
+  const safeRev = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/;
+  if (
+    !safeRev.test(oldP.revision) ||
+    !safeRev.test(newP.revision) ||
+    /\.\./.test(oldP.revision + newP.revision)
+  )
+    return undefined;
   if (oldP.revision === newP.revision) return undefined;
   return `${norm(newP.source)}/compare/${oldP.revision}...${newP.revision}`;
 }

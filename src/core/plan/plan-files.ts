@@ -5,7 +5,7 @@
  */
 import type { RepoConfig } from '../config/repo-config.js';
 import { didYouMean } from '../domain/did-you-mean.js';
-import { canonicalImageName } from '../domain/image-ref.js';
+import { canonicalImageName, TAG_RE } from '../domain/image-ref.js';
 import type { FileChange, MarkerField, PolicyResult, Warning } from '../domain/types.js';
 import {
   applyMarkers,
@@ -104,6 +104,7 @@ export function choose(
   const outcomes: Record<string, PolicyOutcome> = {};
   const warnings: Warning[] = [];
   const registryErrors: RegistryFailure[] = [];
+  const reportedImages = new Set<string>();
   for (const spec of config.policies) {
     const key = policyKey(spec);
     const lookup = tags.get(imageKey(spec.image)) ?? {
@@ -114,7 +115,18 @@ export function choose(
       outcomes[key] = { status: 'registry-error', reason: lookup.error.message };
       continue;
     }
-    const selection = selectLatest(spec, lookup.tags);
+    // A registry is not trusted to list only tags: anything outside the OCI tag grammar (a newline, a quote,
+    // `../`, 70,000 characters) is never compared or written, and is reported once per image.
+    const valid = lookup.tags.filter((t) => TAG_RE.test(t));
+    if (valid.length < lookup.tags.length && !reportedImages.has(spec.image)) {
+      reportedImages.add(spec.image);
+      const bad = lookup.tags.filter((t) => !TAG_RE.test(t));
+      warnings.push({
+        code: 'tag-invalid',
+        message: `${spec.image}: the registry listed ${bad.length} tag${bad.length === 1 ? '' : 's'} that ${bad.length === 1 ? 'is' : 'are'} not a valid OCI tag (e.g. ${JSON.stringify(bad[0]!.slice(0, 40))}); skipped`,
+      });
+    }
+    const selection = selectLatest(spec, valid);
     if (selection.kind === 'invalid') {
       outcomes[key] = { status: 'invalid', reason: selection.error };
       warnings.push({

@@ -130,6 +130,21 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     (registry) => recordingFirstSeen(registry, firstSeen, now),
     opts.registry,
   );
+  // The App's own login, asked once (GET /app): only pull requests it opened are tidemark's.
+  let botLoginOnce: Promise<string> | undefined;
+  const botLogin = (): Promise<string> => {
+    botLoginOnce ??= probot
+      .auth()
+      .then((o) => o.rest.apps.getAuthenticated())
+      .then(({ data }) => {
+        if (!data?.slug) throw new AppConfigError('GET /app did not name the App (no slug)');
+        return `${data.slug}[bot]`;
+      });
+    botLoginOnce.catch(() => {
+      botLoginOnce = undefined; // asked again next time
+    });
+    return botLoginOnce;
+  };
   const runDeps = {
     async auth(installationId: number) {
       const octokit = await probot.auth(installationId);
@@ -146,6 +161,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     workspaces,
     registries,
     env: processEnv,
+    botLogin,
     readings: markerReadingsCache(),
     index,
     pulls: new PullCache(5 * 60_000, now),

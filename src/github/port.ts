@@ -52,8 +52,9 @@ interface RawPull {
   node_id: string;
   state: string;
   merged_at?: string | null;
-  head: { ref: string; sha: string };
-  base: { ref: string };
+  head: { ref: string; sha: string; repo?: { full_name?: string } | null };
+  base: { ref: string; repo?: { full_name?: string } | null };
+  user?: { login?: string } | null;
   title: string;
   body?: string | null;
   html_url: string;
@@ -74,6 +75,9 @@ function toFacts(p: RawPull): PullRequestFacts {
     body,
     htmlUrl: p.html_url,
     labels: (p.labels ?? []).map((l) => l.name ?? '').filter((n) => n !== ''),
+    author: p.user?.login ?? '',
+    // A deleted fork has no head repository: it is not the base repository either.
+    fromFork: !p.head.repo?.full_name || p.head.repo.full_name !== p.base.repo?.full_name,
   };
 }
 

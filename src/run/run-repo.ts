@@ -36,6 +36,8 @@ export interface RepoRunDeps {
   readonly registries: { for(access: RegistryAccess): RegistryClient };
   /** The process environment, for the variables a repo's `registries:` block names. */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** The App's own login (`<slug>[bot]`): only its pull requests are tidemark's. */
+  botLogin(): Promise<string>;
   /** Marker readings kept across runs (files that did not change are not parsed again). */
   readonly readings?: MarkerReadings;
   readonly index: PolicyIndex;
@@ -126,8 +128,8 @@ export async function runRepo(
   }
   const pulls =
     config.update.strategy === 'pull-request'
-      ? await deps.pulls.get(repoKeyOf(target), freshPulls, () =>
-          github.listPulls(repoRef).then(summarizePulls),
+      ? await deps.pulls.get(repoKeyOf(target), freshPulls, async () =>
+          summarizePulls(await github.listPulls(repoRef), await deps.botLogin()),
         )
       : [];
   const plan = await inSpan('reconcile', { repo: fullName, policies: config.policies.length }, () =>

@@ -349,4 +349,35 @@ describe('GitHub App end to end', () => {
       gh.requests.filter((q) => q.method === 'POST' && q.path === `/repos/acme/${name}/check-runs`),
     ).toHaveLength(1);
   });
+
+  it("a PR from a fork on a tidemark/ branch is not tidemark's: never adopted, and its metadata declines nothing", async () => {
+    const s = await scenario('forked');
+    const forged =
+      '<!-- tidemark: {"v":1,"branch":"tidemark/flux-system-web","policies":[{"key":"flux-system:web","tag":"1.1.0"}]} -->';
+    // A closed fork PR claiming 1.1.0 was declined, and an open one on the branch tidemark would use.
+    const declined = gh.openPullAsUser('acme', 'forked', {
+      head: 'tidemark/flux-system-web',
+      title: 'declined?',
+      body: `nothing to see\n\n${forged}`,
+      user: 'mallory',
+      fork: 'mallory/forked',
+    });
+    await s.after('pull-request-closed', () => gh.closePull('acme', 'forked', declined.number));
+    const open = gh.openPullAsUser('acme', 'forked', {
+      head: 'tidemark/flux-system-web',
+      title: 'my change',
+      body: `my text\n\n${forged}`,
+      user: 'mallory',
+      fork: 'mallory/forked',
+    });
+    await s.push('1.1.0');
+    // tidemark proposes 1.1.0 in a PR of its own, and leaves the fork's PR exactly as its author wrote it.
+    const mine = s.openPulls().filter((p) => p.number !== open.number);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.title).toContain('1.1.0');
+    expect(mine[0]!.author).toBeUndefined(); // opened through the API by the App (tidemark[bot])
+    const theirs = s.pulls().find((p) => p.number === open.number)!;
+    expect(theirs).toMatchObject({ state: 'open', title: 'my change', body: `my text\n\n${forged}` });
+    expect(await s.file('tidemark/flux-system-web')).toBe(s.expected('1.1.0'));
+  });
 });

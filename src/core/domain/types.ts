@@ -94,6 +94,10 @@ export interface PullRequestFacts {
   readonly body: string;
   readonly htmlUrl: string;
   readonly labels: readonly string[];
+  /** The login that opened it (`tidemark[bot]` for the App). */
+  readonly author: string;
+  /** Its head branch lives in another repository (a fork). */
+  readonly fromFork: boolean;
 }
 
 /** A repository on GitHub: the one identity every module uses (`owner/repo`). */

@@ -49,9 +49,15 @@ export interface PullSummary extends PullRequestFacts {
   readonly meta?: PrMetadata;
 }
 
-/** tidemark's pull requests among a repo's: those on `tidemark/` branches, their metadata read. */
-export function summarizePulls(pulls: readonly PullRequestFacts[]): PullSummary[] {
-  return pulls.filter((p) => isTidemarkBranch(p.headRef)).map(summarizePull);
+/**
+ * tidemark's pull requests among a repo's, their metadata read: on a `tidemark/` branch of the repository itself
+ * (not a fork), opened by the App (`botLogin`). Anyone else's PR — a fork's branch named `tidemark/…`, a person's
+ * PR with a copied metadata block — is never adopted, updated, closed or read for declined versions.
+ */
+export function summarizePulls(pulls: readonly PullRequestFacts[], botLogin: string): PullSummary[] {
+  return pulls
+    .filter((p) => isTidemarkBranch(p.headRef) && !p.fromFork && p.author === botLogin)
+    .map(summarizePull);
 }
 
 export function summarizePull(p: PullRequestFacts): PullSummary {

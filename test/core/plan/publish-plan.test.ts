@@ -2,6 +2,7 @@
  * Every publishing decision, as a pure function of plain values: no git, no GitHub double.
  */
 import { describe, expect, it } from 'vitest';
+import type { PullRequestFacts } from '../../../src/core/domain/types.js';
 import {
   metadataFor,
   type PrMetadata,
@@ -21,6 +22,7 @@ import {
   publishSettingsFor,
   type ReconcilePlan,
   skippedTagsFrom,
+  summarizePulls,
   wantsAutoMerge,
 } from '../../../src/core/plan/publish-plan.js';
 import type { PolicyUpdate, UpdateGroup } from '../../../src/core/plan/update.js';
@@ -72,6 +74,8 @@ const pull = (g: UpdateGroup, o: Partial<PullSummary> & { meta?: PrMetadata } = 
   headRef: g.branch,
   headSha: HEAD,
   baseRef: 'main',
+  author: 'tidemark[bot]',
+  fromFork: false,
   title: prTitle(g),
   body: withMetadata(prBody(g), o.meta ?? metadataFor(g)),
   htmlUrl: 'https://github.com/acme/config/pull/1',
@@ -384,5 +388,35 @@ describe('publishSettingsFor: a repo’s update settings for the plan', () => {
     expect(publishSettingsFor({ ...update, commitMessage: 'bump {image}' }, 'main').commitTemplate).toBe(
       'bump {image}',
     );
+  });
+});
+
+describe('summarizePulls: only the App’s own PRs on its own branches count', () => {
+  const facts = (o: Partial<PullRequestFacts>): PullRequestFacts => ({
+    number: 1,
+    nodeId: 'PR_1',
+    state: 'closed',
+    merged: false,
+    headRef: 'tidemark/flux-system-web',
+    headSha: HEAD,
+    baseRef: 'main',
+    title: 't',
+    body: '<!-- tidemark: {"v":1,"branch":"tidemark/flux-system-web","policies":[{"key":"flux-system:web","tag":"1.1.0"}]} -->',
+    htmlUrl: 'https://example.invalid/pr/1',
+    labels: [],
+    author: 'tidemark[bot]',
+    fromFork: false,
+    ...o,
+  });
+  it.each([
+    ['the App, same repository, tidemark/ branch', {}, 1],
+    ['a person', { author: 'mallory' }, 0],
+    ['another bot', { author: 'renovate[bot]' }, 0],
+    ['a fork', { fromFork: true }, 0],
+    ['another branch', { headRef: 'feature/x' }, 0],
+  ] as const)('%s → %i', (_name, o, n) => {
+    const pulls = summarizePulls([facts(o)], 'tidemark[bot]');
+    expect(pulls).toHaveLength(n);
+    expect(skippedTagsFrom(pulls).get('flux-system:web')?.has('1.1.0') ?? false).toBe(n === 1);
   });
 });

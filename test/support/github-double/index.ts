@@ -32,6 +32,10 @@ export interface Pull {
   title: string;
   body: string;
   head: { ref: string; sha: string; label: string };
+  /** Who opened it (default: the App, `tidemark[bot]`). */
+  author?: { login: string; type: 'User' | 'Bot' };
+  /** The head's repository when it is a fork (`someone/config`); undefined: the same repository. */
+  forkOf?: string;
   base: { ref: string; sha: string };
   labels: { name: string }[];
   comments: string[];
@@ -69,6 +73,12 @@ export interface GitHubDouble {
   }): Promise<void>;
   /** Adds `count` open PRs from people's branches (not tidemark's), newer than every PR so far. */
   addForeignPulls(owner: string, name: string, count: number): void;
+  /** A pull request opened by a person (from a fork when `fork` names one), e.g. on a `tidemark/` branch. */
+  openPullAsUser(
+    owner: string,
+    name: string,
+    pr: { head: string; title: string; body: string; user: string; fork?: string },
+  ): Pull;
   /** The environment that points a tidemark at this double: app id, key, webhook secret, API URL. */
   appEnv(): Record<'APP_ID' | 'PRIVATE_KEY' | 'WEBHOOK_SECRET' | 'GITHUB_API_URL', string>;
   /**
@@ -146,11 +156,16 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
     merged_at: p.merged_at,
     title: p.title,
     body: p.body,
-    head: { ...p.head, repo: repoJson(repoOf(p.owner, p.repo)!) },
+    head: {
+      ...p.head,
+      repo: p.forkOf
+        ? { ...repoJson(repoOf(p.owner, p.repo)!), full_name: p.forkOf, name: p.forkOf.split('/')[1] }
+        : repoJson(repoOf(p.owner, p.repo)!),
+    },
     base: { ...p.base, repo: repoJson(repoOf(p.owner, p.repo)!) },
     labels: p.labels,
     html_url: `${url}/${p.owner}/${p.repo}/pull/${p.number}`,
-    user: { login: 'tidemark[bot]', type: 'Bot' },
+    user: p.author ?? { login: 'tidemark[bot]', type: 'Bot' },
   });
 
   const bare = (r: Repo) => `${git.root}/${r.owner}/${r.name}.git`;
@@ -408,7 +423,7 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
         client_secret: 'double-client-secret',
       });
     }
-    if (t.startsWith('/app/')) {
+    if (t === '/app' || t.startsWith('/app/')) {
       const jwt = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
       try {
         const { payload } = await jwtVerify(jwt ?? '', spki);
@@ -432,6 +447,17 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
           token,
           expires_at: new Date(Date.now() + 3600_000).toISOString(),
           permissions: {},
+        });
+      }
+      if (t === '/app' && method === 'GET') {
+        record('rest', 200, t);
+        return send(res, 200, {
+          id: appId,
+          slug: 'tidemark',
+          node_id: 'A_1',
+          name: 'tidemark',
+          owner: { login: 'octocat' },
+          html_url: `${url}/apps/tidemark`,
         });
       }
       if (t === '/app/installations' && method === 'GET') {
@@ -486,7 +512,12 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
         const b = body as { head: string; base: string; title: string; body?: string };
         if (
           pulls.some(
-            (x) => x.owner === r.owner && x.repo === r.name && x.state === 'open' && x.head.ref === b.head,
+            // GitHub's rule: one open PR per head `owner:branch` (a fork's same-named branch is another head).
+            (x) =>
+              x.owner === r.owner &&
+              x.repo === r.name &&
+              x.state === 'open' &&
+              x.head.label === `${r.owner}:${b.head}`,
           )
         ) {
           status(422);
@@ -597,6 +628,7 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
           title: `feature ${number}`,
           body: '',
           head: { ref: `feature/${number}`, sha: ZERO_SHA, label: `${owner}:feature/${number}` },
+          author: { login: 'octocat', type: 'User' },
           base: { ref: 'main', sha: ZERO_SHA },
           labels: [],
           comments: [],
@@ -604,6 +636,27 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
           repo: name,
         });
       }
+    },
+    openPullAsUser(owner, name, pr) {
+      const number = nextId++;
+      const pull: Pull = {
+        number,
+        node_id: `PR_user_${number}`,
+        state: 'open',
+        merged_at: null,
+        title: pr.title,
+        body: pr.body,
+        head: { ref: pr.head, sha: ZERO_SHA, label: `${pr.fork?.split('/')[0] ?? owner}:${pr.head}` },
+        base: { ref: 'main', sha: ZERO_SHA },
+        labels: [],
+        comments: [],
+        owner,
+        repo: name,
+        author: { login: pr.user, type: 'User' },
+        ...(pr.fork && { forkOf: pr.fork }),
+      };
+      pulls.push(pull);
+      return pull;
     },
     manifestCode() {
       const code = randomBytes(10).toString('hex');

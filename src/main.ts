@@ -280,6 +280,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   const acceptsWebhooks = env.role !== 'worker';
   const router = createRouter({
     githubWebhookPath: env.webhookPath,
+    githubMaxBodyBytes: env.githubMaxBodyBytes,
     ...(acceptsWebhooks && { github: (req, res, next) => github(req, res, next), registry: registryHandler }),
     metrics: metrics.registry,
     ready: async () => {

@@ -33,6 +33,8 @@ export interface AppEnv {
   readonly otlpEndpoint?: string;
   /** octokit's write throttling (GitHub's guidance: about 1 s between writes); `TIDEMARK_GITHUB_THROTTLE=false` turns it off for a private GitHub Enterprise server. */
   readonly githubThrottle: boolean;
+  /** Largest GitHub webhook body read before its signature is checked (`TIDEMARK_GITHUB_MAX_BODY_BYTES`). */
+  readonly githubMaxBodyBytes: number;
 }
 
 /** The operator's registry settings, read the same way by `tidemark serve` and `tidemark plan`. */
@@ -133,6 +135,12 @@ export function readEnv(env: Record<string, string | undefined>, defaults: { wor
   if (!['true', 'false'].includes(throttleSetting))
     problems.push(`TIDEMARK_GITHUB_THROTTLE: expected true or false, got "${throttleSetting}"`);
   const githubThrottle = throttleSetting !== 'false';
+  const maxBody = env.TIDEMARK_GITHUB_MAX_BODY_BYTES;
+  const githubMaxBodyBytes = maxBody === undefined || maxBody === '' ? 25 * 1024 * 1024 : Number(maxBody);
+  if (!Number.isInteger(githubMaxBodyBytes) || githubMaxBodyBytes < 1024)
+    problems.push(
+      `TIDEMARK_GITHUB_MAX_BODY_BYTES: expected a whole number of bytes ≥ 1024 (default 26214400, GitHub's 25 MB cap), got "${maxBody}"`,
+    );
   const logLevel = env.LOG_LEVEL || 'info';
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
@@ -183,6 +191,7 @@ export function readEnv(env: Record<string, string | undefined>, defaults: { wor
     production,
     ...(env.OTEL_EXPORTER_OTLP_ENDPOINT && { otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT }),
     githubThrottle,
+    githubMaxBodyBytes,
   };
   return problems.length > 0 ? { ok: false, problems } : { ok: true, env: parsed };
 }

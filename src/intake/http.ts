@@ -4,12 +4,18 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { readBody } from './read-body.js';
+
+/** GitHub caps webhook payloads at 25 MB. */
+export const GITHUB_MAX_BODY_BYTES = 25 * 1024 * 1024;
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 
 export interface RouterOptions {
   readonly githubWebhookPath: string;
   readonly github?: (req: IncomingMessage, res: ServerResponse, next: () => void) => unknown;
+  /** Largest GitHub webhook body read (GitHub caps deliveries at 25 MB). */
+  readonly githubMaxBodyBytes?: number;
   readonly registry?: Handler;
   readonly metrics: Registry;
   /** Readiness: every check must pass; failures are listed in the answer. */
@@ -43,6 +49,18 @@ export function createRouter(opts: RouterOptions): Handler {
       }
       if (path.startsWith('/registry/') && opts.registry) return await opts.registry(req, res);
       if (path === opts.githubWebhookPath && opts.github) {
+        // Unauthenticated bodies are never buffered without bound: a delivery must carry GitHub's signature
+        // header, and its body is read (up to the limit, enforced while streaming) before probot verifies it.
+        if (req.method !== 'POST') return json(res, 405, { error: 'POST only' });
+        if (!req.headers['x-hub-signature-256'])
+          return json(res, 400, { error: 'missing X-Hub-Signature-256: not a signed GitHub delivery' });
+        const body = await readBody(req, opts.githubMaxBodyBytes ?? GITHUB_MAX_BODY_BYTES);
+        if (body.kind === 'too_large') {
+          res.setHeader('connection', 'close');
+          return json(res, 413, { error: 'body too large' });
+        }
+        if (body.kind === 'aborted') return;
+        (req as IncomingMessage & { body?: string }).body = body.body;
         await opts.github(req, res, () => json(res, 404, { error: 'not found' }));
         return;
       }

@@ -11,6 +11,7 @@ import { MalformedWebhookError, parseWebhook } from '../core/events/index.js';
 import { type EndpointAuth, type OidcTokenVerifier, verifyWebhook } from '../core/events/verify.js';
 import type { Logger } from '../observability/logger.js';
 import type { Deduper } from './dedupe.js';
+import { readBody } from './read-body.js';
 
 export interface RegistryEndpointConfig {
   readonly id: string;
@@ -111,38 +112,6 @@ function lowerHeaders(req: IncomingMessage): Record<string, string | undefined> 
   for (const [k, v] of Object.entries(req.headers))
     out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   return out;
-}
-
-type BodyResult = { kind: 'ok'; body: string } | { kind: 'too_large' } | { kind: 'aborted' };
-
-/** Reads at most `limit` bytes; past that it stops reading and reports `too_large`. */
-function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return Promise.resolve({ kind: 'too_large' });
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    const finish = (r: BodyResult): void => {
-      if (done) return;
-      done = true;
-      req.off('data', onData);
-      resolve(r);
-    };
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) {
-        req.pause();
-        finish({ kind: 'too_large' });
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.once('end', () => finish({ kind: 'ok', body: Buffer.concat(chunks).toString('utf8') }));
-    req.once('error', () => finish({ kind: 'aborted' }));
-    req.once('close', () => finish({ kind: 'aborted' }));
-  });
 }
 
 function send(

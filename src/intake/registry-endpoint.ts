@@ -145,7 +145,8 @@ export function createRegistryWebhookHandler(
 
   return async (req, res) => {
     const route = parseRoute(req.url);
-    let provider = route?.provider ?? 'unknown';
+    // Metric labels come from a fixed set: an unknown provider in the URL is "unknown", not a new series.
+    let provider = route !== undefined && isProvider(route.provider) ? route.provider : 'unknown';
     let log = deps.log;
     const outcome = (o: WebhookOutcome): void => {
       try {
@@ -282,8 +283,12 @@ export function createRegistryWebhookHandler(
         log.error({ err }, 'registry webhook: enqueue failed');
         return reject(500, 'enqueue_failed', { error: 'could not queue the events; retry later' });
       }
+      // A summary, not the whole list: a delivery can carry thousands of events.
       log.info(
-        { events: fresh.map((e) => ({ image: e.image, tag: e.tag, digest: e.digest })) },
+        {
+          events: fresh.length,
+          sample: fresh.slice(0, 5).map((e) => ({ image: e.image, tag: e.tag, digest: e.digest })),
+        },
         'registry webhook: accepted',
       );
       outcome('accepted');

@@ -41,6 +41,11 @@ export interface ReconcileInput {
   readonly events?: readonly ImagePushed[];
   /** Tags the user declined (a PR closed unmerged), by policy key: not proposed again. */
   readonly skippedTags?: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * List every image's tags fresh (not from the client's short cache): the periodic reconcile, which exists
+   * to catch pushes whose webhook never came, must see them within one interval.
+   */
+  readonly freshTags?: boolean;
   /** Look up OCI source/revision of old and new images for PR compare links. */
   readonly withProvenance?: boolean;
   readonly signal?: AbortSignal;
@@ -61,7 +66,12 @@ export async function reconcile(deps: ReconcileDeps, input: ReconcileInput): Pro
         try {
           return [
             image,
-            { tags: await deps.registry.listTags(image, { fresh: eventImages.has(image), signal }) },
+            {
+              tags: await deps.registry.listTags(image, {
+                fresh: input.freshTags === true || eventImages.has(image),
+                signal,
+              }),
+            },
           ];
         } catch (error) {
           return [image, { error: toError(error) }];

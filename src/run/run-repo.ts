@@ -139,6 +139,7 @@ export async function runRepo(
         config,
         files: facts.files,
         events,
+        freshTags: reasons.some((r) => r.kind === 'periodic' || r.kind === 'manual'),
         skippedTags: skippedTagsFrom(pulls),
         withProvenance: config.update.strategy === 'pull-request',
         ...(signal && { signal }),

@@ -3,6 +3,7 @@
  * rules ("only propose tags older than 1 h"). Memory, or Redis (HSETNX) shared by every process.
  */
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import type { RegistryClient } from '../registry/types.js';
 
 export interface FirstSeenStore {
@@ -13,8 +14,17 @@ export interface FirstSeenStore {
   recordMany(image: string, tags: readonly string[], at: number): Promise<void>;
 }
 
+/** (image, tag) pairs kept in memory at most; past it the least recently used are forgotten. */
+export const MAX_FIRST_SEEN = 200_000;
+
 export class MemoryFirstSeen implements FirstSeenStore {
-  private readonly seen = new Map<string, number>();
+  private readonly seen: LRUCache<string, number>;
+  constructor(max = MAX_FIRST_SEEN) {
+    this.seen = new LRUCache({ max });
+  }
+  get size(): number {
+    return this.seen.size;
+  }
   async record(image: string, tag: string, at: number): Promise<number> {
     const key = `${image}:${tag}`;
     const prev = this.seen.get(key);

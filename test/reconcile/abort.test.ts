@@ -52,3 +52,29 @@ describe('reconcile honours the abort signal', () => {
     expect(plan.updates.map((u) => u.newTag)).toEqual(['1.1.0']);
   });
 });
+
+describe('which tag lists are read fresh', () => {
+  const recording = () => {
+    const fresh: (boolean | undefined)[] = [];
+    const registry: RegistryClient = {
+      async listTags(_image, o) {
+        fresh.push(o?.fresh);
+        return ['1.0.0'];
+      },
+      resolveDigest: async () => `sha256:${'a'.repeat(64)}`,
+    };
+    return { fresh, registry };
+  };
+
+  it('a periodic run (freshTags) reads every image fresh: a push whose webhook never came is seen', async () => {
+    const r = recording();
+    await reconcile({ registry: r.registry }, { config, files, freshTags: true });
+    expect(r.fresh).toEqual([true]);
+  });
+
+  it('otherwise only the images a triggering event names are read fresh', async () => {
+    const r = recording();
+    await reconcile({ registry: r.registry }, { config, files });
+    expect(r.fresh).toEqual([false]);
+  });
+});

@@ -220,6 +220,14 @@ describe('404, 405, 413', () => {
   });
 });
 
+describe('metric labels come from a fixed set', () => {
+  it('requests to made-up providers add one label value, "unknown"', async () => {
+    for (let i = 0; i < 50; i++) await post(`/registry/made-up-${i}/x`, '{}');
+    expect(new Set(srv.outcomes.map((o) => o.provider))).toEqual(new Set(['unknown']));
+    expect(srv.outcomes).toHaveLength(50);
+  });
+});
+
 describe('allow-list', () => {
   it('drops images outside allowedImages; all dropped → 200 naming them', async () => {
     const fx = loadFixture('github-package.json');

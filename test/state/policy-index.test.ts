@@ -53,3 +53,17 @@ describe.each([
     expect(names(await index.reposForImage('x'))).toEqual(['2/c']);
   });
 });
+
+describe('first-seen times in memory', () => {
+  it('are bounded: a flood of (image, tag) pairs keeps at most the limit', async () => {
+    const { MemoryFirstSeen } = await import('../../src/state/first-seen.js');
+    const store = new MemoryFirstSeen(100);
+    await store.recordMany(
+      'ghcr.io/acme/flood',
+      Array.from({ length: 1000 }, (_, i) => `t${i}`),
+      1,
+    );
+    expect(store.size).toBe(100);
+    expect(await store.record('ghcr.io/acme/flood', 't999', 5)).toBe(1); // the earliest time still wins
+  });
+});

@@ -16,6 +16,17 @@ export const MAX_FILE_BYTES = 5 * 1024 * 1024;
 const SKIP_DIRS = new Set(['.git', 'node_modules']);
 const READ_CONCURRENCY = 32;
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The text of `bytes` when they are valid UTF-8 (a BOM kept as U+FEFF, so it is written back as it was). */
+function decodeUtf8(bytes: Buffer): string | undefined {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
 export function inside(root: string, p: string): boolean {
   const rel = relative(root, p);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
@@ -108,7 +119,17 @@ export class CheckoutReader {
         const i = next++;
         const e = chosen[i]!;
         const bytes = await this.bytesOf(e);
-        if (bytes && (!opts.keep || opts.keep(e.rel, bytes))) texts[i] = bytes.toString('utf8');
+        if (!bytes || (opts.keep && !opts.keep(e.rel, bytes))) continue;
+        const text = decodeUtf8(bytes);
+        if (text === undefined) {
+          this.warn({
+            code: 'file-not-utf8',
+            message: `${e.rel}: not UTF-8 text, so it is left alone (tidemark edits UTF-8 files only: a re-encoded file would change bytes outside its markers); save it as UTF-8`,
+            file: e.rel,
+          });
+          continue;
+        }
+        texts[i] = text;
       }
     };
     await Promise.all(Array.from({ length: READ_CONCURRENCY }, worker));

@@ -28,6 +28,19 @@ spec:
   policy: { semver: { range: "^1.0.0" } }
 ${specExtra}`;
 
+const BOMB = [
+  'a: &a [x, x, x, x, x, x, x, x, x, x]',
+  ...Array.from(
+    { length: 11 },
+    (_, i) =>
+      `b${i + 1}: &b${i + 1} [${Array(10)
+        .fill(i === 0 ? '*a' : `*b${i}`)
+        .join(', ')}]`,
+  ),
+  'policies: []',
+  '',
+].join('\n');
+
 interface Case {
   readonly files: Record<string, string>;
   readonly exit: number;
@@ -166,6 +179,12 @@ const CASES: Record<string, Case> = {
     untouched: [],
     changed: ['a.yaml'],
   },
+  'an alias bomb in .github/tidemark.yml': {
+    files: { '.github/tidemark.yml': BOMB, 'a.yaml': MARKED },
+    exit: 2,
+    says: [/\.github\/tidemark\.yml:1: cannot be read: Excessive alias count .*write the values out/],
+    untouched: ['a.yaml'],
+  },
   'a policy no marker uses': {
     files: { '.github/tidemark.yml': POLICY(), 'a.yaml': 'image: ghcr.io/acme/web:1.0.0\n' },
     exit: 0,
@@ -199,6 +218,26 @@ describe('bad inputs through tidemark plan', () => {
       for (const f of c.untouched) expect(await readFile(join(dir, f), 'utf8'), f).toBe(c.files[f]);
       for (const f of c.changed ?? []) expect(await readFile(join(dir, f), 'utf8'), f).not.toBe(c.files[f]);
       await rm(tags, { force: true });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a marked file that is not UTF-8 (Latin-1) is left byte for byte, with a warning; the rest proceeds', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tidemark-bad-'));
+    try {
+      const latin1 = Buffer.concat([Buffer.from('x: caf'), Buffer.from([0xe9]), Buffer.from(`\n${MARKED}`)]);
+      await mkdir(join(dir, '.github'), { recursive: true });
+      await writeFile(join(dir, '.github', 'tidemark.yml'), POLICY());
+      await writeFile(join(dir, 'latin1.yaml'), latin1);
+      await writeFile(join(dir, 'good.yaml'), MARKED);
+      const tags = join(dir, 'tags.json');
+      await writeFile(tags, JSON.stringify(TAGS));
+      const io = captureIO();
+      expect(await main(['plan', '--dir', dir, '--tags-file', tags, '--write'], io)).toBe(0);
+      expect(io.err).toContain('latin1.yaml: not UTF-8 text, so it is left alone');
+      expect(await readFile(join(dir, 'latin1.yaml'))).toEqual(latin1);
+      expect(await readFile(join(dir, 'good.yaml'), 'utf8')).toContain('ghcr.io/acme/web:1.1.0');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

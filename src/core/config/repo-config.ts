@@ -189,8 +189,21 @@ export function loadRepoConfig(
     }
     for (const doc of list) {
       if (!isMap(doc.contents)) continue;
-      const value = doc.toJS() as Record<string, unknown>;
       const line = lc.linePos(doc.contents.range[0]).line;
+      let value: Record<string, unknown>;
+      try {
+        // The yaml library bounds alias expansion (a "billion laughs" document) by throwing: a configuration
+        // problem of this file, reported once, never a crash to retry.
+        value = doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
+      } catch (err) {
+        problem({
+          file: f.path,
+          line,
+          path: '',
+          message: `cannot be read: ${(err as Error).message.split('\n')[0]}; write the values out instead of expanding aliases`,
+        });
+        continue;
+      }
       if (NATIVE_CONFIG_PATHS.includes(f.path)) {
         if (!native) native = { file: f.path, doc, lc, value };
         continue;

@@ -6,6 +6,9 @@ export function didYouMean(word: string, known: readonly string[]): string | und
   let best: string | undefined;
   let bestD = 3;
   for (const v of known) {
+    // Two edits cannot bridge a length difference of three or more: skip without the quadratic work (a 1 MiB
+    // key from a hostile config costs nothing).
+    if (Math.abs(v.length - word.length) >= bestD) continue;
     const d = editDistance(word, v);
     if (d < bestD) [best, bestD] = [v, d];
   }

@@ -20,6 +20,7 @@ export const FIX_IN_REPO: ReadonlySet<string> = new Set([
   'registry-credentials-unset',
   'symlink-outside',
   'file-too-large',
+  'file-not-utf8',
 ]);
 
 export interface ProblemReport {

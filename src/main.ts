@@ -44,7 +44,8 @@ import {
   type RepoTarget,
   repoKeyOf,
 } from './state/policy-index.js';
-import { type Clock, systemClock } from './time/clock.js';
+import { backoffDelay } from './time/backoff.js';
+import { type Clock, sleepOn, systemClock } from './time/clock.js';
 
 export interface Tidemark {
   readonly url: string;
@@ -278,6 +279,8 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   });
   // A worker process serves only health and metrics; webhooks go to the web processes.
   const acceptsWebhooks = env.role !== 'worker';
+  let startupDone = false;
+  let closing = false;
   const router = createRouter({
     githubWebhookPath: env.webhookPath,
     githubMaxBodyBytes: env.githubMaxBodyBytes,
@@ -285,7 +288,9 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     metrics: metrics.registry,
     ready: async () => {
       const q = await queue.ping();
-      return { ok: q, checks: { queue: q, credentials: true } };
+      // Not ready until the start-up reconcile has listed the installations (the routing table fills from it).
+      const started = !acceptsWebhooks || startupDone;
+      return { ok: q && started, checks: { queue: q, credentials: true, startupReconcile: started } };
     },
     onError: (err) => log.error({ err }, 'request failed'),
   });
@@ -303,9 +308,21 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   let scheduler: Scheduler | undefined;
   // The web side discovers installations and schedules the periodic reconcile; workers only work jobs.
   if (acceptsWebhooks) {
-    void reconcileAll('installation').catch((err: unknown) =>
-      log.warn({ err }, 'could not list installations at start'),
-    );
+    // The start-up reconcile builds the routing table: retried with backoff until it succeeds (a GitHub
+    // hiccup at start must not leave registry pushes routed nowhere until the first periodic run).
+    void (async () => {
+      for (let attempt = 1; !closing; attempt++) {
+        try {
+          await reconcileAll('installation');
+          startupDone = true;
+          return;
+        } catch (err) {
+          const delayMs = backoffDelay(attempt, { baseMs: 1_000, maxMs: 60_000 });
+          log.warn({ err, attempt, delayMs }, 'could not list installations at start; will retry');
+          await sleepOn(clock, delayMs);
+        }
+      }
+    })();
     scheduler = startScheduler({
       intervalMs: env.reconcileIntervalMs,
       tick: () => reconcileAll(),
@@ -321,6 +338,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     queue,
     reconcileAll,
     async close() {
+      closing = true;
       scheduler?.stop();
       await new Promise<void>((r) => server.server.close(() => r()));
       server.server.closeAllConnections?.();

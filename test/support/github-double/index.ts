@@ -102,6 +102,11 @@ export interface GitHubDouble {
   closePull(owner: string, name: string, number: number): Promise<void>;
   /** Send a signed webhook to the app, as GitHub would. */
   sendWebhook(name: string, payload: unknown): Promise<void>;
+  /**
+   * Answers `method template` (an OpenAPI path template, e.g. `/app/installations`) with `status` until the
+   * returned function is called: a GitHub outage on one endpoint.
+   */
+  outage(method: string, template: string, status: number): () => void;
   /** Run `fn` once, right before the next createCommitOnBranch is applied (to stage a race). */
   beforeNextCommit(fn: () => Promise<void>): void;
   /** REST + GraphQL calls, not counting installation tokens. */
@@ -132,6 +137,7 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
   const validationErrors: string[] = [];
   let webhookUrl = '';
   let beforeCommit: (() => Promise<void>) | undefined;
+  const outages = new Map<string, number>();
   let nextId = 100;
   let url = '';
 
@@ -402,6 +408,11 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
     }
     const t = v.template!;
     const p = u.pathname.split('/').map(decodeURIComponent);
+    const down = outages.get(`${method} ${t}`);
+    if (down !== undefined) {
+      record('rest', down, t);
+      return send(res, down, { message: 'Service unavailable (an outage staged by the test)' });
+    }
 
     if (t === '/app-manifests/{code}/conversions' && method === 'POST') {
       // Unauthenticated, as on GitHub; each code is good once.
@@ -721,6 +732,11 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
     sendWebhook,
     beforeNextCommit(fn) {
       beforeCommit = fn;
+    },
+    outage(method, template, status) {
+      const key = `${method.toUpperCase()} ${template}`;
+      outages.set(key, status);
+      return () => outages.delete(key);
     },
     apiCalls: () => requests.filter((q) => !q.path.endsWith('/access_tokens')).length,
     assertNoValidationErrors() {

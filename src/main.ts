@@ -10,6 +10,7 @@ import { loadEndpoints } from './config/endpoints.js';
 import type { AppEnv } from './config/env.js';
 import { type JobReason, parseReason } from './core/domain/reasons.js';
 import { AppConfigError, AppError, isRetryable } from './core/errors.js';
+import type { PostedCheck } from './core/plan/status-report.js';
 import { WorkspaceCache } from './git/workspace.js';
 import { completeTarget, listInstalledRepos } from './github/discovery.js';
 import { InstallationTokens } from './github/installation-tokens.js';
@@ -166,7 +167,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     readings: markerReadingsCache(),
     index,
     pulls: new PullCache(5 * 60_000, now),
-    reportedConfigErrors: new LRUCache<string, string>({ max: 10_000 }),
+    postedChecks: new LRUCache<string, PostedCheck>({ max: 10_000 }),
     log,
     metrics,
     now,

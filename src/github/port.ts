@@ -35,16 +35,30 @@ export interface GitHubPort {
   addLabels(repo: RepoId, number: number, labels: readonly string[]): Promise<void>;
   comment(repo: RepoId, number: number, body: string): Promise<void>;
   enableAutoMerge(pullNodeId: string, method: 'MERGE' | 'SQUASH' | 'REBASE'): Promise<void>;
-  createCheckRun(
-    repo: RepoId,
-    run: {
-      headSha: string;
-      conclusion: 'success' | 'failure' | 'neutral';
-      title: string;
-      summary: string;
-      text?: string;
-    },
-  ): Promise<void>;
+  /** Creates the `tidemark` check run on a commit; returns its id. */
+  createCheckRun(repo: RepoId, run: CheckRunContent & { headSha: string }): Promise<number>;
+  /** Replaces a check run's conclusion and output in place. */
+  updateCheckRun(repo: RepoId, id: number, run: CheckRunContent): Promise<void>;
+}
+
+export interface CheckRunContent {
+  readonly conclusion: 'success' | 'failure' | 'neutral';
+  readonly title: string;
+  readonly summary: string;
+  readonly text?: string;
+}
+
+/** GitHub's limit on a check run's `output.text` and `output.summary` (65,535 characters each). */
+const CHECK_OUTPUT_MAX = 65_535;
+
+function checkOutput(run: CheckRunContent) {
+  const cut = (s: string) =>
+    s.length <= CHECK_OUTPUT_MAX ? s : `${s.slice(0, CHECK_OUTPUT_MAX - 40)}\n\n… (truncated by tidemark)`;
+  return {
+    title: run.title,
+    summary: cut(run.summary),
+    ...(run.text && { text: cut(run.text) }),
+  };
 }
 
 interface RawPull {
@@ -219,7 +233,7 @@ export function octokitPort(octokit: Octokit): GitHubPort {
       );
     },
     async createCheckRun({ owner, repo }, run) {
-      await call('create check run', () =>
+      const res = await call('create check run', () =>
         octokit.rest.checks.create({
           owner,
           repo,
@@ -227,7 +241,20 @@ export function octokitPort(octokit: Octokit): GitHubPort {
           head_sha: run.headSha,
           status: 'completed',
           conclusion: run.conclusion,
-          output: { title: run.title, summary: run.summary, ...(run.text && { text: run.text }) },
+          output: checkOutput(run),
+        }),
+      );
+      return res.data.id;
+    },
+    async updateCheckRun({ owner, repo }, id, run) {
+      await call('update check run', () =>
+        octokit.rest.checks.update({
+          owner,
+          repo,
+          check_run_id: id,
+          status: 'completed',
+          conclusion: run.conclusion,
+          output: checkOutput(run),
         }),
       );
     },

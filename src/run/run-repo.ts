@@ -16,7 +16,14 @@ import {
   skippedTagsFrom,
   summarizePulls,
 } from '../core/plan/publish-plan.js';
-import { type ProblemReport, problemReport } from '../core/plan/report.js';
+import {
+  checkRunStep,
+  type PostedCheck,
+  type PublishedGroup,
+  type StatusInput,
+  statusReport,
+} from '../core/plan/status-report.js';
+import { policyKey } from '../core/policy/types.js';
 import type { GitIdentity, WorkspaceCache } from '../git/workspace.js';
 import type { GitHubPort, RepoId } from '../github/port.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -42,10 +49,10 @@ export interface RepoRunDeps {
   readonly readings?: MarkerReadings;
   readonly index: PolicyIndex;
   readonly pulls: PullCache;
-  /** Repo → the commit whose config problems were last reported, so each is reported once. Bounded. */
-  readonly reportedConfigErrors: {
-    get(repo: string): string | undefined;
-    set(repo: string, sha: string): unknown;
+  /** Repo → the check run tidemark last posted (commit, id, content digest): one per head commit. Bounded. */
+  readonly postedChecks: {
+    get(repo: string): PostedCheck | undefined;
+    set(repo: string, posted: PostedCheck): unknown;
   };
   readonly log: Logger;
   readonly metrics?: Metrics;
@@ -121,8 +128,16 @@ export async function runRepo(
   await deps.index.setRepo(target, imagesOf(config));
   const configErrors = loaded.errors.map((e) => e.text);
   for (const m of configErrors) log.warn({ sha: baseSha }, m);
+  const policies = config.policies.map((p) => ({ key: policyKey(p), image: p.image }));
+  const strategy = config.update.strategy;
   if (config.policies.length === 0) {
-    await reportProblems(deps, github, repoRef, baseSha, problemReport(configErrors, facts.warnings), log);
+    // A repo with nothing for tidemark says so once per head commit where a person looks (its checks).
+    await reportStatus(deps, github, repoRef, baseSha, log, {
+      policies,
+      configErrors,
+      warnings: facts.warnings,
+      strategy,
+    });
     log.info({ errors: loaded.errors.length }, 'no usable image policies');
     return { repo: fullName, baseSha, policies: 0, configErrors: loaded.errors.length };
   }
@@ -146,17 +161,8 @@ export async function runRepo(
       },
     ),
   );
-  for (const w of [...facts.warnings, ...plan.warnings])
-    log.warn({ code: w.code, file: w.file, line: w.line }, w.message);
-  await reportProblems(
-    deps,
-    github,
-    repoRef,
-    baseSha,
-    problemReport(configErrors, [...facts.warnings, ...plan.warnings]),
-    log,
-  );
-  const strategy = config.update.strategy;
+  const warnings = [...facts.warnings, ...plan.warnings];
+  for (const w of warnings) log.warn({ code: w.code, file: w.file, line: w.line }, w.message);
   let published: PublishResult;
   try {
     published = await inSpan('publish', { repo: fullName, mode: strategy }, async () => {
@@ -188,6 +194,14 @@ export async function runRepo(
     deps.pulls.invalidate(repoKeyOf(target));
   }
   recordMetrics(deps, config.update.strategy, plan, published, reasons);
+  await reportStatus(deps, github, repoRef, baseSha, log, {
+    policies,
+    configErrors,
+    warnings,
+    strategy,
+    plan,
+    published: published.groups as readonly PublishedGroup[],
+  });
   if (hasRetryableRegistryError(plan)) {
     const images = plan.registryErrors.map((e) => e.image).join(', ');
     throw new RegistryUnavailableError(`could not read tags of ${images}; will retry`, {
@@ -230,23 +244,31 @@ function recordMetrics(
   }
 }
 
-/** A check run on the commit that carries the problems, once per commit. Never retried. */
-async function reportProblems(
+/**
+ * The `tidemark` check run on the head the run read: created once per commit, updated in place when what it
+ * shows changed (a PR opened, a newer tag), nothing otherwise. A failure to post is logged, never retried:
+ * the next run posts again.
+ */
+async function reportStatus(
   deps: RepoRunDeps,
   github: GitHubPort,
   repo: RepoId,
   sha: string,
-  report: ProblemReport | undefined,
   log: Logger,
+  input: StatusInput,
 ): Promise<void> {
-  if (!report) return;
-  const seen = deps.reportedConfigErrors;
   const key = `${repo.owner}/${repo.repo}`;
-  if (seen.get(key) === sha) return;
-  seen.set(key, sha);
+  const report = statusReport(input);
+  const step = checkRunStep(sha, report, deps.postedChecks.get(key));
   try {
-    await github.createCheckRun(repo, { headSha: sha, ...report });
+    if (step.kind === 'create') {
+      const id = await github.createCheckRun(repo, { headSha: sha, ...report });
+      deps.postedChecks.set(key, { sha, id, fingerprint: step.fingerprint });
+    } else if (step.kind === 'update') {
+      await github.updateCheckRun(repo, step.id, report);
+      deps.postedChecks.set(key, { sha, id: step.id, fingerprint: step.fingerprint });
+    }
   } catch (err) {
-    log.warn({ err }, 'could not report configuration problems');
+    log.warn({ err }, 'could not post the tidemark check run');
   }
 }

@@ -120,6 +120,16 @@ describe('GitHub App end to end', () => {
         .join(', ')})`,
     );
     expect(gh.apiCalls() - before).toBeLessThanOrEqual(4);
+    // The check run on main's head (posted by the first run) now shows the PR: updated in place, not a second one.
+    const [check, ...more] = gh.checkRuns('acme', 'open');
+    expect(more).toEqual([]);
+    expect(check!.head_sha).toBe(await gh.branchHead('acme', 'open', 'main'));
+    expect(check!.updates).toBe(1);
+    expect(check!.conclusion).toBe('success');
+    expect(check!.output?.title).toBe('tidemark: 1 policy — 1 PR open');
+    expect(check!.output?.text).toContain(
+      `| flux-system:web | ${reg.host}/${s.image} | 1.0.0 | 1.1.0 | PR open #${pr!.number} |`,
+    );
   });
 
   it('the same delivery three times: still one PR and one commit, and no API call', async () => {
@@ -166,7 +176,7 @@ describe('GitHub App end to end', () => {
     expect(gh.apiCalls() - before).toBe(0);
   });
 
-  it('a newer tag while the PR is open updates the same PR, title and body too, in ≤ 3 API calls', async () => {
+  it('a newer tag while the PR is open updates the same PR, title and body too, in ≤ 4 API calls', async () => {
     const s = await scenario('update');
     await s.push('1.1.0');
     const before = gh.apiCalls();
@@ -183,7 +193,8 @@ describe('GitHub App end to end', () => {
         .map((r) => r.operation ?? r.path)
         .join(', ')})`,
     );
-    expect(gh.apiCalls() - before).toBeLessThanOrEqual(3);
+    // A fresh PR listing, the commit, the PR's new title and body, and the check run's new row.
+    expect(gh.apiCalls() - before).toBeLessThanOrEqual(4);
   });
 
   it('a PR closed unmerged skips that tag; a newer tag is proposed again', async () => {
@@ -306,7 +317,7 @@ describe('GitHub App end to end', () => {
     expect(all).not.toMatch(/ghs_[0-9a-f]{36}/);
   });
 
-  it('what the user must fix reaches GitHub: one neutral check run on the commit, naming file and line', async () => {
+  it('what tidemark decided and what the user must fix reach GitHub: one check run on the head, naming file and line', async () => {
     const name = 'fixes';
     const image = `acme/${name}`;
     await env.seedRepo(
@@ -323,14 +334,16 @@ describe('GitHub App end to end', () => {
       image,
       '1.0.0',
     );
-    const runs = gh.requests.filter(
-      (q) => q.method === 'POST' && q.path === `/repos/acme/${name}/check-runs`,
-    );
+    const runs = gh.checkRuns('acme', name);
     expect(runs).toHaveLength(1);
-    const body = runs[0]!.body as { conclusion: string; output: { title: string; text: string } };
-    expect(body.conclusion).toBe('neutral');
-    expect(body.output.title).toBe('tidemark: 1 thing to fix');
-    expect(body.output.text).toContain(
+    const run = runs[0]!;
+    expect(run.head_sha).toBe(await gh.branchHead('acme', name, 'main'));
+    expect(run.conclusion).toBe('neutral');
+    expect(run.output?.title).toBe('tidemark: 1 policy — 1 up to date; 1 thing to fix');
+    expect(run.output?.text).toContain(
+      `| flux-system:web | ${reg.host}/${image} | 1.0.0 | 1.0.0 | up to date |`,
+    );
+    expect(run.output?.text).toContain(
       'apps/web/typo.yaml:1: marker "flux-system:wbe:tag" names policy flux-system:wbe, which is not defined; did you mean "flux-system:web"?',
     );
     // The next run on the same commit reports nothing again.
@@ -345,9 +358,33 @@ describe('GitHub App end to end', () => {
     });
     const key = repoKeyOf({ installationId, owner: 'acme', repo: name });
     await env.waitForJob('the second run', (j) => j.repo === key, since);
-    expect(
-      gh.requests.filter((q) => q.method === 'POST' && q.path === `/repos/acme/${name}/check-runs`),
-    ).toHaveLength(1);
+    expect(gh.checkRuns('acme', name)).toHaveLength(1);
+    expect(gh.checkRuns('acme', name)[0]!.updates).toBe(0);
+  });
+
+  it('a configuration error fails the check run on the head, naming file, line and field', async () => {
+    const name = 'broken';
+    const image = `acme/${name}`;
+    await env.seedRepo(
+      {
+        installationId,
+        owner: 'acme',
+        name,
+        files: {
+          'apps/web/deployment.yaml': deployment(reg.host, image, '1.0.0'),
+          '.github/tidemark.yml': `policies:\n  - name: web\n    image: ${reg.host}/${image}\n    policy: { semver: { range: "^1.0.0" } }\n  - name: api\n    image: ${reg.host}/${image}\n    policy: { semvr: { range: "^1" } }\n`,
+        },
+      },
+      image,
+      '1.0.0',
+    );
+    const [run, ...more] = gh.checkRuns('acme', name);
+    expect(more).toEqual([]);
+    expect(run!.conclusion).toBe('failure');
+    expect(run!.output?.title).toMatch(/^tidemark: 1 policy — 1 up to date; 2 things to fix$/);
+    expect(run!.output?.text).toContain(
+      '- .github/tidemark.yml:7: policies[1].policy.semvr: unknown field; did you mean "semver"?',
+    );
   });
 
   it("a PR from a fork on a tidemark/ branch is not tidemark's: never adopted, and its metadata declines nothing", async () => {

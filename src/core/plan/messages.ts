@@ -108,6 +108,18 @@ function escapeCell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
+/**
+ * Text from a repo or a registry as one Markdown table cell or list item: no column break, no line break, no
+ * HTML (a comment could hide text or forge tidemark's metadata), no @-mention.
+ */
+export function markdownCell(s: string): string {
+  return escapeCell(s.replace(/\r/g, ''))
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/@(?=[A-Za-z0-9])/g, '@\u200b');
+}
+
 /** A link to the image in its registry's web UI, where one is known. */
 export function registryLink(image: string, tag: string): string | undefined {
   const [host, ...rest] = image.split('/');

@@ -180,7 +180,13 @@ export function planFiles(input: FilePlanInput): ReconcilePlan {
 
   warnings.push(...files.flatMap((f) => f.problems ?? []), ...markersThatDoNothing(config, files));
   const markerCount = new Map<string, number>();
-  for (const f of files) for (const m of f.markers) markerCount.set(m.key, (markerCount.get(m.key) ?? 0) + 1);
+  const held = new Map<string, Set<string>>();
+  for (const f of files)
+    for (const m of f.markers) {
+      markerCount.set(m.key, (markerCount.get(m.key) ?? 0) + 1);
+      const tag = tagOfValue(m.value, m.field);
+      if (tag !== undefined) held.set(m.key, (held.get(m.key) ?? new Set()).add(tag));
+    }
 
   // All policies together (push mode and `group: all`).
   const changes: FileChange[] = [];
@@ -204,6 +210,7 @@ export function planFiles(input: FilePlanInput): ReconcilePlan {
       ...(c.digest && { digest: c.digest }),
       ...(previous && { previous }),
       markers: markerCount.get(c.key) ?? 0,
+      current: [...(held.get(c.key) ?? [])].sort(),
     };
     if (own.length === 0) continue;
     const update: PolicyUpdate = {

@@ -27,6 +27,8 @@ export type PolicyOutcome =
       readonly previous?: string;
       /** Markers that use this policy; 0 means the policy changes nothing (and `plan` says so). */
       readonly markers?: number;
+      /** The distinct tags those markers hold before this run's change (sorted). */
+      readonly current?: readonly string[];
     }
   | { readonly status: 'skipped'; readonly tag: string; readonly reason: string }
   | { readonly status: 'none' | 'invalid' | 'registry-error'; readonly reason: string };

@@ -114,6 +114,7 @@ describe('planFiles (pure)', () => {
       tag: '1.2.0',
       previous: '1.0.0',
       markers: 2,
+      current: ['1.0.0'],
     });
     // All policies together, for push mode.
     expect(p.changes.map((c) => c.file)).toEqual(['apps/both.yaml', 'apps/tag.yaml']);
@@ -132,7 +133,12 @@ describe('planFiles (pure)', () => {
     const p = plan('per-policy', unread);
     expect(p.changes).toEqual([]);
     expect(p.groups).toEqual([]);
-    expect(p.perPolicy['flux-system:web']).toEqual({ status: 'selected', tag: '1.2.0', markers: 0 });
+    expect(p.perPolicy['flux-system:web']).toEqual({
+      status: 'selected',
+      tag: '1.2.0',
+      markers: 0,
+      current: [],
+    });
   });
 
   it('withProvenance attaches to updates and to the groups that carry them', () => {

@@ -44,6 +44,20 @@ export interface Pull {
   repo: string;
 }
 
+/** A check run as tidemark created (and later updated) it. */
+export interface CheckRun {
+  id: number;
+  owner: string;
+  repo: string;
+  name: string;
+  head_sha: string;
+  status?: string;
+  conclusion?: string;
+  output?: { title?: string; summary?: string; text?: string };
+  /** How many times it was updated after being created. */
+  updates: number;
+}
+
 interface Repo {
   id: number;
   owner: string;
@@ -89,6 +103,8 @@ export interface GitHubDouble {
   /** Every repo, as installation id, owner and name. */
   repos(): { installationId: number; owner: string; name: string }[];
   pulls(owner: string, name: string): Pull[];
+  /** Check runs on a repo, oldest first. */
+  checkRuns(owner: string, name: string): CheckRun[];
   readFile(owner: string, name: string, ref: string, path: string): Promise<string | null>;
   branchHead(owner: string, name: string, branch: string): Promise<string | null>;
   pushAsUser(
@@ -138,6 +154,7 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
   let webhookUrl = '';
   let beforeCommit: (() => Promise<void>) | undefined;
   const outages = new Map<string, number>();
+  const checkRuns: CheckRun[] = [];
   let nextId = 100;
   let url = '';
 
@@ -590,9 +607,24 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
         status(200);
         return send(res, 200, labels);
       }
-      case 'POST /repos/{owner}/{repo}/check-runs':
+      case 'POST /repos/{owner}/{repo}/check-runs': {
+        const b = body as Omit<CheckRun, 'id' | 'owner' | 'repo' | 'updates'>;
+        const run: CheckRun = { ...b, id: nextId++, owner: r.owner, repo: r.name, updates: 0 };
+        checkRuns.push(run);
         status(201);
-        return send(res, 201, { id: nextId++, ...(body as object) });
+        return send(res, 201, { ...b, id: run.id });
+      }
+      case 'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}': {
+        const run = checkRuns.find((c) => c.id === Number(p[5]) && c.owner === r.owner && c.repo === r.name);
+        if (!run) {
+          status(404);
+          return send(res, 404, { message: 'Not Found' });
+        }
+        Object.assign(run, body as object);
+        run.updates++;
+        status(200);
+        return send(res, 200, run);
+      }
     }
     validationErrors.push(`${method} ${t}: valid for GitHub but not implemented by the double`);
     status(501);
@@ -733,6 +765,7 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
     beforeNextCommit(fn) {
       beforeCommit = fn;
     },
+    checkRuns: (owner, name) => checkRuns.filter((c) => c.owner === owner && c.repo === name),
     outage(method, template, status) {
       const key = `${method.toUpperCase()} ${template}`;
       outages.set(key, status);

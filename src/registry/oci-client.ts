@@ -19,7 +19,15 @@ import { backoffDelay } from '../time/backoff.js';
 import type { ImageMetadata, RegistryClient } from './types.js';
 
 export type Credentials = RegistryCredentials;
-export type CredentialSource = (host: string) => Credentials | undefined | Promise<Credentials | undefined>;
+/** Credentials for a registry host, or none (anonymous). */
+export interface CredentialSource {
+  (host: string): Credentials | undefined | Promise<Credentials | undefined>;
+  /**
+   * The registry (or its token service) refused `creds` for `host`. A source that caches short-lived credentials
+   * (cloud identity) drops them and answers true: asking again would give others, so the request is retried once.
+   */
+  invalidate?(host: string, creds: Credentials): boolean;
+}
 
 export interface OciClientOptions {
   readonly credentials?: CredentialSource;
@@ -325,23 +333,51 @@ export class OciRegistryClient implements RegistryClient {
     return s;
   }
 
+  /**
+   * The `Authorization` for a request the registry answered 401 with `challenge`. When the source's credentials are
+   * refused (by the token service here, or by the registry in `request`), a source that can renew them
+   * (`invalidate`) is asked once more.
+   */
   private async authHeader(
     t: Target,
     challenge: ReturnType<typeof parseChallenge>,
     scope: string,
-    signal?: AbortSignal,
-  ): Promise<string | undefined> {
+    signal: AbortSignal | undefined,
+    renew: { renewed: boolean },
+  ): Promise<{ header: string | undefined; creds: Credentials | undefined; tokenKey?: string }> {
     const creds = await this.opts.credentials?.(t.host);
-    if (!challenge || challenge.scheme === 'basic') {
-      if (!creds) return undefined;
-      if ('token' in creds) return `Bearer ${creds.token}`;
-      return `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+    try {
+      return await this.authHeaderWith(t, creds, challenge, scope, signal);
+    } catch (err) {
+      if (!(err instanceof RegistryAuthError) || !creds || renew.renewed) throw err;
+      if (!this.opts.credentials?.invalidate?.(t.host, creds)) throw err;
+      renew.renewed = true;
+      const fresh = await this.opts.credentials(t.host);
+      return this.authHeaderWith(t, fresh, challenge, scope, signal);
     }
-    if (challenge.scheme !== 'bearer' || !challenge.params.realm) return undefined;
+  }
+
+  private async authHeaderWith(
+    t: Target,
+    creds: Credentials | undefined,
+    challenge: ReturnType<typeof parseChallenge>,
+    scope: string,
+    signal?: AbortSignal,
+  ): Promise<{ header: string | undefined; creds: Credentials | undefined; tokenKey?: string }> {
+    if (!challenge || challenge.scheme === 'basic') {
+      if (!creds) return { header: undefined, creds };
+      if ('token' in creds) return { header: `Bearer ${creds.token}`, creds };
+      return {
+        header: `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`,
+        creds,
+      };
+    }
+    if (challenge.scheme !== 'bearer' || !challenge.params.realm) return { header: undefined, creds };
     const scopeValue = challenge.params.scope ?? `repository:${t.repository}:${scope}`;
     const cacheKey = `${t.host}|${scopeValue}`;
     const cached = this.tokens.get(cacheKey);
-    if (cached && cached.expires > this.now()) return `Bearer ${cached.token}`;
+    if (cached && cached.expires > this.now())
+      return { header: `Bearer ${cached.token}`, creds, tokenKey: cacheKey };
     if (cached) this.tokens.delete(cacheKey);
     const url = new URL(challenge.params.realm);
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
@@ -349,7 +385,7 @@ export class OciRegistryClient implements RegistryClient {
     const headers: Record<string, string> = { 'user-agent': this.opts.userAgent ?? 'tidemark' };
     if (creds && 'username' in creds)
       headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
-    if (creds && 'token' in creds) return `Bearer ${creds.token}`;
+    if (creds && 'token' in creds) return { header: `Bearer ${creds.token}`, creds };
     const res = await this.fetchFn(url, { headers, ...(signal && { signal }) });
     this.opts.onResponse?.(t.host, res.status);
     if (res.status === 401 || res.status === 403)
@@ -362,7 +398,7 @@ export class OciRegistryClient implements RegistryClient {
       token,
       expires: this.now() + Math.max(10, (body.expires_in ?? 60) - 10) * 1000,
     });
-    return `Bearer ${token}`;
+    return { header: `Bearer ${token}`, creds, tokenKey: cacheKey };
   }
 
   private async request(
@@ -376,6 +412,9 @@ export class OciRegistryClient implements RegistryClient {
     const max = this.opts.retry?.maxMs ?? 10_000;
     let auth: string | undefined;
     let authTried = false;
+    /** What `auth` was made from, so a refusal can renew them once. */
+    let used: { creds: Credentials | undefined; tokenKey?: string } | undefined;
+    const renew = { renewed: false };
     const what = `${t.host}/${t.repository}`;
     for (let attempt = 1; ; attempt++) {
       let res: Response;
@@ -401,9 +440,30 @@ export class OciRegistryClient implements RegistryClient {
       }
       this.opts.onResponse?.(t.host, res.status);
       if (res.ok) return res;
-      if (res.status === 401 && !authTried) {
+      const renewable =
+        res.status === 401 &&
+        authTried &&
+        !renew.renewed &&
+        used?.creds !== undefined &&
+        this.opts.credentials?.invalidate?.(t.host, used.creds) === true;
+      if (res.status === 401 && (!authTried || renewable)) {
+        // Refused with credentials a source can renew (cloud identity): drop the bearer token made from them too,
+        // and ask once more.
+        if (authTried) {
+          renew.renewed = true;
+          if (used?.tokenKey) this.tokens.delete(used.tokenKey);
+        }
         authTried = true;
-        auth = await this.authHeader(t, parseChallenge(res.headers.get('www-authenticate')), o.scope, signal);
+        await res.arrayBuffer().catch(() => undefined);
+        const made = await this.authHeader(
+          t,
+          parseChallenge(res.headers.get('www-authenticate')),
+          o.scope,
+          signal,
+          renew,
+        );
+        auth = made.header;
+        used = made;
         if (auth) {
           attempt--;
           continue;

@@ -3,7 +3,7 @@
  * a moved branch becomes BranchMovedError, 5xx/429/secondary rate limits become retryable GitHubApiErrors.
  */
 import type { ProbotOctokit } from 'probot';
-import type { PullRequestFacts, RepoId } from '../core/domain/types.js';
+import type { Permission, PullRequestFacts, RepoId } from '../core/domain/types.js';
 import { BranchMovedError, GitHubApiError } from '../core/errors.js';
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
@@ -35,6 +35,10 @@ export interface GitHubPort {
   addLabels(repo: RepoId, number: number, labels: readonly string[]): Promise<void>;
   comment(repo: RepoId, number: number, body: string): Promise<void>;
   enableAutoMerge(pullNodeId: string, method: 'MERGE' | 'SQUASH' | 'REBASE'): Promise<void>;
+  /** A user's permission on the repo (`none` when they are not a collaborator). */
+  permission(repo: RepoId, user: string): Promise<Permission>;
+  /** Adds a reaction to an issue or PR comment. */
+  react(repo: RepoId, commentId: number, content: '+1' | '-1' | 'confused'): Promise<void>;
   /** Creates the `tidemark` check run on a commit; returns its id. */
   createCheckRun(repo: RepoId, run: CheckRunContent & { headSha: string }): Promise<number>;
   /** Replaces a check run's conclusion and output in place. */
@@ -230,6 +234,24 @@ export function octokitPort(octokit: Octokit): GitHubPort {
     async enableAutoMerge(pullNodeId, method) {
       await call('enable auto-merge', () =>
         octokit.graphql(ENABLE_AUTO_MERGE, { input: { pullRequestId: pullNodeId, mergeMethod: method } }),
+      );
+    },
+    async permission({ owner, repo }, user) {
+      try {
+        const res = await octokit.rest.repos.getCollaboratorPermissionLevel({ owner, repo, username: user });
+        // `role_name` tells maintain and triage apart; `permission` folds them into write and read.
+        const role = (res.data as { role_name?: string }).role_name;
+        const p = role === 'maintain' || role === 'triage' ? role : res.data.permission;
+        return (['admin', 'maintain', 'write', 'triage', 'read'] as const).find((x) => x === p) ?? 'none';
+      } catch (err) {
+        // GitHub answers 404 for a user who is not a collaborator (or does not exist).
+        if ((err as { status?: number }).status === 404) return 'none';
+        throw classifyGitHubError(err, 'read permission');
+      }
+    },
+    async react({ owner, repo }, commentId, content) {
+      await call('react', () =>
+        octokit.rest.reactions.createForIssueComment({ owner, repo, comment_id: commentId, content }),
       );
     },
     async createCheckRun({ owner, repo }, run) {

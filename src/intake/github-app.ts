@@ -7,6 +7,7 @@ import type { Probot } from 'probot';
 import type { JobReason } from '../core/domain/reasons.js';
 import type { ImagePushed } from '../core/domain/types.js';
 import { parseWebhook } from '../core/events/index.js';
+import { commandLine } from '../core/plan/commands.js';
 import { isTidemarkBranch } from '../core/plan/update.js';
 import type { RepoTarget } from '../state/policy-index.js';
 
@@ -88,6 +89,27 @@ export function tidemarkApp(dispatch: Dispatcher): (app: Probot) => void {
         detail: { number: p.number, merged: p.pull_request.merged === true, delivery: context.id },
       });
       dispatch.observed?.('pull_request', 'enqueued');
+    });
+
+    // `/tidemark …` in a comment on a pull request: whether the PR is tidemark's and the commenter may steer it
+    // is for the run to check (it reads both from GitHub); here only the command line travels.
+    app.on('issue_comment.created', async (context) => {
+      const p = context.payload;
+      const installationId = p.installation?.id;
+      const text = p.issue.pull_request ? commandLine(p.comment.body ?? '') : undefined;
+      if (!installationId || text === undefined || p.comment.user?.type === 'Bot')
+        return dispatch.observed?.('issue_comment', 'ignored');
+      await dispatch.enqueueRepo(targetOf(installationId, p.repository as unknown as RepoPayload), {
+        kind: 'pr-command',
+        detail: {
+          number: p.issue.number,
+          commentId: p.comment.id,
+          user: p.comment.user?.login ?? '',
+          text,
+          delivery: context.id,
+        },
+      });
+      dispatch.observed?.('issue_comment', 'enqueued');
     });
 
     app.on(

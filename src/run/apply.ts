@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { BranchMovedError } from '../core/errors.js';
+import type { CommandAction } from '../core/plan/commands.js';
 import { commitMessage } from '../core/plan/messages.js';
 import { formatMootComment, formatMootReason, type PublishPlan } from '../core/plan/publish-plan.js';
 import type { UpdateGroup } from '../core/plan/update.js';
@@ -19,6 +20,7 @@ export type GroupOutcome =
       readonly commit?: string;
     }
   | { readonly branch: string; readonly action: 'frozen'; readonly pr?: number }
+  | { readonly branch: string; readonly action: 'held'; readonly pr: number; readonly by: string }
   | { readonly branch: string; readonly action: 'pushed'; readonly commit: string };
 
 export interface PublishResult {
@@ -110,6 +112,9 @@ export async function applyPublishPlan(
       case 'frozen':
         log.warn({ branch: g.branch, foreign: g.foreign }, 'branch has foreign commits; not updating it');
         return { branch: g.branch, action: 'frozen', ...(g.pr !== undefined && { pr: g.pr }) };
+      case 'held':
+        log.info({ branch: g.branch, pr: g.pr, by: g.by }, 'pull request held; not updating it');
+        return { branch: g.branch, action: 'held', pr: g.pr, by: g.by };
       default:
         return {
           branch: g.branch,
@@ -149,4 +154,34 @@ async function writeCommit(
     body: msg.body,
     additions: group.files.map((f) => ({ path: f.file, contents: f.newText })),
   });
+}
+
+/**
+ * Apply the answers to `/tidemark …` commands: reactions, replies, metadata and closed PRs. Nothing is decided
+ * here (`core/plan/commands.ts` did); a branch is deleted only while it is where the PR left it.
+ */
+export async function applyCommandActions(
+  deps: ApplyDeps,
+  repo: RepoId,
+  actions: readonly CommandAction[],
+): Promise<void> {
+  const { github, workspace: ws, log } = deps;
+  for (const a of actions) {
+    switch (a.kind) {
+      case 'react':
+        await github.react(repo, a.commentId, a.content);
+        break;
+      case 'reply':
+        await github.comment(repo, a.pr, a.body);
+        break;
+      case 'update-pr':
+        await github.updatePull(repo, a.pr, { body: a.body });
+        break;
+      case 'close-pr':
+        await github.updatePull(repo, a.pr, { state: 'closed', body: a.body });
+        if (a.deleteBranch) await ws.deleteRemoteBranch(a.deleteBranch.branch, a.deleteBranch.headSha);
+        log.info({ pr: a.pr }, 'pull request closed on request');
+        break;
+    }
+  }
 }

@@ -9,6 +9,7 @@ import type { RepoConfig } from '../core/config/repo-config.js';
 import { DIGEST_RE } from '../core/domain/image-ref.js';
 import type { ImagePushed, Warning } from '../core/domain/types.js';
 import { AppError, RegistryProtocolError } from '../core/errors.js';
+import type { IgnoreRule } from '../core/plan/commands.js';
 import {
   type Chosen,
   choose,
@@ -41,6 +42,7 @@ export interface ReconcileInput {
   readonly events?: readonly ImagePushed[];
   /** Tags the user declined (a PR closed unmerged), by policy key: not proposed again. */
   readonly skippedTags?: ReadonlyMap<string, ReadonlySet<string>>;
+  readonly ignoreRules?: ReadonlyMap<string, readonly IgnoreRule[]>;
   /**
    * List every image's tags fresh (not from the client's short cache): the periodic reconcile, which exists
    * to catch pushes whose webhook never came, must see them within one interval.
@@ -82,7 +84,7 @@ export async function reconcile(deps: ReconcileDeps, input: ReconcileInput): Pro
   signal?.throwIfAborted();
 
   // Plan (pure): each policy's choice.
-  const choices = choose(config, tags, input.skippedTags);
+  const choices = choose(config, tags, input.skippedTags, input.ignoreRules);
   for (const [key, o] of Object.entries(choices.outcomes))
     if (o.status === 'none') deps.log?.info({ policy: key, reason: o.reason }, 'no tag selected');
 

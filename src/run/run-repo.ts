@@ -6,7 +6,9 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { RegistryAccess } from '../core/config/registry-access.js';
 import { eventOf, type JobReason, wantsFreshPulls } from '../core/domain/reasons.js';
+import type { Permission } from '../core/domain/types.js';
 import { BranchMovedError, RegistryUnavailableError } from '../core/errors.js';
+import { type CommandRequest, ignoreRulesFrom, planCommands } from '../core/plan/commands.js';
 import { imageKey, imagesOf, type MarkerReadings } from '../core/plan/plan-files.js';
 import {
   type PullSummary,
@@ -30,7 +32,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { inSpan } from '../observability/tracing.js';
 import type { RegistryClient } from '../registry/types.js';
 import { type PolicyIndex, type RepoTarget, repoKeyOf } from '../state/policy-index.js';
-import { applyPublishPlan, type PublishResult } from './apply.js';
+import { applyCommandActions, applyPublishPlan, type PublishResult } from './apply.js';
 import { collectPublishFacts } from './collect-publish.js';
 import { collectRepo } from './collect-repo.js';
 import { hasRetryableRegistryError, reconcile } from './reconcile.js';
@@ -141,12 +143,26 @@ export async function runRepo(
     log.info({ errors: loaded.errors.length }, 'no usable image policies');
     return { repo: fullName, baseSha, policies: 0, configErrors: loaded.errors.length };
   }
-  const pulls =
+  let pulls =
     config.update.strategy === 'pull-request'
       ? await deps.pulls.get(repoKeyOf(target), freshPulls, async () =>
           summarizePulls(await github.listPulls(repoRef), await deps.botLogin()),
         )
       : [];
+  // `/tidemark …` commands: collect who may steer, plan the answers (pure), apply them, then plan the run on
+  // the PRs as the commands left them (an ignored version is skipped and a held PR left alone in this run).
+  const requests = commandRequests(reasons);
+  let rebase: readonly string[] = [];
+  if (requests.length > 0 && strategy === 'pull-request') {
+    const permissions: Record<string, Permission> = {};
+    for (const user of new Set(requests.map((r) => r.user)))
+      permissions[user] = await github.permission(repoRef, user);
+    const commands = planCommands(requests, pulls, permissions, new Date(deps.now()).toISOString());
+    await applyCommandActions({ github, workspace: ws, log }, repoRef, commands.actions);
+    if (commands.actions.some((a) => a.kind !== 'react')) deps.pulls.invalidate(repoKeyOf(target));
+    pulls = [...commands.pulls];
+    rebase = commands.rebase;
+  }
   const plan = await inSpan('reconcile', { repo: fullName, policies: config.policies.length }, () =>
     reconcile(
       { registry: deps.registries.for(facts.access), log, ...(deps.readings && { readings: deps.readings }) },
@@ -156,6 +172,7 @@ export async function runRepo(
         events,
         freshTags: reasons.some((r) => r.kind === 'periodic' || r.kind === 'manual'),
         skippedTags: skippedTagsFrom(pulls),
+        ignoreRules: ignoreRulesFrom(pulls),
         withProvenance: config.update.strategy === 'pull-request',
         ...(signal && { signal }),
       },
@@ -164,17 +181,18 @@ export async function runRepo(
   const warnings = [...facts.warnings, ...plan.warnings];
   for (const w of warnings) log.warn({ code: w.code, file: w.file, line: w.line }, w.message);
   let published: PublishResult;
+  let actionsApplied = 0;
   try {
     published = await inSpan('publish', { repo: fullName, mode: strategy }, async () => {
       // collect → plan (pure) → apply
       signal?.throwIfAborted();
       const publishFacts = await collectPublishFacts(ws, plan, strategy, baseSha, pulls);
-      const publishing = planPublish(
-        plan,
-        publishSettingsFor(config.update, target.defaultBranch),
-        publishFacts,
-      );
+      const publishing = planPublish(plan, publishSettingsFor(config.update, target.defaultBranch), {
+        ...publishFacts,
+        rebase,
+      });
       signal?.throwIfAborted();
+      actionsApplied = publishing.actions.length;
       return applyPublishPlan({ github, workspace: ws, log }, repoRef, publishing, {
         ...(config.update.commitMessage && { commitTemplate: config.update.commitMessage }),
         publisher: deps.settings.publisher,
@@ -190,7 +208,8 @@ export async function runRepo(
     }
     throw err;
   }
-  if (published.groups.some((g) => g.action !== 'unchanged') || published.closed.length > 0) {
+  // Anything tidemark wrote makes its cached view of the PRs stale; a run that wrote nothing keeps it.
+  if (actionsApplied > 0) {
     deps.pulls.invalidate(repoKeyOf(target));
   }
   recordMetrics(deps, config.update.strategy, plan, published, reasons);
@@ -271,4 +290,15 @@ async function reportStatus(
   } catch (err) {
     log.warn({ err }, 'could not post the tidemark check run');
   }
+}
+
+/** The `/tidemark …` comments among a job's reasons, oldest first. */
+function commandRequests(reasons: readonly JobReason[]): CommandRequest[] {
+  return reasons
+    .flatMap((r) =>
+      r.kind === 'pr-command'
+        ? [{ pr: r.detail.number, commentId: r.detail.commentId, user: r.detail.user, text: r.detail.text }]
+        : [],
+    )
+    .sort((a, b) => a.commentId - b.commentId);
 }

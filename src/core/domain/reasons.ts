@@ -30,6 +30,17 @@ export type JobReason = ReasonBase &
         readonly kind: 'pull-request-closed';
         readonly detail: { readonly number: number; readonly merged: boolean; readonly delivery: string };
       }
+    | {
+        /** Someone commented `/tidemark …` on a pull request (whose, and whether they may, the run checks). */
+        readonly kind: 'pr-command';
+        readonly detail: {
+          readonly number: number;
+          readonly commentId: number;
+          readonly user: string;
+          readonly text: string;
+          readonly delivery: string;
+        };
+      }
     | { readonly kind: 'installation' | 'periodic' | 'manual' }
   );
 
@@ -37,7 +48,7 @@ export type JobReasonKind = JobReason['kind'];
 
 /** The reasons a run reads PR state fresh for (not from the per-repo cache). */
 export function wantsFreshPulls(r: JobReason): boolean {
-  return r.kind === 'pull-request-closed' || r.kind === 'manual';
+  return r.kind === 'pull-request-closed' || r.kind === 'manual' || r.kind === 'pr-command';
 }
 
 /** The registry event a reason carries, if any. */
@@ -83,6 +94,26 @@ export function parseReason(raw: unknown): JobReason | undefined {
         ...base,
         kind: 'pull-request-closed',
         detail: { number: d.number, merged: d.merged === true, delivery: str(d.delivery) ? d.delivery : '' },
+      };
+    case 'pr-command':
+      if (
+        typeof d.number !== 'number' ||
+        typeof d.commentId !== 'number' ||
+        !str(d.user) ||
+        !str(d.text) ||
+        d.text.length > 100
+      )
+        return undefined;
+      return {
+        ...base,
+        kind: 'pr-command',
+        detail: {
+          number: d.number,
+          commentId: d.commentId,
+          user: d.user,
+          text: d.text,
+          delivery: str(d.delivery) ? d.delivery : '',
+        },
       };
     case 'installation':
     case 'periodic':

@@ -117,3 +117,6 @@ export interface RepoTarget extends RepoId {
 export function repoKeyOf(t: Pick<RepoTarget, 'installationId' | 'owner' | 'repo'>): string {
   return `${t.installationId}/${t.owner}/${t.repo}`.toLowerCase();
 }
+
+/** GitHub's repository permission levels (`GET /repos/{owner}/{repo}/collaborators/{username}/permission`). */
+export type Permission = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none';

@@ -53,6 +53,24 @@ export interface PrMetadata {
   readonly frozen?: boolean;
   /** tidemark closed the PR itself (superseded or moot): this is not a user's "skip this version". */
   readonly closedByTidemark?: boolean;
+  /** Someone with write access said `/tidemark ignore this version|minor|major` (the PR is then closed). */
+  readonly ignore?: {
+    readonly scope: 'version' | 'minor' | 'major';
+    readonly by: string;
+    readonly at: string;
+  };
+  /** Someone with write access said `/tidemark hold`: the PR is kept as it is until `/tidemark unhold`. */
+  readonly hold?: { readonly by: string; readonly at: string };
+}
+
+const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/;
+
+function readWho(v: unknown): { by: string; at: string } | undefined {
+  const o = v as { by?: unknown; at?: unknown } | null;
+  if (typeof o !== 'object' || o === null) return undefined;
+  if (typeof o.by !== 'string' || !LOGIN.test(o.by) || typeof o.at !== 'string' || o.at.length > 40)
+    return undefined;
+  return { by: o.by, at: o.at };
 }
 
 /** tidemark writes its block as the body's last line; only a block there counts (text above it is not trusted). */
@@ -65,6 +83,11 @@ export function parsePrMetadata(body: string | null | undefined): PrMetadata | u
     const parsed = JSON.parse(m[1]!) as Partial<PrMetadata>;
     if (parsed.v !== 1 || typeof parsed.branch !== 'string' || !Array.isArray(parsed.policies))
       return undefined;
+    const who = readWho(parsed.ignore);
+    const scope = (parsed.ignore as { scope?: unknown } | undefined)?.scope;
+    const ignore: PrMetadata['ignore'] =
+      who && (scope === 'version' || scope === 'minor' || scope === 'major') ? { scope, ...who } : undefined;
+    const hold = readWho(parsed.hold);
     const policies = parsed.policies.filter(
       (p): p is PrMetadata['policies'][number] =>
         typeof p === 'object' && p !== null && typeof p.key === 'string' && typeof p.tag === 'string',
@@ -75,6 +98,8 @@ export function parsePrMetadata(body: string | null | undefined): PrMetadata | u
       policies,
       ...(parsed.frozen === true && { frozen: true }),
       ...(parsed.closedByTidemark === true && { closedByTidemark: true }),
+      ...(ignore && { ignore }),
+      ...(hold && { hold }),
     };
   } catch {
     return undefined;

@@ -16,6 +16,7 @@ import {
 } from '../markers/index.js';
 import { selectLatest } from '../policy/index.js';
 import { type ImagePolicySpec, policyKey } from '../policy/types.js';
+import { type IgnoreRule, ignoredBy } from './commands.js';
 import type { PolicyOutcome, ReconcilePlan } from './publish-plan.js';
 import { branchNameFor, type PolicyUpdate, type UpdateGroup } from './update.js';
 
@@ -99,6 +100,8 @@ export function choose(
   config: RepoConfig,
   tags: ReadonlyMap<string, TagLookup>,
   skippedTags?: ReadonlyMap<string, ReadonlySet<string>>,
+  /** Version lines people asked tidemark to ignore (`/tidemark ignore this minor|major`), by policy key. */
+  ignoreRules?: ReadonlyMap<string, readonly IgnoreRule[]>,
 ): Choices {
   const chosen: Chosen[] = [];
   const outcomes: Record<string, PolicyOutcome> = {};
@@ -145,6 +148,15 @@ export function choose(
         status: 'skipped',
         tag: selection.tag,
         reason: `a pull request for ${selection.tag} was closed without merging`,
+      };
+      continue;
+    }
+    const rule = ignoredBy(ignoreRules?.get(key), selection.tag);
+    if (rule) {
+      outcomes[key] = {
+        status: 'skipped',
+        tag: selection.tag,
+        reason: `${rule.scope === 'major' ? `${rule.major}.x` : `${rule.major}.${rule.minor}.x`} ignored by @${rule.by} (PR #${rule.pr})`,
       };
       continue;
     }

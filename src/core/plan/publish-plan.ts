@@ -108,6 +108,8 @@ export interface PublishFacts {
   readonly branches: Readonly<Record<string, BranchFacts>>;
   /** Current remote heads of merged PRs' branches (absent: the branch is gone). */
   readonly mergedHeads: Readonly<Record<string, string | undefined>>;
+  /** Branches someone asked to rebuild (`/tidemark rebase|recreate`): reset and committed even when they hold the change or others' commits. */
+  readonly rebase?: readonly string[];
 }
 
 /** One reason a PR is closed as moot, rendered once the PR numbers of this run are known. */
@@ -165,6 +167,14 @@ export type GroupIntent =
       readonly action: 'frozen';
       readonly pr?: number;
       readonly foreign: readonly string[];
+    }
+  /** Someone said `/tidemark hold` on the open PR: it is left exactly as it is. */
+  | {
+      readonly branch: string;
+      readonly action: 'held';
+      readonly pr: number;
+      readonly by: string;
+      readonly at: string;
     }
   | {
       readonly branch: string;
@@ -248,8 +258,14 @@ function planGroup(
   const open = facts.pulls.find((p) => p.headRef === branch && p.state === 'open');
   const b: BranchFacts = facts.branches[branch] ?? { foreign: [], holds: false };
   const actions: PublishAction[] = [];
+  const rebuild = facts.rebase?.includes(branch) === true;
 
-  if (b.head && b.foreign.length > 0) {
+  if (open?.meta?.hold) {
+    const { by, at } = open.meta.hold;
+    return { intent: { branch, action: 'held', pr: open.number, by, at }, actions };
+  }
+
+  if (b.head && b.foreign.length > 0 && !rebuild) {
     // Someone else committed to the branch: never overwrite it; say so once on the PR.
     if (open && !open.meta?.frozen) {
       const meta: PrMetadata = { ...(open.meta ?? metadataFor(group)), frozen: true };
@@ -262,7 +278,7 @@ function planGroup(
     };
   }
 
-  const commits = !b.head || !b.holds;
+  const commits = !b.head || !b.holds || rebuild;
   if (commits) {
     actions.push({
       kind: 'reset-branch',
@@ -307,7 +323,7 @@ export function planMootClosures(
   const live = new Set(groups.map((g) => g.branch));
   const actions: PublishAction[] = [];
   for (const p of pulls) {
-    if (p.state !== 'open' || live.has(p.headRef) || !p.meta || p.meta.frozen) continue;
+    if (p.state !== 'open' || live.has(p.headRef) || !p.meta || p.meta.frozen || p.meta.hold) continue;
     const reasons = mootReasons(p.meta, plan, groups);
     if (!reasons) continue;
     actions.push({

@@ -103,6 +103,20 @@ export interface GitHubDouble {
   /** Every repo, as installation id, owner and name. */
   repos(): { installationId: number; owner: string; name: string }[];
   pulls(owner: string, name: string): Pull[];
+  /** A user's permission on a repo, as `GET …/collaborators/{username}/permission` reports it (default: none, 404). */
+  setPermission(
+    owner: string,
+    name: string,
+    user: string,
+    permission: 'admin' | 'maintain' | 'write' | 'triage' | 'read',
+  ): void;
+  /**
+   * A person comments on a PR (stored with an id, as GitHub does) and GitHub sends `issue_comment.created`.
+   * Returns the comment's id.
+   */
+  commentAsUser(owner: string, name: string, number: number, user: string, body: string): Promise<number>;
+  /** Reactions the app added to comments of a repo, oldest first. */
+  reactions(owner: string, name: string): { commentId: number; content: string }[];
   /** Check runs on a repo, oldest first. */
   checkRuns(owner: string, name: string): CheckRun[];
   readFile(owner: string, name: string, ref: string, path: string): Promise<string | null>;
@@ -155,6 +169,9 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
   let beforeCommit: (() => Promise<void>) | undefined;
   const outages = new Map<string, number>();
   const checkRuns: CheckRun[] = [];
+  const permissions = new Map<string, string>();
+  const reactions: { owner: string; repo: string; commentId: number; content: string }[] = [];
+  const commentIds = new Map<number, { owner: string; repo: string }>();
   let nextId = 100;
   let url = '';
 
@@ -600,6 +617,32 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
         status(201);
         return send(res, 201, { id: nextId++, body: (body as { body: string }).body });
       }
+      case 'GET /repos/{owner}/{repo}/collaborators/{username}/permission': {
+        const role = permissions.get(`${r.owner}/${r.name}/${p[5]}`);
+        if (!role) {
+          status(404);
+          return send(res, 404, { message: 'Not Found' });
+        }
+        // GitHub folds maintain into write and triage into read in `permission`; `role_name` keeps them.
+        const permission = role === 'maintain' ? 'write' : role === 'triage' ? 'read' : role;
+        status(200);
+        return send(res, 200, {
+          permission,
+          role_name: role,
+          user: { login: p[5], id: 1, node_id: 'U_1', type: 'User' },
+        });
+      }
+      case 'POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions': {
+        const at = commentIds.get(Number(p[6]));
+        if (!at || at.owner !== r.owner || at.repo !== r.name) {
+          status(404);
+          return send(res, 404, { message: 'Not Found' });
+        }
+        const content = (body as { content: string }).content;
+        reactions.push({ owner: r.owner, repo: r.name, commentId: Number(p[6]), content });
+        status(201);
+        return send(res, 201, { id: nextId++, content });
+      }
       case 'POST /repos/{owner}/{repo}/issues/{issue_number}/labels': {
         const pr = pulls.find((x) => x.owner === r.owner && x.repo === r.name && x.number === Number(p[5]));
         const labels = ((body as { labels: string[] }).labels ?? []).map((name) => ({ name }));
@@ -765,6 +808,35 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
     beforeNextCommit(fn) {
       beforeCommit = fn;
     },
+    setPermission(owner, name, user, permission) {
+      permissions.set(`${owner}/${name}/${user}`, permission);
+    },
+    async commentAsUser(owner, name, number, user, body) {
+      const r = repoOf(owner, name)!;
+      const pr = pulls.find((x) => x.owner === owner && x.repo === name && x.number === number);
+      const id = nextId++;
+      commentIds.set(id, { owner, repo: name });
+      pr?.comments.push(body);
+      await sendWebhook('issue_comment', {
+        action: 'created',
+        issue: {
+          number,
+          title: pr?.title ?? '',
+          state: pr?.state ?? 'open',
+          pull_request: { url: `${url}/repos/${owner}/${name}/pulls/${number}` },
+          user: { login: 'tidemark[bot]', type: 'Bot' },
+        },
+        comment: { id, body, user: { login: user, type: 'User' } },
+        repository: repoJson(r),
+        installation: { id: r.installationId },
+        sender: { login: user, type: 'User' },
+      });
+      return id;
+    },
+    reactions: (owner, name) =>
+      reactions
+        .filter((x) => x.owner === owner && x.repo === name)
+        .map(({ commentId, content }) => ({ commentId, content })),
     checkRuns: (owner, name) => checkRuns.filter((c) => c.owner === owner && c.repo === name),
     outage(method, template, status) {
       const key = `${method.toUpperCase()} ${template}`;

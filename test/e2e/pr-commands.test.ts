@@ -1,0 +1,172 @@
+/**
+ * `/tidemark …` commands in PR comments, end to end: GitHub sends `issue_comment.created`, tidemark checks the
+ * commenter's permission through the API, answers with a reaction (and a reply when something changed), and
+ * keeps the state in the PR's hidden metadata. Each test has its own repo and image; absence is proven only
+ * after the job for the input has finished.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parsePrMetadata } from '../../src/core/plan/messages.js';
+import { repoKeyOf } from '../../src/state/policy-index.js';
+import type { GitHubDouble } from '../support/github-double/index.js';
+import { pushImage } from '../support/images.js';
+import type { Registry } from '../support/registry.js';
+import { type Env, hasReason, startEnv } from './harness.js';
+
+const deployment = (host: string, image: string, tag: string) =>
+  `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: ${host}/${image}:${tag} # {"$imagepolicy": "flux-system:web"}\n`;
+
+describe('PR commands', () => {
+  let env: Env;
+  let gh: GitHubDouble;
+  let reg: Registry;
+  let installationId: number;
+
+  beforeAll(async () => {
+    env = await startEnv(async (double) => {
+      installationId = double.addInstallation('acme');
+    });
+    ({ gh, reg } = env);
+  });
+  afterEach(() => gh.assertNoValidationErrors());
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  async function scenario(name: string) {
+    const image = `acme/${name}`;
+    await env.seedRepo(
+      {
+        installationId,
+        owner: 'acme',
+        name,
+        files: {
+          'apps/web/deployment.yaml': deployment(reg.host, image, '1.0.0'),
+          '.github/tidemark.yml': `policies:\n  - name: web\n    image: ${reg.host}/${image}\n    policy: { semver: { range: "^1.0.0" } }\n`,
+        },
+      },
+      image,
+      '1.0.0',
+    );
+    gh.setPermission('acme', name, 'alice', 'write');
+    gh.setPermission('acme', name, 'rita', 'read');
+    const key = repoKeyOf({ installationId, owner: 'acme', repo: name });
+    const file = (ref: string) => gh.readFile('acme', name, ref, 'apps/web/deployment.yaml');
+    async function push(tag: string) {
+      const since = env.jobs.length;
+      await pushImage(reg, image, tag, { seed: `${name}-${tag}` });
+      const job = await env.waitForJob(
+        `the run for ${image}:${tag}`,
+        (j) => j.repo === key && hasReason('registry-push', `${reg.host}/${image}:${tag}`)(j),
+        since,
+      );
+      expect(job.outcome).toBe('succeeded');
+    }
+    /** Comments on PR `number` as `user` and waits until the run that read the command has finished. */
+    async function say(number: number, user: string, body: string) {
+      const since = env.jobs.length;
+      const id = await gh.commentAsUser('acme', name, number, user, body);
+      const job = await env.waitForJob(
+        `the run for comment ${id}`,
+        (j) => j.repo === key && hasReason('pr-command')(j),
+        since,
+      );
+      expect(job.outcome).toBe('succeeded');
+      await env.idle();
+      return { id, reactions: gh.reactions('acme', name).filter((r) => r.commentId === id) };
+    }
+    const pulls = () => gh.pulls('acme', name);
+    const pull = (n: number) => pulls().find((p) => p.number === n)!;
+    const openPulls = () => pulls().filter((p) => p.state === 'open');
+    return { image, file, push, say, pulls, pull, openPulls };
+  }
+
+  it('a reader gets 👎 and nothing changes; a writer holds the PR, a newer tag leaves it alone, unhold updates it', async () => {
+    const s = await scenario('hold');
+    await s.push('1.1.0');
+    const pr = s.openPulls()[0]!;
+    const bodyBefore = pr.body;
+
+    const denied = await s.say(pr.number, 'rita', '/tidemark hold');
+    expect(denied.reactions.map((r) => r.content)).toEqual(['-1']);
+    expect(s.pull(pr.number).body).toBe(bodyBefore);
+    expect(s.pull(pr.number).comments).toHaveLength(1); // only rita's own
+
+    const held = await s.say(pr.number, 'alice', 'Not this week.\n/tidemark hold');
+    expect(held.reactions.map((r) => r.content)).toEqual(['+1']);
+    const meta = parsePrMetadata(s.pull(pr.number).body);
+    expect(meta?.hold?.by).toBe('alice');
+    expect(s.pull(pr.number).comments.at(-1)).toContain('Held, as @alice asked');
+
+    const head = await gh.branchHead('acme', 'hold', pr.head.ref);
+    await s.push('1.2.0');
+    expect(s.pull(pr.number).title.endsWith('1.1.0')).toBe(true);
+    expect(await gh.branchHead('acme', 'hold', pr.head.ref)).toBe(head);
+    expect(s.openPulls()).toHaveLength(1);
+    const check = gh.checkRuns('acme', 'hold').at(-1)!;
+    expect(check.output?.text).toContain(`held: PR #${pr.number} held by @\u200balice`);
+
+    const unheld = await s.say(pr.number, 'alice', '/tidemark unhold');
+    expect(unheld.reactions.map((r) => r.content)).toEqual(['+1']);
+    expect(parsePrMetadata(s.pull(pr.number).body)?.hold).toBeUndefined();
+    expect(s.pull(pr.number).title.endsWith('1.2.0')).toBe(true);
+    expect(await s.file(pr.head.ref)).toContain(':1.2.0 #');
+  });
+
+  it('ignore this minor: the PR is closed, 1.1.x is never proposed again, 1.2.0 is', async () => {
+    const s = await scenario('ignore');
+    await s.push('1.1.0');
+    const pr = s.openPulls()[0]!;
+    const said = await s.say(pr.number, 'alice', '/tidemark ignore this minor');
+    expect(said.reactions.map((r) => r.content)).toEqual(['+1']);
+    expect(s.pull(pr.number).state).toBe('closed');
+    expect(parsePrMetadata(s.pull(pr.number).body)?.ignore).toMatchObject({ scope: 'minor', by: 'alice' });
+    expect(s.pull(pr.number).comments.at(-1)).toContain('Ignoring 1.1.x of flux-system:web');
+    expect(await gh.branchHead('acme', 'ignore', pr.head.ref)).toBeNull();
+
+    await s.push('1.1.5');
+    expect(s.openPulls()).toHaveLength(0);
+    expect(gh.checkRuns('acme', 'ignore').at(-1)!.output?.text).toContain(
+      'ignored: 1.1.x ignored by @\u200balice',
+    );
+    await s.push('1.2.0');
+    const next = s.openPulls();
+    expect(next).toHaveLength(1);
+    expect(next[0]!.title.endsWith('1.2.0')).toBe(true);
+  });
+
+  it('an unknown command gets 😕 and a reply that suggests the right one', async () => {
+    const s = await scenario('typo');
+    await s.push('1.1.0');
+    const pr = s.openPulls()[0]!;
+    const said = await s.say(pr.number, 'alice', '/tidemark hodl');
+    expect(said.reactions.map((r) => r.content)).toEqual(['confused']);
+    expect(s.pull(pr.number).comments.at(-1)).toContain('did you mean `/tidemark hold`?');
+    expect(parsePrMetadata(s.pull(pr.number).body)?.hold).toBeUndefined();
+  });
+
+  it('rebase rebuilds a frozen branch from the base; recreate closes the PR and opens a fresh one', async () => {
+    const s = await scenario('rebuild');
+    await s.push('1.1.0');
+    const pr = s.openPulls()[0]!;
+    const human = await gh.pushAsUser('acme', 'rebuild', pr.head.ref, { 'NOTES.md': 'x\n' }, 'hand edit');
+    await s.push('1.2.0');
+    expect(parsePrMetadata(s.pull(pr.number).body)?.frozen).toBe(true);
+    expect(await gh.branchHead('acme', 'rebuild', pr.head.ref)).toBe(human);
+
+    await s.say(pr.number, 'alice', '/tidemark rebase');
+    const rebuilt = await gh.branchHead('acme', 'rebuild', pr.head.ref);
+    expect(rebuilt).not.toBe(human);
+    expect(await gh.readFile('acme', 'rebuild', pr.head.ref, 'NOTES.md')).toBeNull();
+    expect(await s.file(pr.head.ref)).toContain(':1.2.0 #');
+    expect(parsePrMetadata(s.pull(pr.number).body)?.frozen).toBeUndefined();
+
+    await s.say(pr.number, 'alice', '/tidemark recreate');
+    expect(s.pull(pr.number).state).toBe('closed');
+    const fresh = s.openPulls();
+    expect(fresh).toHaveLength(1);
+    expect(fresh[0]!.number).not.toBe(pr.number);
+    expect(fresh[0]!.title.endsWith('1.2.0')).toBe(true);
+    // Closed by tidemark on request: not a declined version.
+    expect(parsePrMetadata(s.pull(pr.number).body)?.closedByTidemark).toBe(true);
+  });
+});

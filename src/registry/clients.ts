@@ -3,18 +3,39 @@
  * access (`core/config/registry-access.ts`). The App and `tidemark plan` build it the same way. Repos with no
  * `registries:` block share one client (one tag cache, one limiter per host); a repo with one gets a client of
  * its own, kept while it is among the most recently used.
+ *
+ * Credentials for a host, first that answers: the repo's `registries:` block, the workload's cloud identity
+ * (`cloud/`, when the operator enabled it and the host is that cloud's registry), the operator's Docker config.
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { isNoRepoAccess, type RegistryAccess } from '../core/config/registry-access.js';
-import { dockerConfigCredentials, firstCredentials } from './docker-config.js';
-import { type OciClientOptions, OciRegistryClient } from './oci-client.js';
+import type { CloudCredentials } from './cloud/cloud-credentials.js';
+import type { DeclaredProvider } from './cloud/select.js';
+import { dockerConfigCredentials } from './docker-config.js';
+import { type CredentialSource, type OciClientOptions, OciRegistryClient } from './oci-client.js';
 import type { RegistryClient } from './types.js';
 
 export interface OperatorRegistry {
   /** Directory of the Docker `config.json` (default `$DOCKER_CONFIG` or `~/.docker`). */
   readonly dockerConfig?: string;
   readonly registryMirrors?: Readonly<Record<string, string>>;
+  /** The workload's cloud identity (`cloudCredentialsFromEnv`); off when absent. */
+  readonly cloud?: CloudCredentials;
+}
+
+/** Several sources in order, the first that answers wins; a refusal is passed to every one that can renew. */
+export function chainCredentials(...sources: (CredentialSource | undefined)[]): CredentialSource {
+  const chain: CredentialSource = async (host) => {
+    for (const s of sources) {
+      const c = await s?.(host);
+      if (c) return c;
+    }
+    return undefined;
+  };
+  chain.invalidate = (host, creds) =>
+    sources.map((s) => s?.invalidate?.(host, creds) === true).includes(true);
+  return chain;
 }
 
 const MAX_REPO_CLIENTS = 100;
@@ -23,6 +44,8 @@ export class RegistryClients {
   private readonly shared: RegistryClient;
   private readonly own = new LRUCache<string, RegistryClient>({ max: MAX_REPO_CLIENTS });
   private readonly options: OciClientOptions;
+  private readonly docker: CredentialSource;
+  private readonly cloud: CloudCredentials | undefined;
 
   constructor(
     operator: OperatorRegistry,
@@ -32,26 +55,35 @@ export class RegistryClients {
     /** Replaces the OCI client for repos with no `registries:` block (tests, offline tag files). */
     shared?: RegistryClient,
   ) {
+    this.docker = dockerConfigCredentials(
+      operator.dockerConfig ? `${operator.dockerConfig}/config.json` : undefined,
+    );
+    this.cloud = operator.cloud?.enabled ? operator.cloud : undefined;
     this.options = {
       ...extra,
-      credentials: dockerConfigCredentials(
-        operator.dockerConfig ? `${operator.dockerConfig}/config.json` : undefined,
-      ),
+      credentials: chainCredentials(this.cloud?.source(), this.docker),
       ...(operator.registryMirrors && { mirrors: operator.registryMirrors }),
     };
     this.shared = decorate(shared ?? new OciRegistryClient(this.options));
   }
 
-  for(access: RegistryAccess): RegistryClient {
-    if (isNoRepoAccess(access)) return this.shared;
-    const key = createHash('sha256').update(JSON.stringify(access)).digest('hex');
+  /**
+   * The client for a repo's access. `providers` is what its Flux `ImageRepository` objects declare per registry
+   * host (`spec.provider`, see `declaredProvidersByHost`): `generic` keeps a host off cloud identity.
+   */
+  for(access: RegistryAccess, providers: Readonly<Record<string, DeclaredProvider>> = {}): RegistryClient {
+    const declared = this.cloud ? providers : {};
+    if (isNoRepoAccess(access) && Object.keys(declared).length === 0) return this.shared;
+    const key = createHash('sha256')
+      .update(JSON.stringify([access, declared]))
+      .digest('hex');
     let client = this.own.get(key);
     if (!client) {
       const own = access.credentials;
       client = this.decorate(
         new OciRegistryClient({
           ...this.options,
-          credentials: firstCredentials((host) => own[host], this.options.credentials),
+          credentials: chainCredentials((host) => own[host], this.cloud?.source(declared), this.docker),
           insecureHosts: [...(this.options.insecureHosts ?? []), ...access.insecureHosts],
           hosts: { ...this.options.hosts, ...access.hosts },
         }),

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { isNoRepoAccess, type RegistryAccess } from '../core/config/registry-access.js';
 import type { CloudCredentials } from './cloud/cloud-credentials.js';
-import type { DeclaredProvider } from './cloud/select.js';
+import { type DeclaredProvider, declarationsThatMatter } from './cloud/select.js';
 import { dockerConfigCredentials } from './docker-config.js';
 import { type CredentialSource, type OciClientOptions, OciRegistryClient } from './oci-client.js';
 import type { RegistryClient } from './types.js';
@@ -72,7 +72,7 @@ export class RegistryClients {
    * host (`spec.provider`, see `declaredProvidersByHost`): `generic` keeps a host off cloud identity.
    */
   for(access: RegistryAccess, providers: Readonly<Record<string, DeclaredProvider>> = {}): RegistryClient {
-    const declared = this.cloud ? providers : {};
+    const declared = this.cloud ? declarationsThatMatter(providers, this.cloud.settings) : {};
     if (isNoRepoAccess(access) && Object.keys(declared).length === 0) return this.shared;
     const key = createHash('sha256')
       .update(JSON.stringify([access, declared]))

@@ -131,3 +131,17 @@ export function declaredProvidersByHost(
   }
   return out;
 }
+
+/** The declarations that change what a host gets (a repo confirming its registry's cloud changes nothing). */
+export function declarationsThatMatter(
+  declared: Readonly<Record<string, DeclaredProvider>>,
+  settings: CloudIdentitySettings,
+): Readonly<Record<string, DeclaredProvider>> {
+  const kindOf = (s: CloudSelection) => (s.kind === 'cloud' ? s.provider : 'none');
+  return Object.fromEntries(
+    Object.entries(declared).filter(
+      ([host, p]) =>
+        kindOf(selectCloudProvider(host, settings, p)) !== kindOf(selectCloudProvider(host, settings)),
+    ),
+  );
+}

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CLOUD_IDENTITY_OFF,
   type CloudIdentitySettings,
+  declarationsThatMatter,
   declaredProvidersByHost,
   ecrRegionOf,
   providerOfHost,
@@ -115,5 +116,17 @@ describe('declaredProvidersByHost', () => {
         { host: 'b.azurecr.io', provider: 'generic' },
       ]),
     ).toEqual({ 'a.azurecr.io': 'azure', 'b.azurecr.io': 'generic' });
+  });
+});
+
+describe('declarationsThatMatter', () => {
+  it('keeps only declarations that change what a host gets', () => {
+    const settings: CloudIdentitySettings = { providers: ['azure'], hosts: {} };
+    expect(
+      declarationsThatMatter(
+        { 'a.azurecr.io': 'azure', 'b.azurecr.io': 'generic', 'gcr.io': 'gcp', 'evil.com': 'azure' },
+        settings,
+      ),
+    ).toEqual({ 'b.azurecr.io': 'generic' });
   });
 });

@@ -168,6 +168,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     index,
     pulls: new PullCache(5 * 60_000, now),
     postedChecks: new LRUCache<string, PostedCheck>({ max: 10_000 }),
+    dashboards: new LRUCache<string, { number: number; body: string }>({ max: 10_000 }),
     log,
     metrics,
     now,

@@ -35,6 +35,10 @@ export interface GitHubPort {
   addLabels(repo: RepoId, number: number, labels: readonly string[]): Promise<void>;
   comment(repo: RepoId, number: number, body: string): Promise<void>;
   enableAutoMerge(pullNodeId: string, method: 'MERGE' | 'SQUASH' | 'REBASE'): Promise<void>;
+  /** Open issues (not pull requests) opened by `creator`, newest first, at most 100. */
+  listOpenIssues(repo: RepoId, creator: string): Promise<{ number: number; title: string; body: string }[]>;
+  createIssue(repo: RepoId, issue: { title: string; body: string }): Promise<number>;
+  updateIssue(repo: RepoId, number: number, body: string): Promise<void>;
   /** A user's permission on the repo (`none` when they are not a collaborator). */
   permission(repo: RepoId, user: string): Promise<Permission>;
   /** Adds a reaction to an issue or PR comment. */
@@ -234,6 +238,23 @@ export function octokitPort(octokit: Octokit): GitHubPort {
     async enableAutoMerge(pullNodeId, method) {
       await call('enable auto-merge', () =>
         octokit.graphql(ENABLE_AUTO_MERGE, { input: { pullRequestId: pullNodeId, mergeMethod: method } }),
+      );
+    },
+    async listOpenIssues({ owner, repo }, creator) {
+      const res = await call('list issues', () =>
+        octokit.rest.issues.listForRepo({ owner, repo, state: 'open', creator, per_page: 100 }),
+      );
+      return res.data
+        .filter((i) => !i.pull_request)
+        .map((i) => ({ number: i.number, title: i.title, body: i.body ?? '' }));
+    },
+    async createIssue({ owner, repo }, issue) {
+      const res = await call('create issue', () => octokit.rest.issues.create({ owner, repo, ...issue }));
+      return res.data.number;
+    },
+    async updateIssue({ owner, repo }, number, body) {
+      await call('update issue', () =>
+        octokit.rest.issues.update({ owner, repo, issue_number: number, body }),
       );
     },
     async permission({ owner, repo }, user) {

@@ -8,6 +8,7 @@ import type { JobReason } from '../core/domain/reasons.js';
 import type { ImagePushed } from '../core/domain/types.js';
 import { parseWebhook } from '../core/events/index.js';
 import { commandLine } from '../core/plan/commands.js';
+import { boxId, isDashboard, tickedBoxes } from '../core/plan/dashboard.js';
 import { isTidemarkBranch } from '../core/plan/update.js';
 import type { RepoTarget } from '../state/policy-index.js';
 
@@ -110,6 +111,22 @@ export function tidemarkApp(dispatch: Dispatcher): (app: Probot) => void {
         },
       });
       dispatch.observed?.('issue_comment', 'enqueued');
+    });
+
+    // The dashboard issue edited by a person: the boxes they ticked travel (the run checks their permission);
+    // an edit that ticks nothing still makes the run read the issue afresh, so their text is kept.
+    app.on('issues.edited', async (context) => {
+      const p = context.payload;
+      const installationId = p.installation?.id;
+      if (!installationId || p.sender?.type === 'Bot' || !isDashboard(p.issue.title, p.issue.body))
+        return dispatch.observed?.('issues', 'ignored');
+      const before = p.changes.body?.from;
+      const boxes = before === undefined ? [] : tickedBoxes(before, p.issue.body ?? '').map(boxId);
+      await dispatch.enqueueRepo(targetOf(installationId, p.repository as unknown as RepoPayload), {
+        kind: 'dashboard-edit',
+        detail: { issue: p.issue.number, user: p.sender.login, boxes, delivery: context.id },
+      });
+      dispatch.observed?.('issues', 'enqueued');
     });
 
     app.on(

@@ -9,6 +9,13 @@ import { eventOf, type JobReason, wantsFreshPulls } from '../core/domain/reasons
 import type { Permission } from '../core/domain/types.js';
 import { BranchMovedError, RegistryUnavailableError } from '../core/errors.js';
 import { type CommandRequest, ignoreRulesFrom, planCommands } from '../core/plan/commands.js';
+import {
+  type DashboardInput,
+  dashboardSection,
+  dashboardStep,
+  isDashboard,
+  parseBoxId,
+} from '../core/plan/dashboard.js';
 import { imageKey, imagesOf, type MarkerReadings } from '../core/plan/plan-files.js';
 import {
   type PullSummary,
@@ -51,6 +58,12 @@ export interface RepoRunDeps {
   readonly readings?: MarkerReadings;
   readonly index: PolicyIndex;
   readonly pulls: PullCache;
+  /** Repo → its dashboard issue as tidemark last wrote it (found once per process, then kept). Bounded. */
+  readonly dashboards: {
+    get(repo: string): { number: number; body: string } | undefined;
+    set(repo: string, issue: { number: number; body: string }): unknown;
+    delete(repo: string): unknown;
+  };
   /** Repo → the check run tidemark last posted (commit, id, content digest): one per head commit. Bounded. */
   readonly postedChecks: {
     get(repo: string): PostedCheck | undefined;
@@ -170,7 +183,12 @@ export async function runRepo(
         config,
         files: facts.files,
         events,
-        freshTags: reasons.some((r) => r.kind === 'periodic' || r.kind === 'manual'),
+        freshTags: reasons.some(
+          (r) =>
+            r.kind === 'periodic' ||
+            r.kind === 'manual' ||
+            (r.kind === 'dashboard-edit' && r.detail.boxes.includes('retry')),
+        ),
         skippedTags: skippedTagsFrom(pulls),
         ignoreRules: ignoreRulesFrom(pulls),
         withProvenance: config.update.strategy === 'pull-request',
@@ -221,6 +239,17 @@ export async function runRepo(
     plan,
     published: published.groups as readonly PublishedGroup[],
   });
+  if (strategy === 'pull-request' && config.dashboard !== false) {
+    await updateDashboard(deps, github, repoRef, log, reasons, {
+      policies,
+      configErrors,
+      warnings,
+      strategy,
+      plan,
+      published: published.groups as readonly PublishedGroup[],
+      pulls,
+    });
+  }
   if (hasRetryableRegistryError(plan)) {
     const images = plan.registryErrors.map((e) => e.image).join(', ');
     throw new RegistryUnavailableError(`could not read tags of ${images}; will retry`, {
@@ -292,13 +321,58 @@ async function reportStatus(
   }
 }
 
-/** The `/tidemark …` comments among a job's reasons, oldest first. */
+/** The `/tidemark …` comments (oldest first), then the boxes ticked on the dashboard, among a job's reasons. */
 function commandRequests(reasons: readonly JobReason[]): CommandRequest[] {
-  return reasons
+  const comments = reasons
     .flatMap((r) =>
       r.kind === 'pr-command'
         ? [{ pr: r.detail.number, commentId: r.detail.commentId, user: r.detail.user, text: r.detail.text }]
         : [],
     )
     .sort((a, b) => a.commentId - b.commentId);
+  const ticks = reasons.flatMap((r) =>
+    r.kind === 'dashboard-edit'
+      ? r.detail.boxes.flatMap((id) => {
+          const a = parseBoxId(id);
+          return a && a.kind !== 'retry' ? [{ pr: a.pr, user: r.detail.user, text: a.kind }] : [];
+        })
+      : [],
+  );
+  return [...comments, ...ticks];
+}
+
+/**
+ * The dashboard issue: found once per process (one listing), then created or updated only when its body would
+ * change. An edit by someone else (a `dashboard-edit` reason) makes the run read it afresh, so their text
+ * outside tidemark's part is kept. A failure is logged, never retried: the next run tries again.
+ */
+async function updateDashboard(
+  deps: RepoRunDeps,
+  github: GitHubPort,
+  repo: RepoId,
+  log: Logger,
+  reasons: readonly JobReason[],
+  input: DashboardInput,
+): Promise<void> {
+  const key = `${repo.owner}/${repo.repo}`;
+  try {
+    let known = deps.dashboards.get(key);
+    if (!known || reasons.some((r) => r.kind === 'dashboard-edit')) {
+      const bot = await deps.botLogin();
+      const found = (await github.listOpenIssues(repo, bot)).find((i) => isDashboard(i.title, i.body));
+      known = found && { number: found.number, body: found.body };
+      if (known) deps.dashboards.set(key, known);
+      else deps.dashboards.delete(key);
+    }
+    const step = dashboardStep(dashboardSection(input), known);
+    if (step.kind === 'create') {
+      const number = await github.createIssue(repo, { title: step.title, body: step.body });
+      deps.dashboards.set(key, { number, body: step.body });
+    } else if (step.kind === 'update') {
+      await github.updateIssue(repo, step.number, step.body);
+      deps.dashboards.set(key, { number: step.number, body: step.body });
+    }
+  } catch (err) {
+    log.warn({ err }, 'could not update the dashboard issue');
+  }
 }

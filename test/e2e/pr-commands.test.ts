@@ -32,7 +32,7 @@ describe('PR commands', () => {
     await env?.stop();
   });
 
-  async function scenario(name: string) {
+  async function scenario(name: string, extraConfig = '') {
     const image = `acme/${name}`;
     await env.seedRepo(
       {
@@ -41,7 +41,7 @@ describe('PR commands', () => {
         name,
         files: {
           'apps/web/deployment.yaml': deployment(reg.host, image, '1.0.0'),
-          '.github/tidemark.yml': `policies:\n  - name: web\n    image: ${reg.host}/${image}\n    policy: { semver: { range: "^1.0.0" } }\n`,
+          '.github/tidemark.yml': `${extraConfig}policies:\n  - name: web\n    image: ${reg.host}/${image}\n    policy: { semver: { range: "^1.0.0" } }\n`,
         },
       },
       image,
@@ -77,7 +77,21 @@ describe('PR commands', () => {
     const pulls = () => gh.pulls('acme', name);
     const pull = (n: number) => pulls().find((p) => p.number === n)!;
     const openPulls = () => pulls().filter((p) => p.state === 'open');
-    return { image, file, push, say, pulls, pull, openPulls };
+    /** Edits the dashboard's body as `user` and waits until the run that read the edit has finished. */
+    async function edit(user: string, change: (body: string) => string) {
+      const [issue] = gh.issues('acme', name);
+      const since = env.jobs.length;
+      await gh.editIssueAsUser('acme', name, issue!.number, user, change(issue!.body));
+      const job = await env.waitForJob(
+        'the run for the dashboard edit',
+        (j) => j.repo === key && hasReason('dashboard-edit')(j),
+        since,
+      );
+      expect(job.outcome).toBe('succeeded');
+      await env.idle();
+    }
+    const dashboard = () => gh.issues('acme', name);
+    return { image, file, push, say, pulls, pull, openPulls, edit, dashboard };
   }
 
   it('a reader gets 👎 and nothing changes; a writer holds the PR, a newer tag leaves it alone, unhold updates it', async () => {
@@ -168,5 +182,51 @@ describe('PR commands', () => {
     expect(fresh[0]!.title.endsWith('1.2.0')).toBe(true);
     // Closed by tidemark on request: not a declined version.
     expect(parsePrMetadata(s.pull(pr.number).body)?.closedByTidemark).toBe(true);
+  });
+
+  it('the dashboard lists open and held PRs; ticking a box lifts a hold (writers only); people’s text is kept', async () => {
+    const s = await scenario('board');
+    // The first run created it: one issue, with its title and no PR yet.
+    expect(s.dashboard()).toHaveLength(1);
+    expect(s.dashboard()[0]!.title).toBe('tidemark dashboard');
+    await s.push('1.1.0');
+    const pr = s.openPulls()[0]!;
+    expect(s.dashboard()[0]!.body).toContain(`- #${pr.number}: flux-system:web → \`1.1.0\``);
+
+    await s.say(pr.number, 'alice', '/tidemark hold');
+    const held = s.dashboard()[0]!.body;
+    expect(held).toContain(
+      `- [ ] <!-- tidemark-box: unhold:${pr.number} --> #${pr.number} (flux-system:web) held by \`@alice\``,
+    );
+    await s.push('1.2.0');
+
+    // A reader ticks the box and writes a note above tidemark's part: the note stays, the hold too.
+    const tick = (b: string) =>
+      b.replace(
+        `- [ ] <!-- tidemark-box: unhold:${pr.number} -->`,
+        `- [x] <!-- tidemark-box: unhold:${pr.number} -->`,
+      );
+    await s.edit('rita', (b) => `Team note: prod freeze until Friday.\n\n${tick(b)}`);
+    expect(parsePrMetadata(s.pull(pr.number).body)?.hold?.by).toBe('alice');
+    const after = s.dashboard()[0]!.body;
+    expect(after.startsWith('Team note: prod freeze until Friday.')).toBe(true);
+    expect(after).toContain(`- [ ] <!-- tidemark-box: unhold:${pr.number} -->`);
+
+    // A writer ticks it: the hold is lifted and the PR brought up to date in the same run; the box is gone.
+    await s.edit('alice', tick);
+    expect(parsePrMetadata(s.pull(pr.number).body)?.hold).toBeUndefined();
+    expect(s.pull(pr.number).title.endsWith('1.2.0')).toBe(true);
+    const final = s.dashboard()[0]!.body;
+    expect(final.startsWith('Team note: prod freeze until Friday.')).toBe(true);
+    expect(final).not.toContain('unhold:');
+    expect(final).toContain(`- #${pr.number}: flux-system:web → \`1.2.0\``);
+    expect(s.dashboard()).toHaveLength(1);
+  });
+
+  it('dashboard: false in .github/tidemark.yml: no dashboard issue', async () => {
+    const s = await scenario('noboard', 'dashboard: false\n');
+    await s.push('1.1.0');
+    expect(s.openPulls()).toHaveLength(1);
+    expect(s.dashboard()).toEqual([]);
   });
 });

@@ -42,6 +42,8 @@ export interface RepoConfig {
   readonly update: UpdateSettings;
   readonly registries: Readonly<Record<string, RegistrySettings>>;
   readonly defaultNamespace: string;
+  /** The dashboard issue (default on; `dashboard: false` in `.github/tidemark.yml` turns it off). */
+  readonly dashboard?: boolean;
   /** Files the configuration came from. */
   readonly sources: readonly string[];
 }
@@ -441,6 +443,7 @@ export function loadRepoConfig(
       ? (nativeValid.registries as Record<string, RegistrySettings>)
       : {},
     defaultNamespace,
+    ...(nativeValid.dashboard === false && { dashboard: false }),
     sources: [...sources].sort(),
   };
   return { config, errors, warnings };

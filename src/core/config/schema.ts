@@ -162,6 +162,12 @@ export const TIDEMARK_CONFIG_SCHEMA = {
         },
       },
     },
+    dashboard: {
+      type: 'boolean',
+      default: true,
+      description:
+        'Keep a "tidemark dashboard" issue: open PRs, held and ignored versions, what is blocked, with boxes that act.',
+    },
     registries: {
       type: 'object',
       description:

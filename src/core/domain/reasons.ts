@@ -41,6 +41,16 @@ export type JobReason = ReasonBase &
           readonly delivery: string;
         };
       }
+    | {
+        /** Someone edited the dashboard issue: boxes they ticked (`unhold:12`, `retry`, …), maybe none. */
+        readonly kind: 'dashboard-edit';
+        readonly detail: {
+          readonly issue: number;
+          readonly user: string;
+          readonly boxes: readonly string[];
+          readonly delivery: string;
+        };
+      }
     | { readonly kind: 'installation' | 'periodic' | 'manual' }
   );
 
@@ -48,7 +58,12 @@ export type JobReasonKind = JobReason['kind'];
 
 /** The reasons a run reads PR state fresh for (not from the per-repo cache). */
 export function wantsFreshPulls(r: JobReason): boolean {
-  return r.kind === 'pull-request-closed' || r.kind === 'manual' || r.kind === 'pr-command';
+  return (
+    r.kind === 'pull-request-closed' ||
+    r.kind === 'manual' ||
+    r.kind === 'pr-command' ||
+    r.kind === 'dashboard-edit'
+  );
 }
 
 /** The registry event a reason carries, if any. */
@@ -115,6 +130,20 @@ export function parseReason(raw: unknown): JobReason | undefined {
           delivery: str(d.delivery) ? d.delivery : '',
         },
       };
+    case 'dashboard-edit': {
+      const boxes = Array.isArray(d.boxes) ? d.boxes.filter(str).filter((b) => b.length <= 40) : [];
+      if (typeof d.issue !== 'number' || !str(d.user)) return undefined;
+      return {
+        ...base,
+        kind: 'dashboard-edit',
+        detail: {
+          issue: d.issue,
+          user: d.user,
+          boxes: boxes.slice(0, 100),
+          delivery: str(d.delivery) ? d.delivery : '',
+        },
+      };
+    }
     case 'installation':
     case 'periodic':
     case 'manual':

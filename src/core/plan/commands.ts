@@ -17,7 +17,8 @@ export type PrCommandName =
   | 'hold'
   | 'unhold'
   | 'rebase'
-  | 'recreate';
+  | 'recreate'
+  | 'unignore';
 
 export const PR_COMMANDS: readonly PrCommandName[] = [
   'ignore this version',
@@ -27,6 +28,7 @@ export const PR_COMMANDS: readonly PrCommandName[] = [
   'unhold',
   'rebase',
   'recreate',
+  'unignore',
 ];
 
 export type ParsedCommand =
@@ -54,7 +56,8 @@ export function parsePrCommand(text: string): ParsedCommand {
 /** A command as the webhook delivered it. */
 export interface CommandRequest {
   readonly pr: number;
-  readonly commentId: number;
+  /** The comment that gave it (answered with a reaction); absent for a box ticked on the dashboard. */
+  readonly commentId?: number;
   readonly user: string;
   /** The command line, as `commandLine` read it. */
   readonly text: string;
@@ -112,20 +115,24 @@ export function planCommands(
   const current = new Map(pulls.map((p) => [p.number, p]));
   const actions: CommandAction[] = [];
   const rebase = new Set<string>();
-  const seen = new Set<number>();
+  const seen = new Set<string>();
+  const react = (r: CommandRequest, content: '+1' | '-1' | 'confused') => {
+    if (r.commentId !== undefined) actions.push({ kind: 'react', commentId: r.commentId, content });
+  };
   for (const r of requests) {
     // A comment delivered twice (a redelivery, a coalesced job) is answered once.
-    if (seen.has(r.commentId)) continue;
-    seen.add(r.commentId);
+    const id = r.commentId !== undefined ? `c${r.commentId}` : `d${r.pr}:${r.text}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
     const pr = current.get(r.pr);
     if (!pr?.meta) continue;
     if (!canSteer(permissions[r.user])) {
-      actions.push({ kind: 'react', commentId: r.commentId, content: '-1' });
+      react(r, '-1');
       continue;
     }
     const parsed = parsePrCommand(r.text);
     if (parsed.kind === 'unknown') {
-      actions.push({ kind: 'react', commentId: r.commentId, content: 'confused' });
+      react(r, 'confused');
       actions.push({
         kind: 'reply',
         pr: pr.number,
@@ -178,6 +185,18 @@ export function planCommands(
         }
         reply = `Rebuilding \`${pr.headRef}\` on the base branch, as @${r.user} asked.`;
         break;
+      case 'unignore': {
+        if (pr.state !== 'closed' || pr.merged) break;
+        // Closed, but not a decline any more: the version (or line) may be proposed again.
+        const { ignore: _, ...rest } = meta;
+        actions.push({
+          kind: 'update-pr',
+          pr: pr.number,
+          body: set({ ...rest, closedByTidemark: true }).body,
+        });
+        reply = `@${r.user} lifted the ignore: ${meta.policies.map((p) => `${p.tag} of ${p.key}`).join(', ')} may be proposed again.`;
+        break;
+      }
       case 'recreate': {
         if (pr.state !== 'open') break;
         // Closed by tidemark (not a declined version); the run then opens a fresh PR from a rebuilt branch.
@@ -188,7 +207,7 @@ export function planCommands(
         break;
       }
     }
-    actions.push({ kind: 'react', commentId: r.commentId, content: '+1' });
+    react(r, '+1');
     if (reply) actions.push({ kind: 'reply', pr: pr.number, body: reply });
   }
   return { actions, pulls: pulls.map((p) => current.get(p.number) ?? p), rebase: [...rebase] };

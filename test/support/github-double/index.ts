@@ -44,6 +44,19 @@ export interface Pull {
   repo: string;
 }
 
+/** An issue (not a pull request). */
+export interface Issue {
+  number: number;
+  owner: string;
+  repo: string;
+  title: string;
+  body: string;
+  state: 'open' | 'closed';
+  author: string;
+  /** Bodies it had, oldest first (the current one last). */
+  history: string[];
+}
+
 /** A check run as tidemark created (and later updated) it. */
 export interface CheckRun {
   id: number;
@@ -115,6 +128,10 @@ export interface GitHubDouble {
    * Returns the comment's id.
    */
   commentAsUser(owner: string, name: string, number: number, user: string, body: string): Promise<number>;
+  /** Issues of a repo (not pull requests), oldest first. */
+  issues(owner: string, name: string): Issue[];
+  /** A person edits an issue's body and GitHub sends `issues.edited` with the previous body. */
+  editIssueAsUser(owner: string, name: string, number: number, user: string, body: string): Promise<void>;
   /** Reactions the app added to comments of a repo, oldest first. */
   reactions(owner: string, name: string): { commentId: number; content: string }[];
   /** Check runs on a repo, oldest first. */
@@ -169,6 +186,17 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
   let beforeCommit: (() => Promise<void>) | undefined;
   const outages = new Map<string, number>();
   const checkRuns: CheckRun[] = [];
+  const issues: Issue[] = [];
+  const issueJson = (i: Issue) => ({
+    id: i.number,
+    node_id: `I_${i.number}`,
+    number: i.number,
+    title: i.title,
+    body: i.body,
+    state: i.state,
+    user: { login: i.author, type: i.author.endsWith('[bot]') ? 'Bot' : 'User' },
+    html_url: `${url}/${i.owner}/${i.repo}/issues/${i.number}`,
+  });
   const permissions = new Map<string, string>();
   const reactions: { owner: string; repo: string; commentId: number; content: string }[] = [];
   const commentIds = new Map<number, { owner: string; repo: string }>();
@@ -617,6 +645,57 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
         status(201);
         return send(res, 201, { id: nextId++, body: (body as { body: string }).body });
       }
+      case 'GET /repos/{owner}/{repo}/issues': {
+        // As on GitHub, pull requests are issues too (with a `pull_request` key).
+        const state = u.searchParams.get('state') ?? 'open';
+        const creator = u.searchParams.get('creator');
+        const all = [
+          ...issues.filter((i) => i.owner === r.owner && i.repo === r.name).map(issueJson),
+          ...pulls
+            .filter((x) => x.owner === r.owner && x.repo === r.name)
+            .map((x) => ({
+              ...pullJson(x),
+              user: x.author ?? { login: 'tidemark[bot]', type: 'Bot' },
+              pull_request: { url: `${url}/repos/${r.owner}/${r.name}/pulls/${x.number}` },
+            })),
+        ].filter((i) => (state === 'all' || i.state === state) && (!creator || i.user.login === creator));
+        status(200);
+        return send(res, 200, all.sort((a, b) => b.number - a.number).slice(0, 100));
+      }
+      case 'POST /repos/{owner}/{repo}/issues': {
+        const b = body as { title: string; body?: string };
+        const issue: Issue = {
+          number: nextId++,
+          owner: r.owner,
+          repo: r.name,
+          title: b.title,
+          body: b.body ?? '',
+          state: 'open',
+          author: 'tidemark[bot]',
+          history: [b.body ?? ''],
+        };
+        issues.push(issue);
+        status(201);
+        return send(res, 201, issueJson(issue));
+      }
+      case 'PATCH /repos/{owner}/{repo}/issues/{issue_number}': {
+        const issue = issues.find(
+          (i) => i.owner === r.owner && i.repo === r.name && i.number === Number(p[5]),
+        );
+        if (!issue) {
+          status(404);
+          return send(res, 404, { message: 'Not Found' });
+        }
+        const b = body as { title?: string; body?: string; state?: 'open' | 'closed' };
+        if (b.title !== undefined) issue.title = b.title;
+        if (b.body !== undefined) {
+          issue.body = b.body;
+          issue.history.push(b.body);
+        }
+        if (b.state !== undefined) issue.state = b.state;
+        status(200);
+        return send(res, 200, issueJson(issue));
+      }
       case 'GET /repos/{owner}/{repo}/collaborators/{username}/permission': {
         const role = permissions.get(`${r.owner}/${r.name}/${p[5]}`);
         if (!role) {
@@ -832,6 +911,22 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
         sender: { login: user, type: 'User' },
       });
       return id;
+    },
+    issues: (owner, name) => issues.filter((i) => i.owner === owner && i.repo === name),
+    async editIssueAsUser(owner, name, number, user, body) {
+      const r = repoOf(owner, name)!;
+      const issue = issues.find((i) => i.owner === owner && i.repo === name && i.number === number)!;
+      const from = issue.body;
+      issue.body = body;
+      issue.history.push(body);
+      await sendWebhook('issues', {
+        action: 'edited',
+        issue: issueJson(issue),
+        changes: { body: { from } },
+        repository: repoJson(r),
+        installation: { id: r.installationId },
+        sender: { login: user, type: 'User' },
+      });
     },
     reactions: (owner, name) =>
       reactions

@@ -36,6 +36,21 @@ function load() {
   if (cached) return cached;
   const file = require.resolve('@octokit/openapi/generated/api.github.com.json');
   const spec = JSON.parse(readFileSync(file, 'utf8'));
+  // OpenAPI 3.0's `nullable` needs a `type` beside it for ajv; a few schemas (e.g. an issue's `title`, a oneOf)
+  // have none. Such a `nullable` only admits null as well: ajv gets it as an explicit `anyOf` with null.
+  const fixNullable = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(fixNullable);
+    if (typeof node !== 'object' || node === null) return;
+    const o = node as Record<string, unknown>;
+    if (o.nullable === true && o.type === undefined) {
+      delete o.nullable;
+      const copy = { ...o };
+      for (const k of Object.keys(o)) if (k !== 'description') delete o[k];
+      o.anyOf = [copy, { type: 'null' }];
+    }
+    for (const v of Object.values(o)) fixNullable(v);
+  };
+  fixNullable(spec);
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
   ajv.addSchema(spec, 'gh');
   const ops: Operation[] = [];

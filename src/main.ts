@@ -28,6 +28,7 @@ import { BullQueue } from './queue/bullmq-queue.js';
 import { MemoryQueue } from './queue/memory-queue.js';
 import type { JobContext, JobQueue, QueueOptions, RepoJob } from './queue/types.js';
 import { RegistryClients } from './registry/clients.js';
+import { cloudCredentialsFromEnv } from './registry/cloud/from-env.js';
 import type { RegistryClient } from './registry/types.js';
 import { markerReadingsCache } from './run/marker-readings.js';
 import { PullCache, runRepo } from './run/run-repo.js';
@@ -125,8 +126,13 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   );
   const gitToken = (installationId: number) => tokens.get(installationId);
   // The same resolution as `tidemark plan`: the operator's Docker config and mirrors, plus the repo's block.
+  // Cloud identity for registries (off unless TIDEMARK_CLOUD_IDENTITY lists providers; checked by readEnv).
+  const { cloud } = cloudCredentialsFromEnv(processEnv, {
+    clock,
+    log: log.child({ name: 'cloud-identity' }),
+  });
   const registries = new RegistryClients(
-    env,
+    { ...env, cloud },
     { onResponse: (host, status) => metrics.registryRequests.inc({ host, status: String(status) }) },
     // Every tag a scan lists is recorded as seen (the earliest time wins), for minimum-age rules.
     (registry) => recordingFirstSeen(registry, firstSeen, now),

@@ -18,6 +18,7 @@ import {
 import { formatUnifiedDiff } from '../core/plan/unified-diff.js';
 import type { UpdateGroup } from '../core/plan/update.js';
 import { RegistryClients } from '../registry/clients.js';
+import { cloudCredentialsFromEnv } from '../registry/cloud/from-env.js';
 import { FixedTagSource, parseTagsFile } from '../registry/fixed-tags.js';
 import type { RegistryClient } from '../registry/types.js';
 import { collectRepo, type RepoFacts } from '../run/collect-repo.js';
@@ -112,7 +113,9 @@ export const run: Command = async (argv, io) => {
       return 2;
     }
   } else {
-    registry = new RegistryClients(operator).for(facts.access);
+    // The same cloud identity as the App's (TIDEMARK_CLOUD_IDENTITY; its problems were listed above).
+    const { cloud } = cloudCredentialsFromEnv(io.env);
+    registry = new RegistryClients({ ...operator, cloud }).for(facts.access, facts.providers);
   }
   const scan = { files: facts.files, warnings: facts.warnings };
   const plan = await reconcile({ registry }, { config, files: scan.files });

@@ -2,7 +2,9 @@
  * Process configuration from the environment, validated once at boot. Every problem is listed at once,
  * each naming the variable and what it should hold.
  */
+
 import { createPrivateKey } from 'node:crypto';
+import { readCloudIdentityEnv } from '../registry/cloud/select.js';
 
 export interface AppEnv {
   readonly role: 'all' | 'serve' | 'worker';
@@ -46,6 +48,8 @@ export interface RegistryEnv {
 }
 
 export function readRegistryEnv(env: Record<string, string | undefined>, problems: string[]): RegistryEnv {
+  // Cloud identity (TIDEMARK_CLOUD_IDENTITY, TIDEMARK_CLOUD_IDENTITY_HOSTS) is checked with the other settings.
+  problems.push(...readCloudIdentityEnv(env).problems);
   const registryMirrors: Record<string, string> = {};
   for (const pair of (env.TIDEMARK_REGISTRY_MIRRORS ?? '')
     .split(',')

@@ -3,10 +3,13 @@
  * configuration and marked files (one walk of the checkout, each file read once) and how its registries are
  * reached (`registryAccessFor`, pure).
  */
+
 import { type RegistryAccess, registryAccessFor } from '../core/config/registry-access.js';
 import type { LoadedConfig } from '../core/config/repo-config.js';
+import { parseImageRef } from '../core/domain/image-ref.js';
 import type { Warning } from '../core/domain/types.js';
 import { isMarkerFile, MARKER_TOKEN } from '../core/markers/index.js';
+import { type DeclaredProvider, declaredProvidersByHost } from '../registry/cloud/select.js';
 import { CheckoutReader } from '../workspace/checkout.js';
 import { loadRepoConfigFrom } from '../workspace/load-config.js';
 import { type ScannedFile, scanMarkerFiles } from '../workspace/scan-tree.js';
@@ -18,6 +21,8 @@ export interface RepoFacts {
   readonly files: readonly ScannedFile[];
   /** Files skipped (too large, linking out of the checkout) and registry-access problems. */
   readonly warnings: readonly Warning[];
+  /** Registry host → the cloud its Flux ImageRepositories declare (`spec.provider`). */
+  readonly providers: Readonly<Record<string, DeclaredProvider>>;
 }
 
 /** Throws ConfigError when `update.path` leaves the checkout or does not exist. */
@@ -34,7 +39,16 @@ export async function collectRepo(
       ? []
       : await scanMarkerFiles(reader, { path: config.update.path, extensions: config.update.scanExtensions });
   const outside = config.policies.length === 0 ? [] : await markersOutsidePath(reader, config.update);
-  return { loaded, access, files, warnings: [...reader.warningsSoFar(), ...warnings, ...outside] };
+  const providers = declaredProvidersByHost(
+    config.policies.map((p) => ({ host: parseImageRef(p.image).registry, provider: p.provider })),
+  );
+  return {
+    loaded,
+    access,
+    files,
+    warnings: [...reader.warningsSoFar(), ...warnings, ...outside],
+    providers,
+  };
 }
 
 /** Files with markers that `update.path` leaves out: never updated, so say so (one warning per file). */

@@ -37,6 +37,7 @@ import type { GitIdentity, WorkspaceCache } from '../git/workspace.js';
 import type { GitHubPort, RepoId } from '../github/port.js';
 import type { Metrics } from '../observability/metrics.js';
 import { inSpan } from '../observability/tracing.js';
+import type { DeclaredProvider } from '../registry/cloud/select.js';
 import type { RegistryClient } from '../registry/types.js';
 import { type PolicyIndex, type RepoTarget, repoKeyOf } from '../state/policy-index.js';
 import { applyCommandActions, applyPublishPlan, type PublishResult } from './apply.js';
@@ -49,7 +50,9 @@ export interface RepoRunDeps {
   auth(installationId: number): Promise<{ github: GitHubPort; token: string }>;
   readonly workspaces: WorkspaceCache;
   /** The registry client for a repo's access (the App's operator settings plus the repo's `registries:`). */
-  readonly registries: { for(access: RegistryAccess): RegistryClient };
+  readonly registries: {
+    for(access: RegistryAccess, providers?: Readonly<Record<string, DeclaredProvider>>): RegistryClient;
+  };
   /** The process environment, for the variables a repo's `registries:` block names. */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** The App's own login (`<slug>[bot]`): only its pull requests are tidemark's. */
@@ -178,7 +181,11 @@ export async function runRepo(
   }
   const plan = await inSpan('reconcile', { repo: fullName, policies: config.policies.length }, () =>
     reconcile(
-      { registry: deps.registries.for(facts.access), log, ...(deps.readings && { readings: deps.readings }) },
+      {
+        registry: deps.registries.for(facts.access, facts.providers),
+        log,
+        ...(deps.readings && { readings: deps.readings }),
+      },
       {
         config,
         files: facts.files,

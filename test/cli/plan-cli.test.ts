@@ -85,6 +85,7 @@ describe('tidemark plan against a real registry', () => {
       tag: 'main-ffee001-1700000500',
       previous: 'main-0a1b2c3-1700000000',
       markers: 1,
+      current: ['main-0a1b2c3-1700000000'],
     });
     expect(plan.changes).toEqual([
       {

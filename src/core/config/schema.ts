@@ -203,7 +203,7 @@ export const TIDEMARK_CONFIG_SCHEMA = {
 /**
  * The `spec` of Flux's image.toolkit.fluxcd.io ImagePolicy and ImageRepository (v1beta1, v1beta2, v1): the
  * fields a manifest may carry, so a typo (`filtertags`) is an error with "did you mean" instead of a silently
- * different policy. Fields tidemark does not act on yet (interval, secretRef, provider, …) are accepted.
+ * different policy. Fields tidemark does not act on yet (interval, secretRef, …; `provider` selects cloud identity) are accepted.
  */
 export const FLUX_IMAGE_POLICY_SPEC_SCHEMA = {
   type: 'object',

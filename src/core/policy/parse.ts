@@ -224,6 +224,13 @@ export function parseFluxPolicy(
     errors.push({ path: 'spec.imageRepositoryRef', message: 'the ImageRepository it names was not found' });
   const image = r ? parseImage(rspec.image, 'ImageRepository spec.image', errors) : undefined;
   const exclusionList = parseExclusions(rspec.exclusionList, 'ImageRepository spec.exclusionList', errors);
+  const provider = rspec.provider;
+  const providers = ['generic', 'aws', 'azure', 'gcp'] as const;
+  if (provider !== undefined && !providers.includes(provider as (typeof providers)[number]))
+    errors.push({
+      path: 'ImageRepository spec.provider',
+      message: `expected one of ${providers.join(', ')}, got ${JSON.stringify(provider)}`,
+    });
   if (errors.length > 0 || !name || !choice || !image) return { ok: false, errors };
   return {
     ok: true,
@@ -235,6 +242,7 @@ export function parseFluxPolicy(
       ...(filterTags && { filterTags }),
       policy: choice,
       digestReflectionPolicy,
+      ...(provider !== undefined && { provider: provider as (typeof providers)[number] }),
       source: ctx.source,
     },
   };

@@ -33,6 +33,8 @@ export interface ImagePolicySpec {
   readonly filterTags?: FilterTags;
   readonly policy: PolicyChoice;
   readonly digestReflectionPolicy: DigestReflectionPolicy;
+  /** Flux `ImageRepository.spec.provider`: which cloud identity may read the image (`generic`: none). */
+  readonly provider?: 'generic' | 'aws' | 'azure' | 'gcp';
   readonly source: PolicySource;
 }
 

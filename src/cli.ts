@@ -31,6 +31,11 @@ const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./cli/plan.js'),
   },
   {
+    words: ['init'],
+    summary: 'find the images in a repo without markers, infer policies from their tags, propose config + markers',
+    load: () => import('./cli/init.js'),
+  },
+  {
     words: ['policy', 'eval'],
     summary: 'pick the tag an ImagePolicy (or native policy) selects from a list of tags',
     load: () => import('./cli/policy-eval.js'),
@@ -85,6 +90,13 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr(`tidemark ${entry.words.join(' ')}: ${err.message}\n`);
+      return 2;
+    }
+    // node:util parseArgs: an unknown option, a missing value, a stray argument — a usage error, not a crash.
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      const cmd = entry.words.join(' ');
+      io.stderr(`tidemark ${cmd}: ${(err as Error).message}\nRun \`tidemark ${cmd} --help\` for its options.\n`);
       return 2;
     }
     throw err;

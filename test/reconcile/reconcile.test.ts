@@ -39,8 +39,21 @@ describe('reconcile', () => {
   it('selects per policy, resolves digests, and groups one branch per policy', async () => {
     const plan = await reconcile({ registry: registry() }, { config: config(), files });
     expect(plan.perPolicy).toEqual({
-      'flux-system:web': { status: 'selected', tag: '1.2.0', previous: '1.0.0', markers: 2 },
-      'flux-system:api': { status: 'selected', tag: '2.1.0', digest: D('a'), previous: '2.0.0', markers: 1 },
+      'flux-system:web': {
+        status: 'selected',
+        tag: '1.2.0',
+        previous: '1.0.0',
+        markers: 2,
+        current: ['1.0.0'],
+      },
+      'flux-system:api': {
+        status: 'selected',
+        tag: '2.1.0',
+        digest: D('a'),
+        previous: '2.0.0',
+        markers: 1,
+        current: ['2.0.0'],
+      },
     });
     expect(plan.groups.map((g) => g.branch)).toEqual([
       'tidemark/flux-system-api',

@@ -44,7 +44,7 @@ describe('reconcile', () => {
         tag: '1.2.0',
         previous: '1.0.0',
         markers: 2,
-        current: ['1.0.0'],
+        current: ['1.0.0', 'latest'],
       },
       'flux-system:api': {
         status: 'selected',

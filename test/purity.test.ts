@@ -17,6 +17,7 @@ const PURE_DIRS = [
   'src/core/plan',
   'src/core/config',
   'src/core/events',
+  'src/core/onboarding',
 ];
 const PURE_FILES: string[] = [];
 const PORT_DIRS = ['src/github', 'src/git', 'src/registry', 'src/workspace', 'src/queue', 'src/state'];

@@ -175,6 +175,12 @@ function templateRecords(text: string): Rec[] {
   return out;
 }
 
+/** A repository name with no tag or digest (a registry port is fine). */
+function isBareName(name: string): boolean {
+  const m = IMAGE_REF.exec(name);
+  return !!m?.groups && !m.groups.tag && !m.groups.digest;
+}
+
 function span(r: Rec, field: MarkerField): SpanValue {
   return { field, start: r.start, end: r.end, lineEnd: r.lineEnd, line: r.line, value: r.value };
 }
@@ -251,11 +257,7 @@ export function detectImages(files: readonly { readonly path: string; readonly t
         const registry = keys.get('registry');
         const digest = keys.get('digest');
         const name = registry ? `${registry.value.replace(/\/+$/, '')}/${repo.value}` : repo.value;
-        if (
-          IMAGE_REF.test(name) &&
-          !name.includes(':') &&
-          usable([repo, tag, ...(digest ? [digest] : [])], at(tag.key))
-        ) {
+        if (isBareName(name) && usable([repo, tag, ...(digest ? [digest] : [])], at(tag.key))) {
           const values = [
             // With a separate `registry:`, the repository value is not the whole name: only the tag is marked.
             ...(registry ? [] : [span(repo, 'name')]),

@@ -9,15 +9,13 @@ import { parseArgs } from 'node:util';
 import { readRegistryEnv } from '../config/env.js';
 import { NO_REPO_ACCESS } from '../core/config/registry-access.js';
 import { ConfigError } from '../core/errors.js';
-import { type DetectedImage, detectImages } from '../core/onboarding/detect.js';
-import { type Inference, inferPolicy } from '../core/onboarding/infer.js';
-import { CONFIG_PATH, propose } from '../core/onboarding/propose.js';
+import { CONFIG_PATH } from '../core/onboarding/propose.js';
 import { formatUnifiedDiff } from '../core/plan/unified-diff.js';
-import { policyKey } from '../core/policy/types.js';
 import { RegistryClients } from '../registry/clients.js';
 import { cloudCredentialsFromEnv } from '../registry/cloud/from-env.js';
 import { FixedTagSource, parseTagsFile } from '../registry/fixed-tags.js';
 import type { RegistryClient } from '../registry/types.js';
+import { collectOnboarding } from '../run/collect-onboarding.js';
 import { CheckoutReader } from '../workspace/checkout.js';
 import { loadRepoConfigFrom } from '../workspace/load-config.js';
 import { applyFileChanges } from '../workspace/scan-tree.js';
@@ -37,8 +35,6 @@ and proposes .github/tidemark.yml plus a $imagepolicy marker beside every value.
 Afterwards \`tidemark plan\` shows the bumps. Running init again proposes nothing new.
 Exit codes: 0 proposal printed or written (or nothing to propose), 2 bad usage or unreadable input.
 `;
-
-const YAML_FILE = /\.(ya?ml|gotmpl)$|(^|\/)Kustomization$/;
 
 export const run: Command = async (argv, io) => {
   const { values } = parseArgs({
@@ -77,16 +73,6 @@ export const run: Command = async (argv, io) => {
     );
     return 2;
   }
-  const files = (
-    await reader.read({ accept: (rel) => YAML_FILE.test(rel) && !rel.startsWith('.github/') })
-  ).map((f) => ({ path: f.path, text: f.text }));
-  const detection = detectImages(files);
-  for (const n of detection.notes) io.stderr(`note: ${n.message}\n`);
-  if (detection.images.length === 0) {
-    io.stderr(`nothing to propose: no image reference without a marker found in ${dir}\n`);
-    return 0;
-  }
-
   let registry: RegistryClient;
   if (values['tags-file']) {
     try {
@@ -99,47 +85,14 @@ export const run: Command = async (argv, io) => {
     const { cloud } = cloudCredentialsFromEnv(io.env);
     registry = new RegistryClients({ ...operator, cloud }).for(NO_REPO_ACCESS);
   }
-  const tagsOf = new Map<string, string[] | Error>();
-  for (const image of new Set(detection.images.map((i) => i.repository))) {
-    try {
-      tagsOf.set(image, await registry.listTags(image));
-    } catch (err) {
-      tagsOf.set(image, err as Error);
-    }
+  // The same collection and proposal as the App's onboarding PR.
+  const { proposal, notes, found } = await collectOnboarding(reader, loaded, registry);
+  for (const n of notes) io.stderr(`note: ${n.message}\n`);
+  if (found === 0) {
+    io.stderr(`nothing to propose: no image reference without a marker found in ${dir}\n`);
+    return 0;
   }
-  const inferences = new Map<DetectedImage, Inference>();
-  const infer = (image: DetectedImage): Inference => {
-    const known = inferences.get(image);
-    if (known) return known;
-    const tags = tagsOf.get(image.repository);
-    const inference: Inference =
-      tags instanceof Error || tags === undefined
-        ? {
-            scheme: 'none',
-            confidence: 'low',
-            evidence: `the registry could not list the tags of ${image.repository} (${tags instanceof Error ? tags.message : 'not asked'}); write the policy by hand or pass --tags-file`,
-          }
-        : image.tag
-          ? inferPolicy(image.repository, image.tag, tags)
-          : {
-              scheme: 'none',
-              confidence: 'low',
-              evidence: `${image.repository} is pinned by digest only; write the policy by hand`,
-            };
-    inferences.set(image, inference);
-    return inference;
-  };
-
-  const configFile = (await reader.read({ accept: (rel) => rel === CONFIG_PATH }))[0];
-  const proposal = propose({
-    images: detection.images,
-    infer,
-    existingPolicies: new Map(loaded.config.policies.map((p) => [p.image, policyKey(p)])),
-    existingNames: new Set(loaded.config.policies.map((p) => p.name)),
-    namespace: loaded.config.defaultNamespace,
-    configText: configFile?.text ?? '',
-    files: new Map(files.map((f) => [f.path, f.text])),
-  });
+  const detection = { notes };
 
   const changes = [
     ...(proposal.config ? [{ file: CONFIG_PATH, ...proposal.config, changes: [] }] : []),
@@ -182,7 +135,7 @@ export const run: Command = async (argv, io) => {
   if (values.write && changes.length > 0) {
     try {
       if (proposal.config) await mkdir(dirname(resolve(dir, CONFIG_PATH)), { recursive: true });
-      if (proposal.config && !configFile) await writeFile(resolve(dir, CONFIG_PATH), '', { flag: 'wx' });
+      if (proposal.config?.oldText === '') await writeFile(resolve(dir, CONFIG_PATH), '', { flag: 'a' });
       await applyFileChanges(dir, changes);
     } catch (err) {
       if (err instanceof ConfigError) {

@@ -33,7 +33,9 @@ import {
   statusReport,
 } from '../core/plan/status-report.js';
 import { policyKey } from '../core/policy/types.js';
+import { onboardingGroup, onboardingWanted } from '../core/onboarding/onboarding-pr.js';
 import type { GitIdentity, WorkspaceCache } from '../git/workspace.js';
+import { CheckoutReader } from '../workspace/checkout.js';
 import type { GitHubPort, RepoId } from '../github/port.js';
 import type { Metrics } from '../observability/metrics.js';
 import { inSpan } from '../observability/tracing.js';
@@ -42,6 +44,7 @@ import type { RegistryClient } from '../registry/types.js';
 import { type PolicyIndex, type RepoTarget, repoKeyOf } from '../state/policy-index.js';
 import { applyCommandActions, applyPublishPlan, type PublishResult } from './apply.js';
 import { collectPublishFacts } from './collect-publish.js';
+import { collectOnboarding } from './collect-onboarding.js';
 import { collectRepo } from './collect-repo.js';
 import { hasRetryableRegistryError, reconcile } from './reconcile.js';
 
@@ -78,6 +81,8 @@ export interface RepoRunDeps {
   readonly settings: {
     readonly publisher: 'api' | 'git';
     readonly author: GitIdentity;
+    /** Open an onboarding PR on repos with no policy (default true). */
+    readonly onboarding?: boolean;
   };
 }
 
@@ -157,6 +162,12 @@ export async function runRepo(
       strategy,
     });
     log.info({ errors: loaded.errors.length }, 'no usable image policies');
+    // No policy and no configuration error: propose them (the onboarding PR), unless a person said "not now".
+    if (configErrors.length === 0 && strategy === 'pull-request' && deps.settings.onboarding !== false) {
+      await inSpan('onboard', { repo: fullName }, () =>
+        onboard(deps, { github, ws, log, target, repoRef, baseSha, facts, freshPulls, signal }),
+      );
+    }
     return { repo: fullName, baseSha, policies: 0, configErrors: loaded.errors.length };
   }
   let pulls =
@@ -381,5 +392,62 @@ async function updateDashboard(
     }
   } catch (err) {
     log.warn({ err }, 'could not update the dashboard issue');
+  }
+}
+
+/**
+ * The onboarding PR: what `tidemark init --write` would write, published as a PR through the same plan as any
+ * bump (collect → plan → apply). Nothing when a person closed one unmerged, or when nothing is found.
+ */
+async function onboard(
+  deps: RepoRunDeps,
+  run: {
+    github: GitHubPort;
+    ws: Awaited<ReturnType<WorkspaceCache['open']>>;
+    log: Logger;
+    target: RepoTarget;
+    repoRef: RepoId;
+    baseSha: string;
+    facts: Awaited<ReturnType<typeof collectRepo>>;
+    freshPulls: boolean;
+    signal: AbortSignal | undefined;
+  },
+): Promise<void> {
+  const { github, ws, log, target, repoRef, baseSha, facts } = run;
+  const pulls = await deps.pulls.get(repoKeyOf(target), run.freshPulls, async () =>
+    summarizePulls(await github.listPulls(repoRef), await deps.botLogin()),
+  );
+  if (!onboardingWanted(pulls)) return;
+  const reader = await CheckoutReader.open(ws.dir);
+  const { proposal } = await collectOnboarding(
+    reader,
+    facts.loaded,
+    deps.registries.for(facts.access, facts.providers),
+  );
+  const group = onboardingGroup(proposal);
+  if (!group) return;
+  run.signal?.throwIfAborted();
+  const plan: ReconcilePlan = {
+    perPolicy: {},
+    updates: [],
+    groups: [group],
+    changes: group.files,
+    warnings: [],
+    registryErrors: [],
+  };
+  const publishFacts = await collectPublishFacts(ws, plan, 'pull-request', baseSha, pulls);
+  const publishing = planPublish(
+    plan,
+    publishSettingsFor(facts.loaded.config.update, target.defaultBranch),
+    publishFacts,
+  );
+  run.signal?.throwIfAborted();
+  await applyPublishPlan({ github, workspace: ws, log }, repoRef, publishing, {
+    publisher: deps.settings.publisher,
+    author: deps.settings.author,
+  });
+  if (publishing.actions.length > 0) {
+    deps.pulls.invalidate(repoKeyOf(target));
+    log.info({ images: proposal.proposals.length }, 'onboarding pull request proposed');
   }
 }

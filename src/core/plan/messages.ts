@@ -29,6 +29,11 @@ export function renderTemplate(template: string, u: PolicyUpdate): string {
 }
 
 export function commitMessage(group: UpdateGroup, template = DEFAULT_COMMIT_TEMPLATE): CommitMessage {
+  if (group.onboarding)
+    return {
+      headline: group.onboarding.title,
+      body: `${group.onboarding.commitBody}\n\n${COMMIT_TRAILER}: onboarding`,
+    };
   const first = group.updates[0];
   const headline =
     group.updates.length === 1 && first
@@ -61,6 +66,8 @@ export interface PrMetadata {
   };
   /** Someone with write access said `/tidemark hold`: the PR is kept as it is until `/tidemark unhold`. */
   readonly hold?: { readonly by: string; readonly at: string };
+  /** The onboarding PR (policies and markers for a repo that had none). */
+  readonly onboarding?: boolean;
 }
 
 const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/;
@@ -100,6 +107,7 @@ export function parsePrMetadata(body: string | null | undefined): PrMetadata | u
       ...(parsed.closedByTidemark === true && { closedByTidemark: true }),
       ...(ignore && { ignore }),
       ...(hold && { hold }),
+      ...(parsed.onboarding === true && { onboarding: true }),
     };
   } catch {
     return undefined;
@@ -109,6 +117,7 @@ export function parsePrMetadata(body: string | null | undefined): PrMetadata | u
 export function metadataFor(group: UpdateGroup): PrMetadata {
   return {
     v: 1,
+    ...(group.onboarding && { onboarding: true }),
     branch: group.branch,
     policies: group.updates.map((u) => ({
       key: u.key,
@@ -183,6 +192,7 @@ export function sourceCompareLink(u: PolicyUpdate): string | undefined {
 }
 
 export function prBody(group: UpdateGroup): string {
+  if (group.onboarding) return group.onboarding.body;
   const out: string[] = [];
   out.push(
     group.updates.length === 1

@@ -31,6 +31,8 @@ export interface UpdateGroup {
   readonly branch: string;
   readonly updates: readonly PolicyUpdate[];
   readonly files: readonly FileChange[];
+  /** The onboarding PR (`tidemark init` as a PR): its own title, body (metadata block included) and commit text. */
+  readonly onboarding?: { readonly title: string; readonly body: string; readonly commitBody: string };
 }
 
 const BRANCH_PREFIX = 'tidemark/';

@@ -25,8 +25,15 @@ export interface GitHubPort {
   createCommitOnBranch(repo: RepoId, req: CommitRequest): Promise<string>;
   createPull(
     repo: RepoId,
-    pr: { head: string; base: string; title: string; body: string },
+    pr: { head: string; base: string; title: string; body: string; draft?: boolean },
   ): Promise<PullRequestFacts>;
+  /** Asks users and teams (slugs) to review a PR. */
+  requestReviewers(
+    repo: RepoId,
+    number: number,
+    who: { reviewers: readonly string[]; teamReviewers: readonly string[] },
+  ): Promise<void>;
+  addAssignees(repo: RepoId, number: number, assignees: readonly string[]): Promise<void>;
   updatePull(
     repo: RepoId,
     number: number,
@@ -222,6 +229,22 @@ export function octokitPort(octokit: Octokit): GitHubPort {
     async updatePull({ owner, repo }, number, patch) {
       await call('update pull request', () =>
         octokit.rest.pulls.update({ owner, repo, pull_number: number, ...patch }),
+      );
+    },
+    async requestReviewers({ owner, repo }, number, who) {
+      await call('request reviewers', () =>
+        octokit.rest.pulls.requestReviewers({
+          owner,
+          repo,
+          pull_number: number,
+          reviewers: [...who.reviewers],
+          team_reviewers: [...who.teamReviewers],
+        }),
+      );
+    },
+    async addAssignees({ owner, repo }, number, assignees) {
+      await call('add assignees', () =>
+        octokit.rest.issues.addAssignees({ owner, repo, issue_number: number, assignees: [...assignees] }),
       );
     },
     async addLabels({ owner, repo }, number, labels) {

@@ -81,10 +81,17 @@ export async function applyPublishPlan(
           base: a.base,
           title: a.title,
           body: a.body,
+          ...(a.draft && { draft: true }),
         });
         opened.set(a.branch, pr.number);
         log.info({ branch: a.branch, pr: pr.number, commit: commits.get(a.branch) }, 'pull request opened');
         await github.addLabels(repo, pr.number, a.labels);
+        if (a.reviewers?.length || a.teamReviewers?.length)
+          await github.requestReviewers(repo, pr.number, {
+            reviewers: a.reviewers ?? [],
+            teamReviewers: a.teamReviewers ?? [],
+          });
+        if (a.assignees?.length) await github.addAssignees(repo, pr.number, a.assignees);
         if (a.autoMerge) await github.enableAutoMerge(pr.nodeId, 'SQUASH');
         break;
       }

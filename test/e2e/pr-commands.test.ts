@@ -229,4 +229,21 @@ describe('PR commands', () => {
     expect(s.openPulls()).toHaveLength(1);
     expect(s.dashboard()).toEqual([]);
   });
+
+  it('PR metadata from the config: reviewers, team reviewers, assignees, draft, labels per update level', async () => {
+    const s = await scenario(
+      'meta',
+      'update:\n  labels: [deps]\n  labelsByLevel: { minor: [minor-bump], major: [breaking] }\n  reviewers: [alice]\n  teamReviewers: [platform]\n  assignees: [max]\n  draft: true\n',
+    );
+    await s.push('1.1.0');
+    const [pr] = s.openPulls();
+    expect(pr).toMatchObject({
+      draft: true,
+      reviewers: ['alice'],
+      teamReviewers: ['platform'],
+      assignees: ['max'],
+    });
+    expect(pr!.labels.map((l) => l.name)).toEqual(['deps', 'minor-bump']);
+    expect(pr!.autoMerge).toBeUndefined();
+  });
 });

@@ -32,6 +32,11 @@ export interface UpdateSettings {
   readonly scanExtensions: readonly string[];
   readonly group: 'per-policy' | 'all';
   readonly labels: readonly string[];
+  readonly labelsByLevel?: { readonly major?: readonly string[]; readonly minor?: readonly string[]; readonly patch?: readonly string[] };
+  readonly reviewers?: readonly string[];
+  readonly teamReviewers?: readonly string[];
+  readonly assignees?: readonly string[];
+  readonly draft?: boolean;
   readonly autoMerge: { readonly major?: boolean; readonly minor?: boolean; readonly patch?: boolean };
   readonly commitMessage?: string;
   readonly author?: { readonly name: string; readonly email: string };
@@ -435,6 +440,11 @@ export function loadRepoConfig(
             ? 'per-policy'
             : (groupFromAutomation ?? 'per-policy'),
       labels: Array.isArray(u.labels) ? (u.labels as string[]) : [],
+      ...(isObj(u.labelsByLevel) && { labelsByLevel: u.labelsByLevel as UpdateSettings['labelsByLevel'] }),
+      ...(Array.isArray(u.reviewers) && { reviewers: u.reviewers as string[] }),
+      ...(Array.isArray(u.teamReviewers) && { teamReviewers: u.teamReviewers as string[] }),
+      ...(Array.isArray(u.assignees) && { assignees: u.assignees as string[] }),
+      ...(u.draft === true && { draft: true }),
       autoMerge: isObj(u.autoMerge) ? (u.autoMerge as UpdateSettings['autoMerge']) : {},
       ...(typeof u.commitMessage === 'string' && { commitMessage: u.commitMessage }),
       ...(author && { author }),

@@ -141,6 +141,32 @@ export const TIDEMARK_CONFIG_SCHEMA = {
           items: { type: 'string', minLength: 1 },
           description: 'Labels added to new PRs.',
         },
+        labelsByLevel: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'More labels for PRs whose bumps are all of one semver level (e.g. major: [breaking]).',
+          properties: {
+            major: { type: 'array', items: { type: 'string', minLength: 1 } },
+            minor: { type: 'array', items: { type: 'string', minLength: 1 } },
+            patch: { type: 'array', items: { type: 'string', minLength: 1 } },
+          },
+        },
+        reviewers: {
+          type: 'array',
+          items: { type: 'string', pattern: '^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$' },
+          description: 'Users asked to review new PRs (CODEOWNERS are asked by GitHub as for any PR).',
+        },
+        teamReviewers: {
+          type: 'array',
+          items: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' },
+          description: 'Team slugs (of the repo owner organization) asked to review new PRs.',
+        },
+        assignees: {
+          type: 'array',
+          items: { type: 'string', pattern: '^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$' },
+          description: 'Users assigned to new PRs.',
+        },
+        draft: { type: 'boolean', default: false, description: 'Open PRs as drafts.' },
         autoMerge: {
           type: 'object',
           additionalProperties: false,

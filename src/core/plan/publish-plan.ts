@@ -73,6 +73,11 @@ export interface PublishSettings {
   readonly targetBranch: string;
   readonly commitTemplate?: string;
   readonly labels: readonly string[];
+  readonly labelsByLevel?: UpdateSettings['labelsByLevel'];
+  readonly reviewers?: readonly string[];
+  readonly teamReviewers?: readonly string[];
+  readonly assignees?: readonly string[];
+  readonly draft?: boolean;
   readonly autoMerge: { readonly major?: boolean; readonly minor?: boolean; readonly patch?: boolean };
 }
 
@@ -86,6 +91,11 @@ export function publishSettingsFor(update: UpdateSettings, defaultBranch: string
     targetBranch: update.strategy === 'push' ? (update.branch ?? defaultBranch) : defaultBranch,
     ...(update.commitMessage && { commitTemplate: update.commitMessage }),
     labels: update.labels,
+    ...(update.labelsByLevel && { labelsByLevel: update.labelsByLevel }),
+    ...(update.reviewers && { reviewers: update.reviewers }),
+    ...(update.teamReviewers && { teamReviewers: update.teamReviewers }),
+    ...(update.assignees && { assignees: update.assignees }),
+    ...(update.draft && { draft: true }),
     autoMerge: update.autoMerge,
   };
 }
@@ -143,6 +153,10 @@ export type PublishAction =
       readonly body: string;
       readonly labels: readonly string[];
       readonly autoMerge: boolean;
+      readonly draft?: boolean;
+      readonly reviewers?: readonly string[];
+      readonly teamReviewers?: readonly string[];
+      readonly assignees?: readonly string[];
     }
   | {
       readonly kind: 'close-pr';
@@ -204,6 +218,14 @@ export function skippedTagsFrom(pulls: readonly PullSummary[]): Map<string, Set<
     }
   }
   return skipped;
+}
+
+/** The labels of a new PR: `labels`, plus `labelsByLevel` when every bump of the group is of that level. */
+export function labelsFor(group: UpdateGroup, settings: PublishSettings): string[] {
+  const levels = new Set(group.updates.map((u) => semverLevel(u.oldTag, u.newTag)));
+  const level = levels.size === 1 ? [...levels][0] : undefined;
+  const extra = level ? (settings.labelsByLevel?.[level] ?? []) : [];
+  return [...new Set([...settings.labels, ...extra])];
 }
 
 /** Auto-merge when every update of the group is at a semver level the config allows. */
@@ -304,8 +326,13 @@ function planGroup(
     base: settings.targetBranch,
     title,
     body,
-    labels: settings.labels,
-    autoMerge: wantsAutoMerge(group, settings.autoMerge),
+    labels: labelsFor(group, settings),
+    // A draft cannot be auto-merged: draft wins.
+    autoMerge: !settings.draft && wantsAutoMerge(group, settings.autoMerge),
+    ...(settings.draft && { draft: true }),
+    ...(settings.reviewers?.length && { reviewers: settings.reviewers }),
+    ...(settings.teamReviewers?.length && { teamReviewers: settings.teamReviewers }),
+    ...(settings.assignees?.length && { assignees: settings.assignees }),
   });
   return { intent: { branch, action: 'opened', commits }, actions };
 }

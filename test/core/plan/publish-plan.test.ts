@@ -420,3 +420,33 @@ describe('summarizePulls: only the App’s own PRs on its own branches count', (
     expect(skippedTagsFrom(pulls).get('flux-system:web')?.has('1.1.0') ?? false).toBe(n === 1);
   });
 });
+
+describe('PR metadata from the config', () => {
+  it('labels per level only when every bump is of that level; a draft is never auto-merged', () => {
+    const s = settings({
+      labels: ['deps'],
+      labelsByLevel: { major: ['breaking'], minor: ['minor-bump'] },
+      autoMerge: { minor: true },
+      reviewers: ['alice'],
+      teamReviewers: ['platform'],
+      assignees: ['bob'],
+    });
+    const open = (g: UpdateGroup, o: Partial<PublishSettings> = {}) =>
+      planPublish(runPlan([g]), { ...s, ...o }, facts()).actions.find((a) => a.kind === 'open-pr') as Extract<
+        ReturnType<typeof planPublish>['actions'][number],
+        { kind: 'open-pr' }
+      >;
+    const minor = open(group('web', '1.0.0', '1.1.0'));
+    expect(minor).toMatchObject({
+      labels: ['deps', 'minor-bump'],
+      autoMerge: true,
+      reviewers: ['alice'],
+      teamReviewers: ['platform'],
+      assignees: ['bob'],
+    });
+    expect(open(group('web', '1.0.0', '2.0.0')).labels).toEqual(['deps', 'breaking']);
+    expect(open(group('web', 'x', 'y')).labels).toEqual(['deps']);
+    const draft = open(group('web', '1.0.0', '1.1.0'), { draft: true });
+    expect(draft).toMatchObject({ draft: true, autoMerge: false });
+  });
+});

@@ -40,6 +40,10 @@ export interface Pull {
   labels: { name: string }[];
   comments: string[];
   autoMerge?: string;
+  draft?: boolean;
+  reviewers?: string[];
+  teamReviewers?: string[];
+  assignees?: string[];
   owner: string;
   repo: string;
 }
@@ -582,7 +586,7 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
         );
       }
       case 'POST /repos/{owner}/{repo}/pulls': {
-        const b = body as { head: string; base: string; title: string; body?: string };
+        const b = body as { head: string; base: string; title: string; body?: string; draft?: boolean };
         if (
           pulls.some(
             // GitHub's rule: one open PR per head `owner:branch` (a fork's same-named branch is another head).
@@ -621,6 +625,7 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
           comments: [],
           owner: r.owner,
           repo: r.name,
+          ...(b.draft && { draft: true }),
         };
         pulls.push(pr);
         status(201);
@@ -721,6 +726,28 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
         reactions.push({ owner: r.owner, repo: r.name, commentId: Number(p[6]), content });
         status(201);
         return send(res, 201, { id: nextId++, content });
+      }
+      case 'POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers': {
+        const pr = pulls.find((x) => x.owner === r.owner && x.repo === r.name && x.number === Number(p[5]));
+        if (!pr) {
+          status(404);
+          return send(res, 404, { message: 'Not Found' });
+        }
+        const b = body as { reviewers?: string[]; team_reviewers?: string[] };
+        pr.reviewers = [...(pr.reviewers ?? []), ...(b.reviewers ?? [])];
+        pr.teamReviewers = [...(pr.teamReviewers ?? []), ...(b.team_reviewers ?? [])];
+        status(201);
+        return send(res, 201, pullJson(pr));
+      }
+      case 'POST /repos/{owner}/{repo}/issues/{issue_number}/assignees': {
+        const pr = pulls.find((x) => x.owner === r.owner && x.repo === r.name && x.number === Number(p[5]));
+        if (!pr) {
+          status(404);
+          return send(res, 404, { message: 'Not Found' });
+        }
+        pr.assignees = [...(pr.assignees ?? []), ...((body as { assignees?: string[] }).assignees ?? [])];
+        status(201);
+        return send(res, 201, { ...pullJson(pr), number: pr.number });
       }
       case 'POST /repos/{owner}/{repo}/issues/{issue_number}/labels': {
         const pr = pulls.find((x) => x.owner === r.owner && x.repo === r.name && x.number === Number(p[5]));

@@ -127,6 +127,34 @@ export class RepoWorkspace {
     return head;
   }
 
+  /** Fetch a pull request's head (`refs/pull/<n>/head`, forks included); returns its commit. */
+  async fetchPullHead(number: number): Promise<string> {
+    const local = `refs/tidemark/pull/${number}`;
+    await this.run(['fetch', '--force', 'origin', `+refs/pull/${number}/head:${local}`]);
+    const sha = await this.revParse(local);
+    if (!sha) throw new GitCommandError(`${fullNameOf(this.repo)}: pull request #${number} has no head`);
+    return sha;
+  }
+
+  /** Paths a pull request changes: from the merge base of `base` and `head` to `head`. */
+  async changedFiles(base: string, head: string): Promise<string[]> {
+    const out = await this.run(['diff', '--name-only', '--no-renames', `${base}...${head}`]);
+    return out.split('\n').filter((l) => l !== '');
+  }
+
+  /** A detached checkout of `sha` beside the clone (a git worktree), removed by `remove()`. */
+  async checkoutAt(sha: string): Promise<{ dir: string; remove(): Promise<void> }> {
+    const dir = `${this.dir}.preview-${sha.slice(0, 12)}`;
+    await this.run(['worktree', 'add', '--force', '--detach', dir, sha]);
+    return {
+      dir,
+      remove: async () => {
+        await this.run(['worktree', 'remove', '--force', dir]).catch(() => undefined);
+        await this.run(['worktree', 'prune']).catch(() => undefined);
+      },
+    };
+  }
+
   async revParse(ref: string): Promise<string | undefined> {
     try {
       return (

@@ -61,6 +61,16 @@ export interface CheckRunContent {
   readonly title: string;
   readonly summary: string;
   readonly text?: string;
+  /** The check's name (default `tidemark`). */
+  readonly name?: string;
+  /** Line annotations (at most 50, as GitHub takes per request). */
+  readonly annotations?: readonly {
+    readonly path: string;
+    readonly start_line: number;
+    readonly end_line: number;
+    readonly annotation_level: 'failure' | 'warning' | 'notice';
+    readonly message: string;
+  }[];
 }
 
 /** GitHub's limit on a check run's `output.text` and `output.summary` (65,535 characters each). */
@@ -73,6 +83,7 @@ function checkOutput(run: CheckRunContent) {
     title: run.title,
     summary: cut(run.summary),
     ...(run.text && { text: cut(run.text) }),
+    ...(run.annotations?.length && { annotations: run.annotations.slice(0, 50).map((a) => ({ ...a })) }),
   };
 }
 
@@ -303,7 +314,7 @@ export function octokitPort(octokit: Octokit): GitHubPort {
         octokit.rest.checks.create({
           owner,
           repo,
-          name: 'tidemark',
+          name: run.name ?? 'tidemark',
           head_sha: run.headSha,
           status: 'completed',
           conclusion: run.conclusion,

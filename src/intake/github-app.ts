@@ -9,6 +9,7 @@ import type { ImagePushed } from '../core/domain/types.js';
 import { parseWebhook } from '../core/events/index.js';
 import { commandLine } from '../core/plan/commands.js';
 import { boxId, isDashboard, tickedBoxes } from '../core/plan/dashboard.js';
+import { touchesConfig } from '../core/plan/preview.js';
 import { isTidemarkBranch } from '../core/plan/update.js';
 import type { RepoTarget } from '../state/policy-index.js';
 
@@ -49,9 +50,7 @@ function targetOf(installationId: number, repo: RepoPayload): RepoTarget {
 }
 
 /** A YAML file, a Kustomization or tidemark's own config: something whose change can change the plan. */
-export function touchesConfig(paths: readonly string[]): boolean {
-  return paths.some((p) => /\.ya?ml$/.test(p) || /(^|\/)Kustomization$/.test(p) || /\.(gotmpl|tpl)$/.test(p));
-}
+export { touchesConfig };
 
 export function tidemarkApp(dispatch: Dispatcher): (app: Probot) => void {
   return (app) => {
@@ -78,6 +77,23 @@ export function tidemarkApp(dispatch: Dispatcher): (app: Probot) => void {
         return dispatch.observed?.('push', 'enqueued');
       }
       dispatch.observed?.('push', 'ignored');
+    });
+
+    // Someone's PR opened or pushed to: the run previews what its configuration would do (a check run on its
+    // head). tidemark's own PRs need no preview.
+    app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], async (context) => {
+      const p = context.payload;
+      const installationId = p.installation?.id;
+      if (
+        !installationId ||
+        (isTidemarkBranch(p.pull_request.head.ref) && p.pull_request.user?.type === 'Bot')
+      )
+        return dispatch.observed?.('pull_request', 'ignored');
+      await dispatch.enqueueRepo(targetOf(installationId, p.repository as unknown as RepoPayload), {
+        kind: 'pr-preview',
+        detail: { number: p.number, headSha: p.pull_request.head.sha, delivery: context.id },
+      });
+      dispatch.observed?.('pull_request', 'enqueued');
     });
 
     app.on('pull_request.closed', async (context) => {

@@ -8,6 +8,7 @@ import type { RegistryAccess } from '../core/config/registry-access.js';
 import { eventOf, type JobReason, wantsFreshPulls } from '../core/domain/reasons.js';
 import type { Permission } from '../core/domain/types.js';
 import { BranchMovedError, RegistryUnavailableError } from '../core/errors.js';
+import { onboardingGroup, onboardingWanted } from '../core/onboarding/onboarding-pr.js';
 import { type CommandRequest, ignoreRulesFrom, planCommands } from '../core/plan/commands.js';
 import {
   type DashboardInput,
@@ -33,19 +34,19 @@ import {
   statusReport,
 } from '../core/plan/status-report.js';
 import { policyKey } from '../core/policy/types.js';
-import { onboardingGroup, onboardingWanted } from '../core/onboarding/onboarding-pr.js';
 import type { GitIdentity, WorkspaceCache } from '../git/workspace.js';
-import { CheckoutReader } from '../workspace/checkout.js';
 import type { GitHubPort, RepoId } from '../github/port.js';
 import type { Metrics } from '../observability/metrics.js';
 import { inSpan } from '../observability/tracing.js';
 import type { DeclaredProvider } from '../registry/cloud/select.js';
 import type { RegistryClient } from '../registry/types.js';
 import { type PolicyIndex, type RepoTarget, repoKeyOf } from '../state/policy-index.js';
+import { CheckoutReader } from '../workspace/checkout.js';
 import { applyCommandActions, applyPublishPlan, type PublishResult } from './apply.js';
-import { collectPublishFacts } from './collect-publish.js';
 import { collectOnboarding } from './collect-onboarding.js';
+import { collectPublishFacts } from './collect-publish.js';
 import { collectRepo } from './collect-repo.js';
+import { previewPulls, previewRequests } from './preview.js';
 import { hasRetryableRegistryError, reconcile } from './reconcile.js';
 
 export interface RepoRunDeps {
@@ -146,6 +147,12 @@ export async function runRepo(
   signal?.throwIfAborted();
   const baseSha = await ws.sync();
   const facts = await collectRepo(ws.dir, deps.env);
+  // Pull requests that change the configuration get a preview of what it would do, on their head.
+  const previews = previewRequests(reasons);
+  if (previews.length > 0)
+    await inSpan('preview', { repo: fullName }, () =>
+      previewPulls(deps, { github, ws, repo: repoRef, baseSha, baseFacts: facts, log }, previews),
+    );
   const { loaded } = facts;
   const { config } = loaded;
   await deps.index.setRepo(target, imagesOf(config));

@@ -246,4 +246,58 @@ describe('PR commands', () => {
     expect(pr!.labels.map((l) => l.name)).toEqual(['deps', 'minor-bump']);
     expect(pr!.autoMerge).toBeUndefined();
   });
+
+  it('a PR that changes a policy gets a tidemark/preview check run: the pick under its config next to the base’s', async () => {
+    const s = await scenario('preview');
+    await pushImage(reg, s.image, '2.0.0', { seed: 'preview-2.0.0' });
+    await s.push('1.1.0');
+    const key = repoKeyOf({ installationId, owner: 'acme', repo: 'preview' });
+    const since = env.jobs.length;
+    const pr = await gh.openPullFromBranch('acme', 'preview', {
+      head: 'allow-major',
+      user: 'alice',
+      title: 'Allow 2.x',
+      files: {
+        '.github/tidemark.yml': `policies:\n  - name: web\n    image: ${reg.host}/${s.image}\n    policy: { semver: { range: ">=1.0.0" } }\n`,
+      },
+    });
+    await env.waitForJob('the preview run', (j) => j.repo === key && hasReason('pr-preview')(j), since);
+    const preview = gh.checkRuns('acme', 'preview').filter((c) => c.name === 'tidemark/preview');
+    expect(preview).toHaveLength(1);
+    expect(preview[0]!.head_sha).toBe(pr.head.sha);
+    expect(preview[0]!.conclusion).toBe('neutral');
+    expect(preview[0]!.output?.title).toBe('tidemark preview: 1 policy picks differently once merged');
+    expect(preview[0]!.output?.text).toContain('| flux-system:web | 1.1.0 | **2.0.0** |');
+    expect(preview[0]!.output?.text).toContain(`+          image: ${reg.host}/${s.image}:2.0.0`);
+    // Nothing was written: main and the PR's branch are as they were.
+    expect(await gh.branchHead('acme', 'preview', 'allow-major')).toBe(pr.head.sha);
+  });
+
+  it('a PR that breaks the config fails the preview with an annotation on the line', async () => {
+    const s = await scenario('preview-bad');
+    const key = repoKeyOf({ installationId, owner: 'acme', repo: 'preview-bad' });
+    const since = env.jobs.length;
+    const pr = await gh.openPullFromBranch('acme', 'preview-bad', {
+      head: 'typo',
+      user: 'alice',
+      title: 'Typo',
+      files: {
+        '.github/tidemark.yml': `policies:\n  - name: web\n    image: ${reg.host}/${s.image}\n    policy: { semvr: { range: "^1" } }\n`,
+      },
+    });
+    await env.waitForJob('the preview run', (j) => j.repo === key && hasReason('pr-preview')(j), since);
+    const [preview] = gh.checkRuns('acme', 'preview-bad').filter((c) => c.name === 'tidemark/preview');
+    expect(preview?.head_sha).toBe(pr.head.sha);
+    expect(preview?.conclusion).toBe('failure');
+    const output = preview!.output as {
+      annotations?: { path: string; start_line: number; message: string }[];
+    };
+    expect(output.annotations).toContainEqual(
+      expect.objectContaining({
+        path: '.github/tidemark.yml',
+        start_line: 4,
+        message: expect.stringContaining('semvr: unknown field; did you mean "semver"?'),
+      }),
+    );
+  });
 });

@@ -51,6 +51,11 @@ export type JobReason = ReasonBase &
           readonly delivery: string;
         };
       }
+    | {
+        /** Someone's pull request was opened or pushed to: preview what its configuration would do. */
+        readonly kind: 'pr-preview';
+        readonly detail: { readonly number: number; readonly headSha: string; readonly delivery: string };
+      }
     | { readonly kind: 'installation' | 'periodic' | 'manual' }
   );
 
@@ -144,6 +149,13 @@ export function parseReason(raw: unknown): JobReason | undefined {
         },
       };
     }
+    case 'pr-preview':
+      if (typeof d.number !== 'number' || !str(d.headSha) || !/^[0-9a-f]{40}$/.test(d.headSha)) return undefined;
+      return {
+        ...base,
+        kind: 'pr-preview',
+        detail: { number: d.number, headSha: d.headSha, delivery: str(d.delivery) ? d.delivery : '' },
+      };
     case 'installation':
     case 'periodic':
     case 'manual':

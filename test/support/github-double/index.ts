@@ -138,6 +138,15 @@ export interface GitHubDouble {
   editIssueAsUser(owner: string, name: string, number: number, user: string, body: string): Promise<void>;
   /** Reactions the app added to comments of a repo, oldest first. */
   reactions(owner: string, name: string): { commentId: number; content: string }[];
+  /**
+   * A person opens a PR from a new branch of the repo (made from `main`) carrying `files`; GitHub keeps
+   * `refs/pull/<n>/head` and sends `pull_request.opened`. Returns the PR.
+   */
+  openPullFromBranch(
+    owner: string,
+    name: string,
+    pr: { head: string; user: string; title: string; files: Record<string, string> },
+  ): Promise<Pull>;
   /** Check runs on a repo, oldest first. */
   checkRuns(owner: string, name: string): CheckRun[];
   readFile(owner: string, name: string, ref: string, path: string): Promise<string | null>;
@@ -866,6 +875,39 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
     readFile: (owner, name, ref, path) => git.readFile(`${owner}/${name}`, path, ref),
     async branchHead(owner, name, branch) {
       return revParse(repoOf(owner, name)!, `refs/heads/${branch}`);
+    },
+    async openPullFromBranch(owner, name, pr) {
+      const r = repoOf(owner, name)!;
+      const base = (await revParse(r, `refs/heads/${r.defaultBranch}`))!;
+      await execGit(bare(r), ['update-ref', `refs/heads/${pr.head}`, base]);
+      const head = await git.commitFiles(`${owner}/${name}`, pr.files, { branch: pr.head, message: pr.title });
+      const number = nextId++;
+      await execGit(bare(r), ['update-ref', `refs/pull/${number}/head`, head]);
+      const pull: Pull = {
+        number,
+        node_id: `PR_user_${number}`,
+        state: 'open',
+        merged_at: null,
+        title: pr.title,
+        body: '',
+        head: { ref: pr.head, sha: head, label: `${owner}:${pr.head}` },
+        base: { ref: r.defaultBranch, sha: base },
+        labels: [],
+        comments: [],
+        owner,
+        repo: name,
+        author: { login: pr.user, type: 'User' },
+      };
+      pulls.push(pull);
+      await sendWebhook('pull_request', {
+        action: 'opened',
+        number,
+        pull_request: pullJson(pull),
+        repository: repoJson(r),
+        installation: { id: r.installationId },
+        sender: { login: pr.user, type: 'User' },
+      });
+      return pull;
     },
     async pushAsUser(owner, name, branch, files, message) {
       const r = repoOf(owner, name)!;

@@ -300,4 +300,21 @@ describe('PR commands', () => {
       }),
     );
   });
+
+  it('the dashboard lists an ignored version with a box; ticking it proposes that version again', async () => {
+    const s = await scenario('unignore');
+    await s.push('1.1.0');
+    const pr = s.openPulls()[0]!;
+    await s.say(pr.number, 'alice', '/tidemark ignore this version');
+    expect(s.openPulls()).toHaveLength(0);
+    const box = `- [ ] <!-- tidemark-box: unignore:${pr.number} -->`;
+    expect(s.dashboard()[0]!.body).toContain(
+      `${box} flux-system:web \`1.1.0\`: this version ignored by \`@alice\``,
+    );
+    await s.edit('alice', (b) => b.replace(box, box.replace('[ ]', '[x]')));
+    const again = s.openPulls();
+    expect(again).toHaveLength(1);
+    expect(again[0]!.title.endsWith('1.1.0')).toBe(true);
+    expect(s.dashboard()[0]!.body).not.toContain(`unignore:${pr.number}`);
+  });
 });

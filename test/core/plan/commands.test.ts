@@ -143,6 +143,19 @@ describe('planCommands', () => {
     expect(c.actions[0]).not.toHaveProperty('deleteBranch');
   });
 
+  it('unignore on a closed, declined PR: closed by tidemark from now on, so its version may come back', () => {
+    const ignored = pull(
+      { state: 'closed' },
+      { ...metadataFor(group()), ignore: { scope: 'minor', by: 'max', at: NOW } },
+    );
+    const p = planCommands([{ pr: 7, user: 'alice', text: 'unignore' }], [ignored], WRITERS, NOW);
+    expect(p.pulls[0]!.meta).toMatchObject({ closedByTidemark: true });
+    expect(p.pulls[0]!.meta?.ignore).toBeUndefined();
+    expect(ignoreRulesFrom(p.pulls).size).toBe(0);
+    // From the dashboard (no comment): no reaction, a reply on the PR.
+    expect(p.actions.map((a) => a.kind)).toEqual(['update-pr', 'reply']);
+  });
+
   it('the same comment twice (a redelivery) is answered once', () => {
     const p = planCommands([req('hold'), req('hold')], [pull()], WRITERS, NOW);
     expect(p.actions.filter((a) => a.kind === 'react')).toHaveLength(1);

@@ -20,7 +20,8 @@ export interface RedisServer {
 async function spawnRedis(port: number, dir: string): Promise<Spawned> {
   const proc = spawnProcess(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    // Append-only persistence, as BullMQ asks of production Redis: a restart() is a restart, not a wipe.
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dir],
     { name: `redis-server:${port}`, cwd: dir },
   );
   try {

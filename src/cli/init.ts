@@ -3,7 +3,7 @@
  * no markers yet, infer a policy for each from its registry's tags, and propose `.github/tidemark.yml` plus a
  * marker beside every value. `--write` writes them; `tidemark plan` then shows the bumps.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readRegistryEnv } from '../config/env.js';
@@ -11,15 +11,12 @@ import { NO_REPO_ACCESS } from '../core/config/registry-access.js';
 import { ConfigError } from '../core/errors.js';
 import { CONFIG_PATH } from '../core/onboarding/propose.js';
 import { formatUnifiedDiff } from '../core/plan/unified-diff.js';
-import { RegistryClients } from '../registry/clients.js';
-import { cloudCredentialsFromEnv } from '../registry/cloud/from-env.js';
-import { FixedTagSource, parseTagsFile } from '../registry/fixed-tags.js';
-import type { RegistryClient } from '../registry/types.js';
 import { collectOnboarding } from '../run/collect-onboarding.js';
 import { CheckoutReader } from '../workspace/checkout.js';
 import { loadRepoConfigFrom } from '../workspace/load-config.js';
 import { applyFileChanges } from '../workspace/scan-tree.js';
 import type { Command } from './io.js';
+import { registrySource } from './registry-source.js';
 
 const HELP = `Usage: tidemark init [--dir <repo>] [--tags-file <tags.json>] [--write] [--json]
 
@@ -73,17 +70,10 @@ export const run: Command = async (argv, io) => {
     );
     return 2;
   }
-  let registry: RegistryClient;
-  if (values['tags-file']) {
-    try {
-      registry = new FixedTagSource(parseTagsFile(JSON.parse(await readFile(values['tags-file'], 'utf8'))));
-    } catch (err) {
-      io.stderr(`${values['tags-file']}: ${(err as Error).message}\n`);
-      return 2;
-    }
-  } else {
-    const { cloud } = cloudCredentialsFromEnv(io.env);
-    registry = new RegistryClients({ ...operator, cloud }).for(NO_REPO_ACCESS);
+  const registry = await registrySource(io, values['tags-file'], operator, NO_REPO_ACCESS);
+  if ('error' in registry) {
+    io.stderr(`${registry.error}\n`);
+    return 2;
   }
   // The same collection and proposal as the App's onboarding PR.
   const { proposal, notes, found } = await collectOnboarding(reader, loaded, registry);
@@ -92,8 +82,6 @@ export const run: Command = async (argv, io) => {
     io.stderr(`nothing to propose: no image reference without a marker found in ${dir}\n`);
     return 0;
   }
-  const detection = { notes };
-
   const changes = [
     ...(proposal.config ? [{ file: CONFIG_PATH, ...proposal.config, changes: [] }] : []),
     ...proposal.files,
@@ -118,7 +106,7 @@ export const run: Command = async (argv, io) => {
             confidence: p.inference.confidence,
             evidence: p.inference.evidence,
           })),
-          notes: detection.notes,
+          notes,
           changes: changes.map((c) => ({ file: c.file })),
         },
         null,

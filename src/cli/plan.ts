@@ -1,8 +1,3 @@
-/**
- * `tidemark plan [--dir <repo>] [--tags-file <tags.json>] [--write] [--json]`: the whole update, computed on
- * a local checkout, exactly as the App would publish it.
- */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readRegistryEnv } from '../config/env.js';
@@ -17,14 +12,11 @@ import {
 } from '../core/plan/publish-plan.js';
 import { formatUnifiedDiff } from '../core/plan/unified-diff.js';
 import type { UpdateGroup } from '../core/plan/update.js';
-import { RegistryClients } from '../registry/clients.js';
-import { cloudCredentialsFromEnv } from '../registry/cloud/from-env.js';
-import { FixedTagSource, parseTagsFile } from '../registry/fixed-tags.js';
-import type { RegistryClient } from '../registry/types.js';
 import { collectRepo, type RepoFacts } from '../run/collect-repo.js';
 import { reconcile } from '../run/reconcile.js';
 import { applyFileChanges } from '../workspace/scan-tree.js';
 import { type Command, UsageError } from './io.js';
+import { registrySource } from './registry-source.js';
 
 const HELP = `Usage: tidemark plan [--dir <repo>] [--tags-file <tags.json>] [--write] [--json]
 
@@ -101,21 +93,15 @@ export const run: Command = async (argv, io) => {
   }
   const { config } = loaded;
   if (config.policies.length === 0) {
-    io.stderr(`no image policies found in ${dir} (Flux ImagePolicy manifests or .github/tidemark.yml)\n`);
+    io.stderr(
+      `no image policies found in ${dir} (Flux ImagePolicy manifests or .github/tidemark.yml); \`tidemark init --dir ${values.dir ?? '.'}\` proposes them for the images it finds\n`,
+    );
     return 2;
   }
-  let registry: RegistryClient;
-  if (values['tags-file']) {
-    try {
-      registry = new FixedTagSource(parseTagsFile(JSON.parse(await readFile(values['tags-file'], 'utf8'))));
-    } catch (err) {
-      io.stderr(`${values['tags-file']}: ${(err as Error).message}\n`);
-      return 2;
-    }
-  } else {
-    // The same cloud identity as the App's (TIDEMARK_CLOUD_IDENTITY; its problems were listed above).
-    const { cloud } = cloudCredentialsFromEnv(io.env);
-    registry = new RegistryClients({ ...operator, cloud }).for(facts.access, facts.providers);
+  const registry = await registrySource(io, values['tags-file'], operator, facts.access, facts.providers);
+  if ('error' in registry) {
+    io.stderr(`${registry.error}\n`);
+    return 2;
   }
   const scan = { files: facts.files, warnings: facts.warnings };
   const plan = await reconcile({ registry }, { config, files: scan.files });

@@ -13,7 +13,7 @@ export interface RedisServer {
   readonly pid: number;
   /** Stops redis and removes its temp dir. Idempotent. */
   stop(): Promise<void>;
-  /** Stops redis and starts a fresh one (empty data) on the same port. */
+  /** Stops redis and starts it again on the same port, with its data (append-only file). */
   restart(): Promise<void>;
 }
 

@@ -32,7 +32,8 @@ const COMMANDS: readonly CommandEntry[] = [
   },
   {
     words: ['init'],
-    summary: 'find the images in a repo without markers, infer policies from their tags, propose config + markers',
+    summary:
+      'find the images in a repo without markers, infer policies from their tags, propose config + markers',
     load: () => import('./cli/init.js'),
   },
   {
@@ -96,7 +97,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
       const cmd = entry.words.join(' ');
-      io.stderr(`tidemark ${cmd}: ${(err as Error).message}\nRun \`tidemark ${cmd} --help\` for its options.\n`);
+      io.stderr(
+        `tidemark ${cmd}: ${(err as Error).message}\nRun \`tidemark ${cmd} --help\` for its options.\n`,
+      );
       return 2;
     }
     throw err;

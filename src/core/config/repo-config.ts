@@ -32,7 +32,11 @@ export interface UpdateSettings {
   readonly scanExtensions: readonly string[];
   readonly group: 'per-policy' | 'all';
   readonly labels: readonly string[];
-  readonly labelsByLevel?: { readonly major?: readonly string[]; readonly minor?: readonly string[]; readonly patch?: readonly string[] };
+  readonly labelsByLevel?: {
+    readonly major?: readonly string[];
+    readonly minor?: readonly string[];
+    readonly patch?: readonly string[];
+  };
   readonly reviewers?: readonly string[];
   readonly teamReviewers?: readonly string[];
   readonly assignees?: readonly string[];

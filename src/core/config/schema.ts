@@ -144,7 +144,8 @@ export const TIDEMARK_CONFIG_SCHEMA = {
         labelsByLevel: {
           type: 'object',
           additionalProperties: false,
-          description: 'More labels for PRs whose bumps are all of one semver level (e.g. major: [breaking]).',
+          description:
+            'More labels for PRs whose bumps are all of one semver level (e.g. major: [breaking]).',
           properties: {
             major: { type: 'array', items: { type: 'string', minLength: 1 } },
             minor: { type: 'array', items: { type: 'string', minLength: 1 } },

@@ -150,7 +150,8 @@ export function parseReason(raw: unknown): JobReason | undefined {
       };
     }
     case 'pr-preview':
-      if (typeof d.number !== 'number' || !str(d.headSha) || !/^[0-9a-f]{40}$/.test(d.headSha)) return undefined;
+      if (typeof d.number !== 'number' || !str(d.headSha) || !/^[0-9a-f]{40}$/.test(d.headSha))
+        return undefined;
       return {
         ...base,
         kind: 'pr-preview',

@@ -880,7 +880,10 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
       const r = repoOf(owner, name)!;
       const base = (await revParse(r, `refs/heads/${r.defaultBranch}`))!;
       await execGit(bare(r), ['update-ref', `refs/heads/${pr.head}`, base]);
-      const head = await git.commitFiles(`${owner}/${name}`, pr.files, { branch: pr.head, message: pr.title });
+      const head = await git.commitFiles(`${owner}/${name}`, pr.files, {
+        branch: pr.head,
+        message: pr.title,
+      });
       const number = nextId++;
       await execGit(bare(r), ['update-ref', `refs/pull/${number}/head`, head]);
       const pull: Pull = {

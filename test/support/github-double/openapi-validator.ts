@@ -39,7 +39,10 @@ function load() {
   // OpenAPI 3.0's `nullable` needs a `type` beside it for ajv; a few schemas (e.g. an issue's `title`, a oneOf)
   // have none. Such a `nullable` only admits null as well: ajv gets it as an explicit `anyOf` with null.
   const fixNullable = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(fixNullable);
+    if (Array.isArray(node)) {
+      for (const n of node) fixNullable(n);
+      return;
+    }
     if (typeof node !== 'object' || node === null) return;
     const o = node as Record<string, unknown>;
     if (o.nullable === true && o.type === undefined) {

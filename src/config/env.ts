@@ -4,7 +4,10 @@
  */
 
 import { createPrivateKey } from 'node:crypto';
+import { parseDuration } from '../core/domain/duration.js';
 import { readCloudIdentityEnv } from '../registry/cloud/select.js';
+
+export { parseDuration };
 
 export interface AppEnv {
   readonly role: 'all' | 'serve' | 'worker';
@@ -80,18 +83,6 @@ function int(
     return dflt;
   }
   return Number(raw);
-}
-
-/**
- * `10m`, `30s`, `1h`, `500ms`. A unit is required: a bare `600` is refused rather than read as 600 ms,
- * because people mean seconds or minutes more often than milliseconds.
- */
-export function parseDuration(raw: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(raw.trim());
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const unit = m[2]!;
-  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!);
 }
 
 function duration(

@@ -27,6 +27,8 @@ export async function routeImagePushes(
   let routed = 0;
   for (const event of events) {
     await deps.firstSeen.record(event.image, event.tag, deps.now());
+    // The (tag → digest) mapping's first sight: what a minimum age counts from (a re-pointed tag starts over).
+    if (event.digest) await deps.firstSeen.record(event.image, `${event.tag}@${event.digest}`, deps.now());
     const repos = await deps.index.reposForImage(event.image);
     if (repos.length === 0)
       deps.log.info(

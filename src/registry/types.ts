@@ -6,6 +6,10 @@ export interface RegistryClient {
   resolveDigest(image: string, tag: string, opts?: { signal?: AbortSignal }): Promise<string>;
   /** OCI annotations/labels of the tag's image (source, revision, created); empty when unknown. */
   getImageMetadata?(image: string, tag: string, opts?: { signal?: AbortSignal }): Promise<ImageMetadata>;
+  /** The manifest or index at a tag or digest, parsed. */
+  getManifest?(image: string, ref: string, opts?: { signal?: AbortSignal }): Promise<Record<string, unknown>>;
+  /** A blob's bytes (an image config, a signature layer). */
+  getBlob?(image: string, digest: string, opts?: { signal?: AbortSignal }): Promise<Buffer>;
 }
 
 export interface ImageMetadata {

@@ -9,10 +9,11 @@ import type { RepoConfig } from '../core/config/repo-config.js';
 import { DIGEST_RE } from '../core/domain/image-ref.js';
 import type { ImagePushed, Warning } from '../core/domain/types.js';
 import { AppError, RegistryProtocolError } from '../core/errors.js';
-import type { IgnoreRule } from '../core/plan/commands.js';
+import { type IgnoreRule, ignoredBy } from '../core/plan/commands.js';
 import {
   type Chosen,
   choose,
+  currentTags,
   imageKey,
   imagesOf,
   type MarkerReadings,
@@ -26,9 +27,14 @@ import {
 import type { PolicyOutcome, ReconcilePlan } from '../core/plan/publish-plan.js';
 import type { PolicyUpdate } from '../core/plan/update.js';
 import type { ImageMetadata, RegistryClient } from '../registry/types.js';
+import { chooseGated, type GateSources } from './collect-gates.js';
 
 export interface ReconcileDeps {
   readonly registry: RegistryClient;
+  /** Facts for trust gates (first-seen times, signatures); without it gated policies wait, saying why. */
+  readonly gates?: GateSources;
+  /** The run's "now", for minimum ages and windows (injected: tests advance a clock instead of sleeping). */
+  readonly now?: () => number;
   readonly log?: Pick<Logger, 'info' | 'warn' | 'debug'>;
   /** Markers read in earlier runs, reused for files whose content did not change. */
   readonly readings?: MarkerReadings;
@@ -93,10 +99,53 @@ export async function reconcile(deps: ReconcileDeps, input: ReconcileInput): Pro
   const registryErrors: RegistryFailure[] = [...choices.registryErrors];
   const warnings: Warning[] = [...choices.warnings];
   const chosen: Chosen[] = [];
+  const held = currentTags(files);
+  const now = deps.now?.() ?? Date.now();
+  const wakeAt: number[] = [];
   await Promise.all(
-    choices.chosen.map(async (c) => {
-      let digest: string | undefined;
-      if (needsDigest(c)) {
+    choices.chosen.map(async (picked) => {
+      let c: Chosen = picked;
+      if (picked.spec.gates) {
+        // Trust gates: walk the candidates newest first until one passes (collect → decide per candidate).
+        const lookup = tags.get(imageKey(picked.spec.image));
+        const list = lookup && 'tags' in lookup ? lookup.tags : [];
+        const gated = await chooseGated(
+          {
+            registry: deps.registry,
+            sources: deps.gates ?? { firstSeen: async (_i, _t, at) => at },
+            now,
+            ...(signal && { signal }),
+          },
+          picked.spec,
+          list,
+          held.get(picked.key) ?? new Set(),
+          (tag) =>
+            input.skippedTags?.get(picked.key)?.has(tag) === true ||
+            ignoredBy(input.ignoreRules?.get(picked.key), tag) !== undefined,
+        );
+        if (!gated) return;
+        if (gated.kind === 'waiting') {
+          outcomes[picked.key] = {
+            status: 'waiting',
+            tag: gated.tag,
+            reason: gated.reason,
+            ...(gated.until !== undefined && { until: gated.until }),
+            ...(gated.waiting.length > 0 && { waiting: gated.waiting }),
+          };
+          if (gated.until !== undefined) wakeAt.push(gated.until);
+          return;
+        }
+        for (const w of gated.waiting) if (w.until !== undefined) wakeAt.push(w.until);
+        c = {
+          ...picked,
+          tag: gated.tag,
+          ...(gated.digest && { digest: gated.digest }),
+          ...(gated.checks.length > 0 && { checks: gated.checks }),
+          ...(gated.waiting.length > 0 && { waiting: gated.waiting }),
+        };
+      }
+      let digest: string | undefined = c.digest;
+      if (needsDigest(c) && digest === undefined) {
         try {
           digest = await deps.registry.resolveDigest(c.spec.image, c.tag, { signal });
           if (!DIGEST_RE.test(digest))
@@ -117,7 +166,8 @@ export async function reconcile(deps: ReconcileDeps, input: ReconcileInput): Pro
   signal?.throwIfAborted();
 
   // Plan (pure): rewrites and groups; then collect provenance for the updates it made.
-  const plan = planFiles({ config, files, chosen, outcomes, warnings, registryErrors });
+  const filePlan = planFiles({ config, files, chosen, outcomes, warnings, registryErrors });
+  const plan = wakeAt.length > 0 ? { ...filePlan, wakeAt: Math.min(...wakeAt) } : filePlan;
   for (const w of plan.warnings) deps.log?.debug({ code: w.code, file: w.file }, w.message);
   if (!input.withProvenance || plan.updates.length === 0) return plan;
   const provenance = new Map(

@@ -74,9 +74,8 @@ export function recordingFirstSeen(
       return tags;
     },
     resolveDigest: (image, tag, o) => registry.resolveDigest(image, tag, o),
-    ...(registry.getImageMetadata && {
-      getImageMetadata: (image: string, tag: string, o?: { signal?: AbortSignal }) =>
-        registry.getImageMetadata!(image, tag, o),
-    }),
+    ...(registry.getImageMetadata && { getImageMetadata: registry.getImageMetadata.bind(registry) }),
+    ...(registry.getManifest && { getManifest: registry.getManifest.bind(registry) }),
+    ...(registry.getBlob && { getBlob: registry.getBlob.bind(registry) }),
   };
 }

@@ -8,8 +8,10 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { type Document, isMap, LineCounter, parseAllDocuments } from 'yaml';
 import { didYouMean } from '../domain/did-you-mean.js';
 import type { Warning } from '../domain/types.js';
+import { mergeGates, parseGates } from '../policy/gates.js';
+import type { FieldError } from '../policy/parse.js';
 import { FLUX_IMAGE_API_VERSIONS, parseFluxPolicy, parseNativePolicy } from '../policy/parse.js';
-import { type ImagePolicySpec, policyKey } from '../policy/types.js';
+import { type ImagePolicySpec, type PolicyGates, policyKey } from '../policy/types.js';
 import { TIDEMARK_CONFIG_SCHEMA } from './schema.js';
 
 export const NATIVE_CONFIG_PATHS = ['.github/tidemark.yml', '.github/tidemark.yaml'];
@@ -44,6 +46,10 @@ export interface UpdateSettings {
   readonly autoMerge: { readonly major?: boolean; readonly minor?: boolean; readonly patch?: boolean };
   readonly commitMessage?: string;
   readonly author?: { readonly name: string; readonly email: string };
+  /** Gates every policy gets unless it sets its own (freezes add up). */
+  readonly gates?: PolicyGates;
+  readonly prConcurrentLimit?: number;
+  readonly prHourlyLimit?: number;
 }
 
 export interface RepoConfig {
@@ -422,6 +428,19 @@ export function loadRepoConfig(
       });
     }
   }
+  // Repo-wide gates under update: (autoMerge there is the per-level map, not a gate).
+  const gateErrors: FieldError[] = [];
+  const { autoMerge: _levels, ...updateGateFields } = u;
+  const defaultGates = parseGates(updateGateFields, 'update', gateErrors);
+  for (const e of gateErrors) {
+    if (errors.some((x) => x.file === native?.file && x.path === e.path)) continue;
+    problem({
+      file: native?.file ?? '.github/tidemark.yml',
+      line: native ? lineOf(native.doc, native.lc, e.path.split('.')) : undefined,
+      path: e.path,
+      message: e.message,
+    });
+  }
   if (!safeRelativePath(path)) {
     problem({
       file: native?.file ?? automation?.file ?? '.github/tidemark.yml',
@@ -431,7 +450,9 @@ export function loadRepoConfig(
     path = '.';
   }
   const config: RepoConfig = {
-    policies,
+    policies: defaultGates
+      ? policies.map((p) => ({ ...p, gates: mergeGates(defaultGates, p.gates)! }))
+      : policies,
     update: {
       strategy,
       ...(branch && { branch }),
@@ -452,6 +473,9 @@ export function loadRepoConfig(
       autoMerge: isObj(u.autoMerge) ? (u.autoMerge as UpdateSettings['autoMerge']) : {},
       ...(typeof u.commitMessage === 'string' && { commitMessage: u.commitMessage }),
       ...(author && { author }),
+      ...(defaultGates && { gates: defaultGates }),
+      ...(typeof u.prConcurrentLimit === 'number' && { prConcurrentLimit: u.prConcurrentLimit }),
+      ...(typeof u.prHourlyLimit === 'number' && { prHourlyLimit: u.prHourlyLimit }),
     },
     registries: isObj(nativeValid.registries)
       ? (nativeValid.registries as Record<string, RegistrySettings>)

@@ -17,6 +17,84 @@ const order = {
   },
 } as const;
 
+const gateProperties = {
+  minAge: {
+    type: 'string',
+    pattern: '^(\\d+(\\.\\d+)?(ms|s|m|h|d|w))+$',
+    description:
+      "A (tag → digest) mapping must be this old — by tidemark's own first sight of it — before it is proposed, e.g. `72h`.",
+  },
+  platforms: {
+    type: 'array',
+    minItems: 1,
+    items: { type: 'string', pattern: '^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$' },
+    description:
+      'Every one of these platforms must be in the image index, e.g. `[linux/amd64, linux/arm64]`.',
+  },
+  signature: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['issuer'],
+    properties: {
+      issuer: {
+        type: 'string',
+        pattern: '^https://',
+        description: 'OIDC issuer of the signing certificate.',
+      },
+      subject: { type: 'string', minLength: 1, description: 'The exact certificate identity.' },
+      subjectPattern: {
+        type: 'string',
+        minLength: 1,
+        description: 'RE2 pattern for the identity, always anchored.',
+      },
+    },
+    description: 'A keyless (Sigstore/cosign) signature by this identity, logged in Rekor.',
+  },
+  provenance: {
+    type: 'object',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: {
+      builder: { type: 'string', minLength: 1 },
+      sourceRepository: { type: 'string', minLength: 1 },
+      ref: { type: 'string', minLength: 1 },
+    },
+    description: 'A signed SLSA v1 provenance attestation with these fields.',
+  },
+  schedule: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['windows'],
+    properties: {
+      timezone: { type: 'string', default: 'UTC', description: 'IANA time zone, e.g. Europe/Berlin.' },
+      windows: {
+        type: 'array',
+        minItems: 1,
+        items: { type: 'string' },
+        description: 'Cron patterns (5 fields); PRs are opened and updated only in minutes they match.',
+      },
+    },
+  },
+  freeze: {
+    type: 'array',
+    description: 'Change freezes: nothing is opened, updated or auto-merged during one.',
+    items: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        from: { type: 'string', description: 'Start: a date or a time with its offset.' },
+        to: { type: 'string', description: 'End (exclusive).' },
+        cron: {
+          type: 'string',
+          description: 'Or recurring minutes (5 cron fields), e.g. `* * * * 5` for Fridays.',
+        },
+        timezone: { type: 'string', description: 'Time zone of `cron`; default UTC.' },
+        reason: { type: 'string' },
+      },
+    },
+  },
+} as const;
+
 export const TIDEMARK_CONFIG_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://raw.githubusercontent.com/tidemark-dev/tidemark/main/policies/tidemark.schema.json',
@@ -103,6 +181,12 @@ export const TIDEMARK_CONFIG_SCHEMA = {
             default: 'Never',
             description: 'Resolve the tag to its digest, for `:digest` markers and `name:tag@digest` refs.',
           },
+          ...gateProperties,
+          autoMerge: {
+            type: 'boolean',
+            description:
+              "Auto-merge this policy's PRs (overrides update.autoMerge levels); never during a freeze.",
+          },
         },
       },
     },
@@ -179,6 +263,17 @@ export const TIDEMARK_CONFIG_SCHEMA = {
           minLength: 1,
           description:
             'Template with {policy} {image} {oldTag} {newTag} {digest} {changes}. Default `chore(deps): update {image} to {newTag}`.',
+        },
+        ...gateProperties,
+        prConcurrentLimit: {
+          type: 'integer',
+          minimum: 1,
+          description: 'At most this many tidemark PRs open at once; more wait (shown on the dashboard).',
+        },
+        prHourlyLimit: {
+          type: 'integer',
+          minimum: 1,
+          description: 'At most this many new tidemark PRs per hour.',
         },
         author: {
           type: 'object',

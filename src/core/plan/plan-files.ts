@@ -17,6 +17,7 @@ import {
 import { selectLatest } from '../policy/index.js';
 import { type ImagePolicySpec, policyKey } from '../policy/types.js';
 import { type IgnoreRule, ignoredBy } from './commands.js';
+import type { GateCheck, WaitingCandidate } from './gates.js';
 import type { PolicyOutcome, ReconcilePlan } from './publish-plan.js';
 import { branchNameFor, type PolicyUpdate, type UpdateGroup } from './update.js';
 
@@ -71,6 +72,10 @@ export interface Chosen {
   readonly spec: ImagePolicySpec;
   readonly tag: string;
   readonly digest?: string;
+  /** The gates it passed (policies with gates). */
+  readonly checks?: readonly GateCheck[];
+  /** Newer candidates a gate held back. */
+  readonly waiting?: readonly WaitingCandidate[];
 }
 
 export interface Choices {
@@ -223,6 +228,8 @@ export function planFiles(input: FilePlanInput): ReconcilePlan {
       ...(previous && { previous }),
       markers: markerCount.get(c.key) ?? 0,
       current: [...(held.get(c.key) ?? [])].sort(),
+      ...(c.checks?.length && { checks: c.checks }),
+      ...(c.waiting?.length && { waiting: c.waiting }),
     };
     if (own.length === 0) continue;
     const update: PolicyUpdate = {
@@ -233,6 +240,8 @@ export function planFiles(input: FilePlanInput): ReconcilePlan {
       ...(previous && { oldTag: previous }),
       newTag: c.tag,
       ...(c.digest && { digest: c.digest }),
+      ...(c.checks?.length && { checks: c.checks }),
+      ...(c.spec.gates?.autoMerge !== undefined && { autoMerge: c.spec.gates.autoMerge }),
       changes: own,
     };
     updates.push(update);
@@ -368,6 +377,17 @@ export function mutableTagWarnings(
     }
   }
   return out;
+}
+
+/** The tags the markers hold now, by policy key: a gated walk never goes below them. */
+export function currentTags(files: readonly MarkedFile[]): Map<string, Set<string>> {
+  const held = new Map<string, Set<string>>();
+  for (const f of files)
+    for (const m of f.markers) {
+      const tag = tagOfValue(m.value, m.field);
+      if (tag !== undefined) held.set(m.key, (held.get(m.key) ?? new Set()).add(tag));
+    }
+  return held;
 }
 
 /** The tag a marker value carries: the value itself for `tag`, the part after the last `:` of a full ref. */

@@ -7,6 +7,7 @@
  */
 import type { UpdateSettings } from '../config/repo-config.js';
 import type { FileChange, PullRequestFacts, Warning } from '../domain/types.js';
+import type { GateCheck, WaitingCandidate } from './gates.js';
 import {
   COMMIT_TRAILER,
   metadataFor,
@@ -29,6 +30,19 @@ export type PolicyOutcome =
       readonly markers?: number;
       /** The distinct tags those markers hold before this run's change (sorted). */
       readonly current?: readonly string[];
+      /** The gates the chosen tag passed, with their evidence. */
+      readonly checks?: readonly GateCheck[];
+      /** Newer candidates a gate holds back, newest first. */
+      readonly waiting?: readonly WaitingCandidate[];
+    }
+  /** A gate holds every newer candidate back (too young, a platform missing, unsigned, a freeze, a rollback). */
+  | {
+      readonly status: 'waiting';
+      readonly tag: string;
+      readonly reason: string;
+      /** When it will pass by itself (a maturity time, the end of a freeze); a run is scheduled then. */
+      readonly until?: number;
+      readonly waiting?: readonly WaitingCandidate[];
     }
   | { readonly status: 'skipped'; readonly tag: string; readonly reason: string }
   | { readonly status: 'none' | 'invalid' | 'registry-error'; readonly reason: string };
@@ -43,6 +57,8 @@ export interface ReconcilePlan {
   readonly warnings: readonly Warning[];
   /** Registry failures; a run with any is incomplete and should be retried when they are transient. */
   readonly registryErrors: readonly { readonly image: string; readonly error: Error }[];
+  /** The earliest time a waiting gate passes by itself: the run to schedule then. */
+  readonly wakeAt?: number;
 }
 
 /** A tidemark PR as read from GitHub (head branch starts with `tidemark/`). */
@@ -228,10 +244,19 @@ export function labelsFor(group: UpdateGroup, settings: PublishSettings): string
   return [...new Set([...settings.labels, ...extra])];
 }
 
-/** Auto-merge when every update of the group is at a semver level the config allows. */
+/**
+ * Auto-merge when every update of the group allows it: a policy's own `autoMerge` decides for it, else its
+ * semver level must be one the config allows.
+ */
 export function wantsAutoMerge(group: UpdateGroup, autoMerge: PublishSettings['autoMerge']): boolean {
-  const levels = group.updates.map((u) => semverLevel(u.oldTag, u.newTag));
-  return levels.length > 0 && levels.every((l) => l !== undefined && autoMerge[l] === true);
+  return (
+    group.updates.length > 0 &&
+    group.updates.every((u) => {
+      if (u.autoMerge !== undefined) return u.autoMerge;
+      const l = semverLevel(u.oldTag, u.newTag);
+      return l !== undefined && autoMerge[l] === true;
+    })
+  );
 }
 
 export const FROZEN_COMMENT = (shas: readonly string[]) =>

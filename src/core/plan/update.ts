@@ -4,6 +4,7 @@
  */
 import type { FileChange, MarkerChange } from '../domain/types.js';
 import { parseTagVersion } from '../policy/semver.js';
+import type { GateCheck } from './gates.js';
 
 export interface ImageProvenance {
   readonly source?: string;
@@ -23,6 +24,10 @@ export interface PolicyUpdate {
   readonly digest?: string;
   readonly changes: readonly MarkerChange[];
   readonly provenance?: { readonly old?: ImageProvenance; readonly new?: ImageProvenance };
+  /** The trust gates the new tag passed, with their evidence (the PR's `tidemark/gates` check). */
+  readonly checks?: readonly GateCheck[];
+  /** The policy's own `autoMerge` (overrides the per-level settings). */
+  readonly autoMerge?: boolean;
 }
 
 export interface UpdateGroup {

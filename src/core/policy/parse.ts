@@ -9,6 +9,7 @@ import {
 } from '../config/schema.js';
 import { didYouMean } from '../domain/did-you-mean.js';
 import { parseImageRef } from '../domain/image-ref.js';
+import { gatesFromAnnotations, parseGates } from './gates.js';
 import { type CompiledRegex, compileRegex, undefinedTemplateRefs } from './regex.js';
 import { DEFAULT_EXCLUSION_LIST } from './select-latest.js';
 import { parseSemverRange } from './semver.js';
@@ -210,6 +211,7 @@ export function parseFluxPolicy(
   if (isObj(spec.filterTags))
     unknownFields(spec.filterTags, ['pattern', 'extract'], 'spec.filterTags', errors);
   const name = parseName(meta.name, 'metadata.name', errors);
+  const gates = gatesFromAnnotations(meta.annotations, errors);
   const choice = parseChoice(spec.policy, 'spec.policy', errors);
   const filterTags = parseFilter(spec.filterTags, 'spec.filterTags', errors);
   const digestReflectionPolicy = parseDigestPolicy(
@@ -243,6 +245,7 @@ export function parseFluxPolicy(
       policy: choice,
       digestReflectionPolicy,
       ...(provider !== undefined && { provider: provider as (typeof providers)[number] }),
+      ...(gates && { gates }),
       source: ctx.source,
     },
   };
@@ -297,6 +300,7 @@ export function parseNativePolicy(
     at('digestReflectionPolicy'),
     errors,
   );
+  const gates = parseGates(entry, ctx.prefix ?? '', errors);
   if (errors.length > 0 || !name || !namespace || !image || !choice) return { ok: false, errors };
   return {
     ok: true,
@@ -308,6 +312,7 @@ export function parseNativePolicy(
       ...(filterTags && { filterTags }),
       policy: choice,
       digestReflectionPolicy,
+      ...(gates && { gates }),
       source: ctx.source,
     },
   };

@@ -187,3 +187,26 @@ function pick(
     ? { key: latest, reason: '', skipped }
     : { reason: `none of the ${count} candidate tags is a number`, skipped };
 }
+
+/**
+ * The policy's candidates, best first, up to `limit`: Flux's selection applied again with each winner set
+ * aside, so the order follows Flux's exact semantics (ties, extract keys, byte order) and not a second sort.
+ * Stops at `floor` (included): nothing older than what is deployed is ever proposed.
+ */
+export function rankTags(
+  spec: ImagePolicySpec,
+  tags: readonly string[],
+  limit: number,
+  floor?: ReadonlySet<string>,
+): string[] {
+  const out: string[] = [];
+  let rest = tags;
+  while (out.length < limit) {
+    const s = selectLatest(spec, rest);
+    if (s.kind !== 'selected') break;
+    out.push(s.tag);
+    if (floor?.has(s.tag)) break;
+    rest = rest.filter((t) => t !== s.tag);
+  }
+  return out;
+}

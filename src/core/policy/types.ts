@@ -35,7 +35,47 @@ export interface ImagePolicySpec {
   readonly digestReflectionPolicy: DigestReflectionPolicy;
   /** Flux `ImageRepository.spec.provider`: which cloud identity may read the image (`generic`: none). */
   readonly provider?: 'generic' | 'aws' | 'azure' | 'gcp';
+  /** What a candidate must show before it is proposed (per policy; repo defaults from `update:` merged in). */
+  readonly gates?: PolicyGates;
   readonly source: PolicySource;
+}
+
+/** A keyless (Sigstore) signer: the certificate's OIDC issuer, and its subject exactly or by anchored RE2. */
+export interface SignatureRule {
+  readonly issuer: string;
+  readonly subject?: string;
+  readonly subjectPattern?: string;
+}
+
+/** Fields an SLSA v1 provenance attestation must carry (each exact when set). */
+export interface ProvenanceRule {
+  readonly builder?: string;
+  readonly sourceRepository?: string;
+  readonly ref?: string;
+}
+
+/** Allow windows: a time is inside when any cron pattern (5 fields, minute resolution) matches it. */
+export interface Schedule {
+  readonly timezone: string;
+  readonly windows: readonly string[];
+}
+
+/** A change freeze: a fixed period (`from`–`to`), or recurring minutes (`cron`, in `timezone`). */
+export type Freeze =
+  | { readonly from: string; readonly to: string; readonly reason?: string }
+  | { readonly cron: string; readonly timezone: string; readonly reason?: string };
+
+export interface PolicyGates {
+  /** A (tag → digest) mapping must have been known this long (ms) — by tidemark's own first sight of it. */
+  readonly minAge?: number;
+  /** Every one of these platforms must be in the candidate's image index (`os/arch[/variant]`). */
+  readonly platforms?: readonly string[];
+  readonly signature?: SignatureRule;
+  readonly provenance?: ProvenanceRule;
+  readonly schedule?: Schedule;
+  readonly freeze?: readonly Freeze[];
+  /** Auto-merge this policy's PRs (overrides `update.autoMerge` levels for it); never during a freeze. */
+  readonly autoMerge?: boolean;
 }
 
 export type Selection =

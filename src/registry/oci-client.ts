@@ -489,4 +489,57 @@ export class OciRegistryClient implements RegistryClient {
       throw new RegistryUnavailableError(`${what}: unexpected answer ${res.status}`);
     }
   }
+
+  /** A blob's bytes, checked against its sha256 digest (the registry is not trusted to serve what it lists). */
+  async getBlob(image: string, digest: string, o: { signal?: AbortSignal } = {}): Promise<Buffer> {
+    const t = this.target(image);
+    let res: Response;
+    try {
+      res = await this.request(
+        t,
+        `${t.apiBase}/v2/${t.repository}/blobs/${digest}`,
+        { method: 'GET', accept: '*/*', scope: 'pull' },
+        o.signal,
+      );
+    } catch (err) {
+      if (err instanceof RegistryNotFoundError)
+        throw new RegistryNotFoundError(`${t.host}/${t.repository}: blob ${digest} not found (404)`, {
+          cause: err,
+        });
+      throw err;
+    }
+    const data = Buffer.from(await res.arrayBuffer());
+    const hex = /^sha256:([0-9a-f]{64})$/.exec(digest)?.[1];
+    const actual = createHash('sha256').update(data).digest('hex');
+    if (hex && actual !== hex)
+      throw new RegistryProtocolError(
+        `${t.host}/${t.repository}: blob ${digest} came back with other content (sha256:${actual})`,
+      );
+    return data;
+  }
+
+  /**
+   * The OCI 1.1 referrers index of `digest` (one page), or undefined when the registry has no referrers API and
+   * answers 404. `artifactType` is a hint registries may ignore; callers filter again.
+   */
+  async listReferrers(
+    image: string,
+    digest: string,
+    o: { artifactType?: string; signal?: AbortSignal } = {},
+  ): Promise<Record<string, unknown> | undefined> {
+    const t = this.target(image);
+    const query = o.artifactType ? `?artifactType=${encodeURIComponent(o.artifactType)}` : '';
+    try {
+      const res = await this.request(
+        t,
+        `${t.apiBase}/v2/${t.repository}/referrers/${digest}${query}`,
+        { method: 'GET', accept: 'application/vnd.oci.image.index.v1+json', scope: 'pull' },
+        o.signal,
+      );
+      return (await res.json()) as Record<string, unknown>;
+    } catch (err) {
+      if (err instanceof RegistryNotFoundError) return undefined;
+      throw err;
+    }
+  }
 }

@@ -6,7 +6,20 @@
  */
 import publicGood from './public-good-trusted-root.json' with { type: 'json' };
 
-/** A fresh copy of the public-good trusted root, so a caller cannot alter the embedded one. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+const root: object = deepFreeze(structuredClone(publicGood));
+
+/**
+ * The public-good trusted root. Always the same frozen object: verifiers are built once per root object, and
+ * nobody can alter what everyone trusts.
+ */
 export function defaultTrustedRoot(): object {
-  return structuredClone(publicGood) as object;
+  return root;
 }

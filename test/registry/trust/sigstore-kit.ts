@@ -8,8 +8,6 @@ import { createHash, generateKeyPairSync, type KeyObject, sign, X509Certificate 
 import { dsse } from '@sigstore/core';
 import { initializeCA, initializeCTLog, initializeTLog } from '@sigstore/mock';
 
-/** Everything is issued and logged at this instant, so nothing depends on the wall clock. */
-const CLOCK = new Date('2026-01-15T12:00:00Z');
 const TRUSTED_SINCE = '2025-01-01T00:00:00Z';
 const REKOR_URL = 'https://rekor.tidemark.test';
 
@@ -98,6 +96,10 @@ function trustedRootFor(caRoot: Buffer, ctlogId: Buffer, ctlogKey: Buffer, tlogK
 }
 
 export async function startSigstore(): Promise<Sigstore> {
+  // Every certificate is issued and every entry logged at this one instant, so no verdict depends on how long
+  // a test takes. It cannot be a constant: the mock's root certificate is valid from the wall-clock moment it is
+  // made, for a year; a minute after that is inside it.
+  const CLOCK = new Date(Math.ceil(Date.now() / 1000) * 1000 + 60_000);
   const ctlog = await initializeCTLog(ecKeys(), CLOCK);
   const ca = await initializeCA(ecKeys(), ctlog, CLOCK);
   const tlog = await initializeTLog(REKOR_URL, ecKeys(), CLOCK);

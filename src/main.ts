@@ -33,6 +33,7 @@ import type { RegistryClient } from './registry/types.js';
 import { markerReadingsCache } from './run/marker-readings.js';
 import { PullCache, runRepo } from './run/run-repo.js';
 import { type Scheduler, startScheduler } from './run/scheduler.js';
+import { WakeTimers } from './run/wake.js';
 import {
   type FirstSeenStore,
   MemoryFirstSeen,
@@ -175,6 +176,9 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     pulls: new PullCache(5 * 60_000, now),
     postedChecks: new LRUCache<string, PostedCheck>({ max: 10_000 }),
     dashboards: new LRUCache<string, { number: number; body: string }>({ max: 10_000 }),
+    gates: {
+      firstSeen: (image: string, tagAtDigest: string, at: number) => firstSeen.record(image, tagAtDigest, at),
+    },
     log,
     metrics,
     now,
@@ -203,6 +207,12 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   const queue: JobQueue<RepoTarget> = env.redisUrl
     ? new BullQueue<RepoTarget>({ ...queueOptions, redisUrl: env.redisUrl })
     : new MemoryQueue<RepoTarget>(queueOptions, { clock });
+  // Declared before the worker starts: a job may run as soon as it does. `enqueue` is read only when a timer fires.
+  const wakes = new WakeTimers<RepoTarget>(clock, (target) => {
+    enqueue(target, { kind: 'gate-due', receivedAt: now() }).catch((err) =>
+      log.warn({ err, repo: `${target.owner}/${target.repo}` }, 'could not enqueue a gate-due run'),
+    );
+  });
   const handleJob = async (job: RepoJob<RepoTarget>, ctx: JobContext) => {
     metrics.jobsActive.inc();
     const parent = job.reasons.map((r) => r.trace).find((t) => t && Object.keys(t).length > 0);
@@ -227,10 +237,12 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
       const reasons = job.reasons.flatMap((r) => parseReason(r) ?? []);
       const dropped = job.reasons.length - reasons.length;
       if (dropped > 0) log.warn({ repo: job.repoKey, dropped }, 'job reasons not understood; ignored');
-      await runRepo(runDeps, target, reasons.length > 0 ? reasons : [{ kind: 'manual' }], {
+      const summary = await runRepo(runDeps, target, reasons.length > 0 ? reasons : [{ kind: 'manual' }], {
         signal,
         attempt,
       });
+      // A gate that passes by itself later (a tag matures, a freeze ends): run the repo again then.
+      if (summary.plan?.wakeAt !== undefined) wakes.at(job.repoKey, target, summary.plan.wakeAt);
     }
   }
 
@@ -348,6 +360,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     async close() {
       closing = true;
       scheduler?.stop();
+      wakes.stop();
       await new Promise<void>((r) => server.server.close(() => r()));
       server.server.closeAllConnections?.();
       await queue.close({ deadlineMs: env.shutdownDeadlineMs });

@@ -131,7 +131,9 @@ export const run: Command = async (argv, io) => {
             : `${key} ${o.previous && o.previous !== o.tag ? `${o.previous} → ${o.tag}` : `${o.tag} (up to date)`}`
           : o.status === 'skipped'
             ? `${key} ${o.tag} skipped: ${o.reason}`
-            : `${key} ${o.status}: ${o.reason}`;
+            : o.status === 'waiting'
+              ? `${key} ${o.tag} waiting: ${o.reason}`
+              : `${key} ${o.status}: ${o.reason}`;
       io.stderr(`${line}\n`);
     }
   }

@@ -139,7 +139,8 @@ export async function reconcile(deps: ReconcileDeps, input: ReconcileInput): Pro
         c = {
           ...picked,
           tag: gated.tag,
-          ...(gated.digest && { digest: gated.digest }),
+          // The digest the gates judged is pinned only where the policy reflects digests.
+          ...(gated.digest && needsDigest(picked) && { digest: gated.digest }),
           ...(gated.checks.length > 0 && { checks: gated.checks }),
           ...(gated.waiting.length > 0 && { waiting: gated.waiting }),
         };

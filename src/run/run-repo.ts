@@ -17,6 +17,8 @@ import {
   isDashboard,
   parseBoxId,
 } from '../core/plan/dashboard.js';
+import { gatesCheck } from '../core/plan/gates.js';
+import { markdownCell } from '../core/plan/messages.js';
 import { imageKey, imagesOf, type MarkerReadings } from '../core/plan/plan-files.js';
 import {
   type PullSummary,
@@ -43,6 +45,7 @@ import type { RegistryClient } from '../registry/types.js';
 import { type PolicyIndex, type RepoTarget, repoKeyOf } from '../state/policy-index.js';
 import { CheckoutReader } from '../workspace/checkout.js';
 import { applyCommandActions, applyPublishPlan, type PublishResult } from './apply.js';
+import type { GateSources } from './collect-gates.js';
 import { collectOnboarding } from './collect-onboarding.js';
 import { collectPublishFacts } from './collect-publish.js';
 import { collectRepo } from './collect-repo.js';
@@ -76,6 +79,8 @@ export interface RepoRunDeps {
     get(repo: string): PostedCheck | undefined;
     set(repo: string, posted: PostedCheck): unknown;
   };
+  /** Facts for trust gates: first-seen times of tag → digest mappings, signature and provenance checks. */
+  readonly gates?: GateSources;
   readonly log: Logger;
   readonly metrics?: Metrics;
   readonly now: () => number;
@@ -202,6 +207,8 @@ export async function runRepo(
       {
         registry: deps.registries.for(facts.access, facts.providers),
         log,
+        now: deps.now,
+        ...(deps.gates && { gates: deps.gates }),
         ...(deps.readings && { readings: deps.readings }),
       },
       {
@@ -256,6 +263,7 @@ export async function runRepo(
     deps.pulls.invalidate(repoKeyOf(target));
   }
   recordMetrics(deps, config.update.strategy, plan, published, reasons);
+  await reportGates(github, repoRef, plan, published, log);
   await reportStatus(deps, github, repoRef, baseSha, log, {
     policies,
     configErrors,
@@ -343,6 +351,28 @@ async function reportStatus(
     }
   } catch (err) {
     log.warn({ err }, 'could not post the tidemark check run');
+  }
+}
+
+/** A `tidemark/gates` check on each new PR head whose bumps passed trust gates (their evidence). */
+async function reportGates(
+  github: GitHubPort,
+  repo: RepoId,
+  plan: ReconcilePlan,
+  published: PublishResult,
+  log: Logger,
+): Promise<void> {
+  for (const g of published.groups) {
+    const commit = 'commit' in g ? g.commit : undefined;
+    if (!commit || g.action === 'pushed') continue;
+    const group = plan.groups.find((x) => x.branch === g.branch);
+    const check = group && gatesCheck(group.updates, markdownCell);
+    if (!check) continue;
+    try {
+      await github.createCheckRun(repo, { headSha: commit, ...check });
+    } catch (err) {
+      log.warn({ err, branch: g.branch }, 'could not post the tidemark/gates check run');
+    }
   }
 }
 

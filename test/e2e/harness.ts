@@ -8,6 +8,7 @@ import { type JobOutcome, startTidemark, type Tidemark } from '../../src/main.js
 import { createLogger } from '../../src/observability/logger.js';
 import type { QueueReason } from '../../src/queue/types.js';
 import { repoKeyOf } from '../../src/state/policy-index.js';
+import type { Clock } from '../../src/time/clock.js';
 import { type GitHubDouble, startGitHubDouble } from '../support/github-double/index.js';
 import { pushImage } from '../support/images.js';
 import { type Registry, type RegistryOptions, startRegistry } from '../support/registry.js';
@@ -84,6 +85,8 @@ export async function startEnv(
     processEnv?: Record<string, string>;
     /** Wait until the start-up run of every installed repo has finished (default true). */
     awaitFirstRuns?: boolean;
+    /** tidemark's clock (e.g. a ShiftClock a test moves forward past a minimum age). */
+    clock?: Clock;
   } = {},
 ): Promise<Env> {
   const gh = await startGitHubDouble();
@@ -130,6 +133,7 @@ export async function startEnv(
     githubThrottle: false,
     log: createLogger({ level: 'debug', destination: sink }),
     onJobSettled,
+    ...(opts.clock && { clock: opts.clock }),
   });
   let worker: Tidemark | undefined;
   if (opts.split) {

@@ -56,7 +56,8 @@ export type JobReason = ReasonBase &
         readonly kind: 'pr-preview';
         readonly detail: { readonly number: number; readonly headSha: string; readonly delivery: string };
       }
-    | { readonly kind: 'installation' | 'periodic' | 'manual' }
+    /** `gate-due`: a trust gate's time came (a candidate matured, a freeze ended). */
+    | { readonly kind: 'installation' | 'periodic' | 'manual' | 'gate-due' }
   );
 
 export type JobReasonKind = JobReason['kind'];
@@ -159,6 +160,7 @@ export function parseReason(raw: unknown): JobReason | undefined {
       };
     case 'installation':
     case 'periodic':
+    case 'gate-due':
     case 'manual':
       return { ...base, kind: raw.kind };
     default:

@@ -142,6 +142,23 @@ export function dashboardSection(input: DashboardInput): string {
     );
   }
 
+  // What the trust gates hold back, and until when (a run is scheduled for that time).
+  const waits: string[] = [];
+  for (const [key, o] of Object.entries(input.plan?.perPolicy ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const list = o.status === 'waiting' || o.status === 'selected' ? (o.waiting ?? []) : [];
+    if (o.status === 'waiting' && list.length === 0)
+      waits.push(`- ${markdownCell(key)} \`${markdownCell(o.tag)}\`: ${markdownCell(o.reason)}`);
+    for (const w of list)
+      waits.push(
+        `- ${markdownCell(key)} \`${markdownCell(w.tag)}\` ${w.status === 'block' ? 'blocked' : 'waits'}: ${markdownCell(w.reason)}`,
+      );
+    if (o.status === 'waiting' && list.length > 0 && !o.reason.startsWith(`${o.tag}:`))
+      waits.push(`- ${markdownCell(key)} \`${markdownCell(o.tag)}\` waits: ${markdownCell(o.reason)}`);
+  }
+  out.push('', '## Waiting for gates', '');
+  if (waits.length === 0) out.push('Nothing waits.');
+  else out.push(...waits);
+
   const blocked = rows.filter((r) => r.problem);
   out.push('', '## Blocked and errors', '');
   if (blocked.length === 0) out.push('None.');

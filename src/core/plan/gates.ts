@@ -93,7 +93,7 @@ export function judgeCandidate(gates: PolicyGates, facts: CandidateFacts, now: n
         ? {
             gate: 'minAge',
             status: 'pass',
-            detail: `${facts.digest ? `${facts.tag}@${facts.digest.slice(0, 19)}` : facts.tag} first seen by tidemark ${iso(seen)} (${formatDuration(age)} ago; minAge ${formatDuration(gates.minAge)})`,
+            detail: `${facts.tag}${facts.digest ? ` (${facts.digest.slice(0, 19)}…)` : ''} first seen by tidemark at ${iso(seen)}, mature since ${iso(matures)} (minAge ${formatDuration(gates.minAge)})`,
           }
         : {
             gate: 'minAge',
@@ -224,4 +224,41 @@ export function verdictReason(v: Verdict): string {
     .filter((c) => c.status !== 'pass')
     .map((c) => `${c.gate}: ${c.detail}`)
     .join('; ');
+}
+
+const MARK: Readonly<Record<GateCheck['status'], string>> = { pass: '✅', wait: '⏳', block: '⛔' };
+
+/** One gate as a Markdown list item; the evidence comes from registries and certificates, so it is escaped. */
+export function gateLine(c: GateCheck, esc: (s: string) => string): string {
+  return `- ${MARK[c.status]} **${c.gate}**: ${esc(c.detail)}`;
+}
+
+/**
+ * The `tidemark/gates` check on a tidemark PR's head: every gate each bump passed, with its evidence (age and
+ * its source, platforms found, signer identity and Rekor log index, provenance builder). Undefined when no
+ * bump of the group has gates.
+ */
+export function gatesCheck(
+  updates: readonly {
+    readonly key: string;
+    readonly newTag: string;
+    readonly checks?: readonly GateCheck[];
+  }[],
+  esc: (s: string) => string,
+): { conclusion: 'success'; title: string; summary: string; text: string; name: string } | undefined {
+  const gated = updates.filter((u) => u.checks && u.checks.length > 0);
+  if (gated.length === 0) return undefined;
+  const n = gated.reduce((k, u) => k + u.checks!.length, 0);
+  const text = gated
+    .map((u) =>
+      [`### ${esc(u.key)} → \`${esc(u.newTag)}\``, '', ...u.checks!.map((c) => gateLine(c, esc))].join('\n'),
+    )
+    .join('\n\n');
+  return {
+    name: 'tidemark/gates',
+    conclusion: 'success',
+    title: `${n} gate${n === 1 ? '' : 's'} passed`,
+    summary: `Every bump in this pull request passed the trust gates its policy sets.`,
+    text,
+  };
 }

@@ -2,6 +2,7 @@
  * Commit messages, PR titles and PR bodies. The PR body ends with a hidden metadata block that the next run
  * parses back, so a PR is recognised and updated in place instead of duplicated.
  */
+import { gateLine } from './gates.js';
 import type { PolicyUpdate, UpdateGroup } from './update.js';
 
 export const DEFAULT_COMMIT_TEMPLATE = 'chore(deps): update {image} to {newTag}';
@@ -226,6 +227,15 @@ export function prBody(group: UpdateGroup): string {
   const digests = group.updates
     .filter((u) => u.digest)
     .map((u) => `- ${u.image}:${u.newTag} is \`${u.digest}\``);
+  const gated = group.updates.filter((u) => u.checks?.length);
+  if (gated.length > 0) {
+    out.push('', '### Trust gates', '');
+    for (const u of gated)
+      out.push(
+        ...(group.updates.length > 1 ? [`${markdownCell(u.key)}:`] : []),
+        ...u.checks!.map((c) => gateLine(c, markdownCell)),
+      );
+  }
   if (compares.length > 0) out.push('', '### Source changes', '', ...compares);
   if (digests.length > 0) out.push('', '### Digests', '', ...digests);
   out.push(

@@ -41,6 +41,7 @@ function pick(o: PolicyOutcome | undefined): string {
   if (!o) return '—';
   if (o.status === 'selected') return o.markers === 0 ? `${o.tag} (no marker)` : o.tag;
   if (o.status === 'skipped') return `${o.tag} (declined)`;
+  if (o.status === 'waiting') return `${o.tag} (waiting: ${o.reason})`;
   return `${o.status === 'none' ? 'nothing' : 'error'}: ${o.reason}`;
 }
 

@@ -77,6 +77,9 @@ export function policyRows(input: StatusInput): PolicyRow[] {
       if (!o) return { ...base, current: [], state: 'not evaluated', problem: false };
       if (o.status === 'skipped')
         return { ...base, current: [], newest: o.tag, state: `ignored: ${o.reason}`, problem: false };
+      // A gate holds the newer tags back: not a problem, the repo is as safe as it should be.
+      if (o.status === 'waiting')
+        return { ...base, current: [], newest: o.tag, state: `waiting: ${o.reason}`, problem: false };
       if (o.status !== 'selected')
         return {
           ...base,
@@ -86,9 +89,11 @@ export function policyRows(input: StatusInput): PolicyRow[] {
         };
       const current = o.current ?? [];
       const row = { ...base, current, newest: o.tag };
+      const next = o.waiting?.[0];
+      const waits = next ? `; waiting: ${next.tag}: ${next.reason}` : '';
       if (o.markers === 0) return { ...row, state: 'no marker uses this policy', problem: true };
       const branch = branchOf.get(key);
-      if (branch === undefined) return { ...row, state: 'up to date', problem: false };
+      if (branch === undefined) return { ...row, state: `up to date${waits}`, problem: false };
       if (input.strategy === 'push') {
         return {
           ...row,
@@ -105,7 +110,7 @@ export function policyRows(input: StatusInput): PolicyRow[] {
         };
       if (g?.action === 'held')
         return { ...row, state: `held: PR #${g.pr} held by @${g.by ?? '?'}`, problem: false };
-      if (g?.pr !== undefined) return { ...row, state: `PR open #${g.pr}`, problem: false };
+      if (g?.pr !== undefined) return { ...row, state: `PR open #${g.pr}${waits}`, problem: false };
       return { ...row, state: `update pending on ${branch}`, problem: false };
     });
 }

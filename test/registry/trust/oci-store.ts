@@ -71,6 +71,8 @@ export function distributionStore(url: string): OciStore {
 export interface ReferrersRegistry extends OciStore {
   /** Requests seen, as "METHOD path". */
   readonly seen: string[];
+  /** Serve `data` as the blob `digest`, whatever its real digest: a registry that lies. */
+  putRawBlob(repo: string, digest: string, data: Buffer): void;
   close(): Promise<void>;
 }
 
@@ -142,6 +144,9 @@ export async function startReferrersRegistry(): Promise<ReferrersRegistry> {
       const digest = digestOf(data);
       blobs.set(`${repo}@${digest}`, data);
       return digest;
+    },
+    putRawBlob(repo, digest, data) {
+      blobs.set(`${repo}@${digest}`, data);
     },
     async putManifest(repo, ref, mediaType, body) {
       manifests.set(`${repo}@${digestOf(body)}`, { mediaType, body });

@@ -30,6 +30,7 @@ import type { JobContext, JobQueue, QueueOptions, RepoJob } from './queue/types.
 import { RegistryClients } from './registry/clients.js';
 import { cloudCredentialsFromEnv } from './registry/cloud/from-env.js';
 import type { RegistryClient } from './registry/types.js';
+import { gateSources, loadTrustedRoot } from './run/gate-sources.js';
 import { markerReadingsCache } from './run/marker-readings.js';
 import { PullCache, runRepo } from './run/run-repo.js';
 import { type Scheduler, startScheduler } from './run/scheduler.js';
@@ -176,9 +177,10 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     pulls: new PullCache(5 * 60_000, now),
     postedChecks: new LRUCache<string, PostedCheck>({ max: 10_000 }),
     dashboards: new LRUCache<string, { number: number; body: string }>({ max: 10_000 }),
-    gates: {
-      firstSeen: (image: string, tagAtDigest: string, at: number) => firstSeen.record(image, tagAtDigest, at),
-    },
+    gates: gateSources({
+      firstSeen: (image, tagAtDigest, at) => firstSeen.record(image, tagAtDigest, at),
+      trustedRoot: await loadTrustedRoot(env.trustedRootFile),
+    }),
     log,
     metrics,
     now,

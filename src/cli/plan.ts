@@ -13,6 +13,7 @@ import {
 import { formatUnifiedDiff } from '../core/plan/unified-diff.js';
 import type { UpdateGroup } from '../core/plan/update.js';
 import { collectRepo, type RepoFacts } from '../run/collect-repo.js';
+import { gateSources, loadTrustedRoot } from '../run/gate-sources.js';
 import { reconcile } from '../run/reconcile.js';
 import { applyFileChanges } from '../workspace/scan-tree.js';
 import { type Command, UsageError } from './io.js';
@@ -104,7 +105,17 @@ export const run: Command = async (argv, io) => {
     return 2;
   }
   const scan = { files: facts.files, warnings: facts.warnings };
-  const plan = await reconcile({ registry }, { config, files: scan.files });
+  // A one-off plan has no first-seen history: every candidate is seen now, so a minAge gate always waits here
+  // (the App keeps first-seen times across runs). Signatures and provenance are checked as the App does.
+  let trustedRoot: object;
+  try {
+    trustedRoot = await loadTrustedRoot(io.env.TIDEMARK_TRUSTED_ROOT);
+  } catch (err) {
+    io.stderr(`tidemark plan: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const gates = gateSources({ firstSeen: async (_image, _tag, at) => at, trustedRoot });
+  const plan = await reconcile({ registry, gates }, { config, files: scan.files });
   if (values.write) await applyFileChanges(dir, plan.changes);
   if (values.json) {
     io.stdout(

@@ -10,6 +10,8 @@ import { readCloudIdentityEnv } from '../registry/cloud/select.js';
 export { parseDuration };
 
 export interface AppEnv {
+  /** A sigstore trusted_root.json replacing the embedded public-good one (signature and provenance gates). */
+  readonly trustedRootFile?: string;
   readonly role: 'all' | 'serve' | 'worker';
   readonly host: string;
   readonly port: number;
@@ -172,6 +174,7 @@ export function readEnv(env: Record<string, string | undefined>, defaults: { wor
     concurrency: int(env, 'TIDEMARK_CONCURRENCY', 4, problems, 1),
     publisher,
     ...(env.TIDEMARK_REGISTRY_ENDPOINTS && { registryEndpointsFile: env.TIDEMARK_REGISTRY_ENDPOINTS }),
+    ...(env.TIDEMARK_TRUSTED_ROOT && { trustedRootFile: env.TIDEMARK_TRUSTED_ROOT }),
     ...(env.TIDEMARK_REGISTRY_ENDPOINTS_JSON && {
       registryEndpointsJson: env.TIDEMARK_REGISTRY_ENDPOINTS_JSON,
     }),

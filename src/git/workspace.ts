@@ -194,6 +194,28 @@ export class RepoWorkspace {
       });
   }
 
+  /**
+   * The newest `limit` commits under `path` (from `head`) whose diff adds or removes an `$imagepolicy` marker
+   * line, each with its author, date, message and zero-context patch — records split by 0x1e, fields by 0x1f
+   * (parsed by `core/plan/rollback.ts`). Merge commits are left out: their changes are in the merged commits.
+   */
+  async markerHistory(head: string, path: string, limit = 200): Promise<string> {
+    return this.run([
+      'log',
+      `-n${limit}`,
+      '--no-merges',
+      '--no-color',
+      '--no-ext-diff',
+      '--format=%x1e%H%x1f%an%x1f%ae%x1f%cI%x1f%B%x1f',
+      '-p',
+      '-U0',
+      '-G\\$imagepolicy',
+      head,
+      '--',
+      path === '' ? '.' : path,
+    ]);
+  }
+
   async mergeBase(a: string, b: string): Promise<string | undefined> {
     try {
       return (await this.git().raw(['merge-base', a, b])).trim() || undefined;

@@ -10,6 +10,12 @@ export interface RegistryClient {
   getManifest?(image: string, ref: string, opts?: { signal?: AbortSignal }): Promise<Record<string, unknown>>;
   /** A blob's bytes (an image config, a signature layer). */
   getBlob?(image: string, digest: string, opts?: { signal?: AbortSignal }): Promise<Buffer>;
+  /** The OCI 1.1 referrers of a digest (an image index), or undefined when the registry has no such API. */
+  listReferrers?(
+    image: string,
+    digest: string,
+    opts?: { artifactType?: string; signal?: AbortSignal },
+  ): Promise<Record<string, unknown> | undefined>;
 }
 
 export interface ImageMetadata {

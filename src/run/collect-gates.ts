@@ -27,12 +27,14 @@ export interface GateSources {
   /** Records `at` as the first sight of `tag@digest` unless an earlier one is known; returns the earliest. */
   firstSeen(image: string, tagAtDigest: string, at: number): Promise<number>;
   verifySignature?(
+    registry: RegistryClient,
     image: string,
     digest: string,
     rule: SignatureRule,
     signal?: AbortSignal,
   ): Promise<TrustFact>;
   verifyProvenance?(
+    registry: RegistryClient,
     image: string,
     digest: string,
     rule: ProvenanceRule,
@@ -149,16 +151,16 @@ async function collectCandidate(
   try {
     const digest = await registry.resolveDigest(spec.image, tag, o);
     const facts: { -readonly [K in keyof CandidateFacts]: CandidateFacts[K] } = { tag, digest };
-    if (gates.minAge !== undefined)
+    if (gates.minAge !== undefined || gates.signature || gates.provenance)
       facts.firstSeen = await sources.firstSeen(imageKey(spec.image), `${tag}@${digest}`, deps.now);
     if (gates.platforms) facts.platforms = await platformsOf(registry, spec.image, digest, signal);
     if (gates.signature)
       facts.signature = sources.verifySignature
-        ? await sources.verifySignature(spec.image, digest, gates.signature, signal)
+        ? await sources.verifySignature(registry, spec.image, digest, gates.signature, signal)
         : { ok: false, reason: 'signature verification is not available in this process' };
     if (gates.provenance)
       facts.provenance = sources.verifyProvenance
-        ? await sources.verifyProvenance(spec.image, digest, gates.provenance, signal)
+        ? await sources.verifyProvenance(registry, spec.image, digest, gates.provenance, signal)
         : { ok: false, reason: 'provenance verification is not available in this process' };
     return facts;
   } catch (err) {

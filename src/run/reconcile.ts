@@ -25,6 +25,7 @@ import {
   withProvenance,
 } from '../core/plan/plan-files.js';
 import type { PolicyOutcome, ReconcilePlan } from '../core/plan/publish-plan.js';
+import { type Rollback, rollbackHold } from '../core/plan/rollback.js';
 import type { PolicyUpdate } from '../core/plan/update.js';
 import type { ImageMetadata, RegistryClient } from '../registry/types.js';
 import { chooseGated, type GateSources } from './collect-gates.js';
@@ -49,6 +50,8 @@ export interface ReconcileInput {
   /** Tags the user declined (a PR closed unmerged), by policy key: not proposed again. */
   readonly skippedTags?: ReadonlyMap<string, ReadonlySet<string>>;
   readonly ignoreRules?: ReadonlyMap<string, readonly IgnoreRule[]>;
+  /** Rollbacks in force (git history, minus those released): their policies are held at the person's value. */
+  readonly rollbacks?: readonly Rollback[];
   /**
    * List every image's tags fresh (not from the client's short cache): the periodic reconcile, which exists
    * to catch pushes whose webhook never came, must see them within one interval.
@@ -144,6 +147,12 @@ export async function reconcile(deps: ReconcileDeps, input: ReconcileInput): Pro
           ...(gated.checks.length > 0 && { checks: gated.checks }),
           ...(gated.waiting.length > 0 && { waiting: gated.waiting }),
         };
+      }
+      const rollback = input.rollbacks?.find((r) => r.key === c.key);
+      const hold = rollback && rollbackHold(c.spec, rollback, c.tag);
+      if (rollback && hold) {
+        outcomes[c.key] = { status: 'waiting', tag: c.tag, reason: hold };
+        return;
       }
       let digest: string | undefined = c.digest;
       if (needsDigest(c) && digest === undefined) {

@@ -5,6 +5,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { RegistryAccess } from '../core/config/registry-access.js';
+import type { RepoConfig } from '../core/config/repo-config.js';
 import { eventOf, type JobReason, wantsFreshPulls } from '../core/domain/reasons.js';
 import type { Permission } from '../core/domain/types.js';
 import { BranchMovedError, RegistryUnavailableError } from '../core/errors.js';
@@ -16,11 +17,13 @@ import {
   dashboardStep,
   isDashboard,
   parseBoxId,
+  releasedRollbacks,
 } from '../core/plan/dashboard.js';
 import { gatesCheck } from '../core/plan/gates.js';
 import { markdownCell } from '../core/plan/messages.js';
 import { imageKey, imagesOf, type MarkerReadings } from '../core/plan/plan-files.js';
 import {
+  isTidemarkCommit,
   type PullSummary,
   planPublish,
   publishSettingsFor,
@@ -28,6 +31,7 @@ import {
   skippedTagsFrom,
   summarizePulls,
 } from '../core/plan/publish-plan.js';
+import { findRollbacks, parseMarkerHistory, type Rollback } from '../core/plan/rollback.js';
 import {
   checkRunStep,
   type PostedCheck,
@@ -202,6 +206,10 @@ export async function runRepo(
     pulls = [...commands.pulls];
     rebase = commands.rebase;
   }
+  // Rollbacks: a person set a marked value back to an older tag; hold it there unless released on the dashboard.
+  const rollbacks = await inSpan('rollbacks', { repo: fullName }, () =>
+    collectRollbacks(deps, { github, ws, repoRef, baseSha, config, reasons, log, pulls }),
+  );
   const plan = await inSpan('reconcile', { repo: fullName, policies: config.policies.length }, () =>
     reconcile(
       {
@@ -223,6 +231,7 @@ export async function runRepo(
         ),
         skippedTags: skippedTagsFrom(pulls),
         ignoreRules: ignoreRulesFrom(pulls),
+        rollbacks: rollbacks.filter((r) => !r.releasedBy),
         withProvenance: config.update.strategy === 'pull-request',
         ...(signal && { signal }),
       },
@@ -281,6 +290,7 @@ export async function runRepo(
       plan,
       published: published.groups as readonly PublishedGroup[],
       pulls,
+      rollbacks,
     });
   }
   if (hasRetryableRegistryError(plan)) {
@@ -354,6 +364,66 @@ async function reportStatus(
   }
 }
 
+/**
+ * Rollbacks in force, from the default branch's history of marked lines (`core/plan/rollback.ts` decides),
+ * each with who released it on the dashboard, if anyone did: released holds are recorded in the dashboard's
+ * own part, and a box ticked now counts when its author may write to the repo.
+ */
+async function collectRollbacks(
+  deps: RepoRunDeps,
+  run: {
+    github: GitHubPort;
+    ws: Awaited<ReturnType<WorkspaceCache['open']>>;
+    repoRef: RepoId;
+    baseSha: string;
+    config: RepoConfig;
+    reasons: readonly JobReason[];
+    log: Logger;
+    /** tidemark's PRs: a squash merge of one (`… (#12)`) is tidemark's change. */
+    pulls: readonly PullSummary[];
+  },
+): Promise<(Rollback & { releasedBy?: string })[]> {
+  const { github, ws, repoRef, config } = run;
+  if (config.policies.length === 0) return [];
+  const bot = await deps.botLogin();
+  const ownEmail = (config.update.author ?? deps.settings.author).email;
+  const merged = new Set(run.pulls.filter((p) => p.merged).map((p) => p.number));
+  const history = parseMarkerHistory(await ws.markerHistory(run.baseSha, config.update.path));
+  const found = findRollbacks(
+    history,
+    (c) => {
+      if (isTidemarkCommit(c.message) || c.authorName === bot || c.authorEmail === ownEmail) return true;
+      const squashed = /\(#([1-9][0-9]{0,9})\)\s*$/m.exec(c.message.split('\n')[0] ?? '');
+      return !!squashed && merged.has(Number(squashed[1]));
+    },
+    config.policies,
+  );
+  if (found.length === 0) return [];
+  const key = `${repoRef.owner}/${repoRef.repo}`;
+  let known = deps.dashboards.get(key);
+  if (!known) {
+    const issue = (await github.listOpenIssues(repoRef, bot)).find((i) => isDashboard(i.title, i.body));
+    known = issue && { number: issue.number, body: issue.body ?? '' };
+    if (known) deps.dashboards.set(key, known);
+  }
+  const released = releasedRollbacks(known?.body);
+  for (const r of run.reasons) {
+    if (r.kind !== 'dashboard-edit') continue;
+    for (const id of r.detail.boxes) {
+      const a = parseBoxId(id);
+      if (a?.kind !== 'release' || released.has(a.sha)) continue;
+      const permission = await github.permission(repoRef, r.detail.user);
+      if (permission === 'admin' || permission === 'maintain' || permission === 'write')
+        released.set(a.sha, r.detail.user);
+      else run.log.info({ user: r.detail.user, permission }, 'rollback release ignored: no write access');
+    }
+  }
+  return found.map((r) => {
+    const by = released.get(r.sha.slice(0, 12));
+    return by ? { ...r, releasedBy: by } : r;
+  });
+}
+
 /** A `tidemark/gates` check on each new PR head whose bumps passed trust gates (their evidence). */
 async function reportGates(
   github: GitHubPort,
@@ -389,7 +459,9 @@ function commandRequests(reasons: readonly JobReason[]): CommandRequest[] {
     r.kind === 'dashboard-edit'
       ? r.detail.boxes.flatMap((id) => {
           const a = parseBoxId(id);
-          return a && a.kind !== 'retry' ? [{ pr: a.pr, user: r.detail.user, text: a.kind }] : [];
+          return a && (a.kind === 'unhold' || a.kind === 'unignore')
+            ? [{ pr: a.pr, user: r.detail.user, text: a.kind }]
+            : [];
         })
       : [],
   );

@@ -77,5 +77,6 @@ export function recordingFirstSeen(
     ...(registry.getImageMetadata && { getImageMetadata: registry.getImageMetadata.bind(registry) }),
     ...(registry.getManifest && { getManifest: registry.getManifest.bind(registry) }),
     ...(registry.getBlob && { getBlob: registry.getBlob.bind(registry) }),
+    ...(registry.listReferrers && { listReferrers: registry.listReferrers.bind(registry) }),
   };
 }

@@ -80,6 +80,14 @@ describe('trust gates', () => {
       expect(job.outcome).toBe('succeeded');
       await env.idle();
     }
+    /** Waits for the run a GitHub webhook caused (after `act`). */
+    async function after(what: string, kind: string, act: () => Promise<unknown>) {
+      const since = env.jobs.length;
+      await act();
+      const job = await env.waitForJob(what, (j) => j.repo === key && hasReason(kind)(j), since);
+      expect(job.outcome).toBe('succeeded');
+      await env.idle();
+    }
     const openPulls = () => gh.pulls('acme', name).filter((p) => p.state === 'open');
     const dashboard = () => gh.issues('acme', name)[0]?.body ?? '';
     const lastCheck = () =>
@@ -87,7 +95,7 @@ describe('trust gates', () => {
         .checkRuns('acme', name)
         .filter((c) => c.name === 'tidemark')
         .at(-1);
-    return { image, key, push, pushed, advance, openPulls, dashboard, lastCheck };
+    return { image, key, push, pushed, advance, after, openPulls, dashboard, lastCheck };
   }
 
   it('minAge: a fresh tag waits and the dashboard says when; it matures → PR; a fresher one does not displace it', async () => {
@@ -146,5 +154,59 @@ describe('trust gates', () => {
 
     await s.advance(2 * H + 1000);
     expect(s.openPulls().map((p) => p.title.slice(-5))).toEqual(['1.1.0']);
+  });
+
+  async function rolledBack(name: string) {
+    const s = await scenario(name, '');
+    await s.push('1.1.0');
+    const [pr] = s.openPulls();
+    expect(pr?.title).toMatch(/1\.1\.0$/);
+    await s.after('the run after the merge', 'pull-request-closed', () =>
+      gh.mergePull('acme', name, pr!.number),
+    );
+    expect(await gh.readFile('acme', name, 'main', 'apps/web/deployment.yaml')).toContain(':1.1.0 #');
+    // A person rolls back: the marked value goes back to 1.0.0 on main.
+    await s.after('the run after the rollback', 'github-push', () =>
+      gh.pushAsUser(
+        'acme',
+        name,
+        'main',
+        { 'apps/web/deployment.yaml': deployment(reg.host, s.image, '1.0.0') },
+        'Roll back web to 1.0.0',
+      ),
+    );
+    expect(s.openPulls()).toHaveLength(0);
+    expect(s.dashboard()).toMatch(
+      /flux-system:web rolled back to `1\.0\.0` \(from `1\.1\.0`\) by .* held — tick/,
+    );
+    expect(s.lastCheck()?.output?.text).toContain('waiting: rolled back to 1.0.0');
+    return s;
+  }
+
+  it('rollback means hold: no PR for the rolled-back tag; a tag newer than it → PR again', async () => {
+    const s = await rolledBack('rollback-newer');
+    // A periodic run changes nothing: the hold comes from git history, not memory.
+    await s.after('a manual run', 'manual', () => env.app.reconcileAll('manual'));
+    expect(s.openPulls()).toHaveLength(0);
+    await s.push('1.2.0');
+    expect(s.openPulls().map((p) => p.title.slice(-5))).toEqual(['1.2.0']);
+  });
+
+  it('rollback released on the dashboard by someone with write access → the PR comes back', async () => {
+    const s = await rolledBack('rollback-release');
+    gh.setPermission('acme', 'rollback-release', 'alice', 'write');
+    gh.setPermission('acme', 'rollback-release', 'rita', 'read');
+    const [issue] = gh.issues('acme', 'rollback-release');
+    const tick = (body: string) => body.replace(/- \[ \] (<!-- tidemark-box: release:)/, '- [x] $1');
+    await s.after("the run for rita's tick", 'dashboard-edit', () =>
+      gh.editIssueAsUser('acme', 'rollback-release', issue!.number, 'rita', tick(issue!.body)),
+    );
+    expect(s.openPulls()).toHaveLength(0);
+    const [again] = gh.issues('acme', 'rollback-release');
+    await s.after("the run for alice's tick", 'dashboard-edit', () =>
+      gh.editIssueAsUser('acme', 'rollback-release', again!.number, 'alice', tick(again!.body)),
+    );
+    expect(s.openPulls().map((p) => p.title.slice(-5))).toEqual(['1.1.0']);
+    expect(s.dashboard()).toContain('released by `@alice`');
   });
 });

@@ -8,6 +8,7 @@
  */
 import { markdownCell } from './messages.js';
 import type { PullSummary } from './publish-plan.js';
+import type { Rollback } from './rollback.js';
 import { policyRows, type StatusInput, statusReport } from './status-report.js';
 
 export const DASHBOARD_TITLE = 'tidemark dashboard';
@@ -18,20 +19,32 @@ const END = '<!-- tidemark-dashboard:end -->';
 export type BoxAction =
   | { readonly kind: 'unhold'; readonly pr: number }
   | { readonly kind: 'unignore'; readonly pr: number }
+  /** Release a rollback hold: the person's commit (its first 12 hex digits). */
+  | { readonly kind: 'release'; readonly sha: string }
   | { readonly kind: 'retry' };
 
 export function boxId(a: BoxAction): string {
-  return a.kind === 'retry' ? 'retry' : `${a.kind}:${a.pr}`;
+  return a.kind === 'retry' ? 'retry' : a.kind === 'release' ? `release:${a.sha}` : `${a.kind}:${a.pr}`;
 }
 
 export function parseBoxId(id: string): BoxAction | undefined {
   if (id === 'retry') return { kind: 'retry' };
+  const r = /^release:([0-9a-f]{12})$/.exec(id);
+  if (r) return { kind: 'release', sha: r[1]! };
   const m = /^(unhold|unignore):([1-9][0-9]{0,9})$/.exec(id);
   return m ? { kind: m[1] as 'unhold' | 'unignore', pr: Number(m[2]) } : undefined;
 }
 
 const box = (a: BoxAction, text: string) => `- [ ] <!-- tidemark-box: ${boxId(a)} --> ${text}`;
-const BOX_RE = /^\s*[-*] \[( |x|X)\] <!-- tidemark-box: ([a-z]+(?::[0-9]+)?) -->/;
+const BOX_RE = /^\s*[-*] \[( |x|X)\] <!-- tidemark-box: ([a-z]+(?::[0-9a-f]+)?) -->/;
+const RELEASED_RE = /<!-- tidemark-released: ([0-9a-f]{12}) by ([A-Za-z0-9-]{1,39}(?:\[bot\])?) -->/g;
+
+/** Rollback holds released on the dashboard (commit prefix → who), read from tidemark's part of its body. */
+export function releasedRollbacks(body: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of (ownPart(body ?? '') ?? '').matchAll(RELEASED_RE)) out.set(m[1]!, m[2]!);
+  return out;
+}
 
 /** Box ids that are ticked in `body` (inside tidemark's part only). */
 function ticked(body: string): Set<string> {
@@ -68,6 +81,8 @@ export function isDashboard(title: string, body: string | null | undefined): boo
 export interface DashboardInput extends StatusInput {
   /** tidemark's PRs (open and closed), with their metadata. */
   readonly pulls: readonly PullSummary[];
+  /** Rollbacks found in git history: holding, or released (by whom). */
+  readonly rollbacks?: readonly (Rollback & { readonly releasedBy?: string })[];
 }
 
 function fmtDate(at: string): string {
@@ -114,6 +129,23 @@ export function dashboardSection(input: DashboardInput): string {
         `#${p.number} (${keys}) held by \`@${markdownCell(h.by)}\` on ${fmtDate(h.at)} — tick to lift the hold`,
       ),
     );
+  }
+
+  const rollbacks = input.rollbacks ?? [];
+  out.push('', '## Rollbacks', '');
+  if (rollbacks.length === 0)
+    out.push('None. A person setting a marked value back to an older tag holds that policy there.');
+  for (const r of rollbacks) {
+    const id = r.sha.slice(0, 12);
+    const what = `${markdownCell(r.key)} rolled back to \`${markdownCell(r.to)}\` (from \`${markdownCell(r.from)}\`) by ${markdownCell(r.by)} in ${id.slice(0, 7)}`;
+    if (r.releasedBy)
+      out.push(
+        `- ${what}: released by \`@${markdownCell(r.releasedBy)}\` <!-- tidemark-released: ${id} by ${r.releasedBy} -->`,
+      );
+    else
+      out.push(
+        box({ kind: 'release', sha: id }, `${what}: held — tick to let tidemark propose newer tags again`),
+      );
   }
 
   const ignored = input.pulls.filter((p) => p.state === 'closed' && !p.merged && p.meta?.ignore);

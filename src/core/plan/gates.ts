@@ -73,6 +73,11 @@ export function hasWindows(g: PolicyGates | undefined): boolean {
   return !!g && (!!g.schedule || !!g.freeze?.length);
 }
 
+/** How long after first sight a missing or wrong signature or attestation is looked at again, not yet blocked. */
+export const SIGNATURE_GRACE_MS = 15 * 60_000;
+/** How often, during that grace. */
+export const RECHECK_MS = 60_000;
+
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** The candidate gates for one candidate. Windows are judged separately (`windowCheck`): they are about now. */
@@ -140,6 +145,18 @@ export function judgeCandidate(gates: PolicyGates, facts: CandidateFacts, now: n
         : { gate: 'provenance', status: 'block', detail: p ? p.reason : 'not checked' },
     );
   }
+  // Signatures and attestations are usually pushed a little after the image (cosign signs what was pushed):
+  // a fresh candidate without them is looked at again shortly, and blocked only once its grace is over.
+  const seen = facts.firstSeen;
+  if (seen !== undefined && now - seen < SIGNATURE_GRACE_MS)
+    for (const [i, c] of checks.entries())
+      if (c.status === 'block' && (c.gate === 'signature' || c.gate === 'provenance'))
+        checks[i] = {
+          ...c,
+          status: 'wait',
+          detail: `${c.detail} (pushed ${formatDuration(now - seen)} ago: looked at again until ${iso(seen + SIGNATURE_GRACE_MS)})`,
+          until: Math.min(now + RECHECK_MS, seen + SIGNATURE_GRACE_MS),
+        };
   const status = checks.some((c) => c.status === 'block')
     ? 'block'
     : checks.some((c) => c.status === 'wait')

@@ -99,6 +99,7 @@ interface RawPull {
   body?: string | null;
   html_url: string;
   labels?: { name?: string }[];
+  created_at?: string;
 }
 
 function toFacts(p: RawPull): PullRequestFacts {
@@ -118,6 +119,7 @@ function toFacts(p: RawPull): PullRequestFacts {
     author: p.user?.login ?? '',
     // A deleted fork has no head repository: it is not the base repository either.
     fromFork: !p.head.repo?.full_name || p.head.repo.full_name !== p.base.repo?.full_name,
+    ...(p.created_at && { createdAt: p.created_at }),
   };
 }
 

@@ -21,6 +21,7 @@ export type GroupOutcome =
     }
   | { readonly branch: string; readonly action: 'frozen'; readonly pr?: number }
   | { readonly branch: string; readonly action: 'held'; readonly pr: number; readonly by: string }
+  | { readonly branch: string; readonly action: 'limited'; readonly reason: string }
   | { readonly branch: string; readonly action: 'pushed'; readonly commit: string };
 
 export interface PublishResult {
@@ -122,6 +123,9 @@ export async function applyPublishPlan(
       case 'held':
         log.info({ branch: g.branch, pr: g.pr, by: g.by }, 'pull request held; not updating it');
         return { branch: g.branch, action: 'held', pr: g.pr, by: g.by };
+      case 'limited':
+        log.info({ branch: g.branch, reason: g.reason }, 'pull request not opened: limit reached');
+        return { branch: g.branch, action: 'limited', reason: g.reason };
       default:
         return {
           branch: g.branch,

@@ -249,6 +249,7 @@ export async function runRepo(
       const publishing = planPublish(plan, publishSettingsFor(config.update, target.defaultBranch), {
         ...publishFacts,
         rebase,
+        now: deps.now(),
       });
       signal?.throwIfAborted();
       actionsApplied = publishing.actions.length;

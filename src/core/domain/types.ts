@@ -98,6 +98,8 @@ export interface PullRequestFacts {
   readonly author: string;
   /** Its head branch lives in another repository (a fork). */
   readonly fromFork: boolean;
+  /** When it was opened (ISO), for `update.prHourlyLimit`. */
+  readonly createdAt?: string;
 }
 
 /** A repository on GitHub: the one identity every module uses (`owner/repo`). */

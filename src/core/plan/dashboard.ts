@@ -187,6 +187,12 @@ export function dashboardSection(input: DashboardInput): string {
     if (o.status === 'waiting' && list.length > 0 && !o.reason.startsWith(`${o.tag}:`))
       waits.push(`- ${markdownCell(key)} \`${markdownCell(o.tag)}\` waits: ${markdownCell(o.reason)}`);
   }
+  // New PRs past prConcurrentLimit / prHourlyLimit wait too.
+  for (const r of rows)
+    if (input.plan?.perPolicy[r.key]?.status === 'selected' && r.state.startsWith('waiting: '))
+      waits.push(
+        `- ${markdownCell(r.key)} \`${markdownCell(r.newest ?? '?')}\`: ${markdownCell(r.state.slice(9))}`,
+      );
   out.push('', '## Waiting for gates', '');
   if (waits.length === 0) out.push('Nothing waits.');
   else out.push(...waits);

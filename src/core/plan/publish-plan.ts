@@ -95,6 +95,10 @@ export interface PublishSettings {
   readonly assignees?: readonly string[];
   readonly draft?: boolean;
   readonly autoMerge: { readonly major?: boolean; readonly minor?: boolean; readonly patch?: boolean };
+  /** At most this many tidemark PRs open at once (new ones wait). */
+  readonly prConcurrentLimit?: number;
+  /** At most this many new tidemark PRs per hour. */
+  readonly prHourlyLimit?: number;
 }
 
 /**
@@ -113,6 +117,8 @@ export function publishSettingsFor(update: UpdateSettings, defaultBranch: string
     ...(update.assignees && { assignees: update.assignees }),
     ...(update.draft && { draft: true }),
     autoMerge: update.autoMerge,
+    ...(update.prConcurrentLimit !== undefined && { prConcurrentLimit: update.prConcurrentLimit }),
+    ...(update.prHourlyLimit !== undefined && { prHourlyLimit: update.prHourlyLimit }),
   };
 }
 
@@ -136,6 +142,8 @@ export interface PublishFacts {
   readonly mergedHeads: Readonly<Record<string, string | undefined>>;
   /** Branches someone asked to rebuild (`/tidemark rebase|recreate`): reset and committed even when they hold the change or others' commits. */
   readonly rebase?: readonly string[];
+  /** The run's now (ms), for `prHourlyLimit`. */
+  readonly now?: number;
 }
 
 /** One reason a PR is closed as moot, rendered once the PR numbers of this run are known. */
@@ -198,6 +206,8 @@ export type GroupIntent =
       readonly pr?: number;
       readonly foreign: readonly string[];
     }
+  /** A new PR would pass `prConcurrentLimit` or `prHourlyLimit`: it waits for a later run. */
+  | { readonly branch: string; readonly action: 'limited'; readonly reason: string }
   /** Someone said `/tidemark hold` on the open PR: it is left exactly as it is. */
   | {
       readonly branch: string;
@@ -286,8 +296,26 @@ export function planPublish(
   }
   const actions: PublishAction[] = [];
   const groups: GroupIntent[] = [];
+  // PR limits: open PRs count now; PRs opened in the last hour count for the hourly limit.
+  let open = facts.pulls.filter((p) => p.state === 'open').length;
+  const hourAgo = (facts.now ?? 0) - 3_600_000;
+  let lastHour = facts.pulls.filter((p) => p.createdAt && Date.parse(p.createdAt) > hourAgo).length;
   for (const group of plan.groups) {
     const { intent, actions: a } = planGroup(group, settings, facts);
+    if (intent.action === 'opened') {
+      const limit =
+        settings.prConcurrentLimit !== undefined && open >= settings.prConcurrentLimit
+          ? `${open} tidemark PRs are open (prConcurrentLimit ${settings.prConcurrentLimit})`
+          : settings.prHourlyLimit !== undefined && lastHour >= settings.prHourlyLimit
+            ? `${lastHour} tidemark PRs were opened in the last hour (prHourlyLimit ${settings.prHourlyLimit})`
+            : undefined;
+      if (limit) {
+        groups.push({ branch: group.branch, action: 'limited', reason: limit });
+        continue;
+      }
+      open++;
+      lastHour++;
+    }
     groups.push(intent);
     actions.push(...a);
   }

@@ -28,7 +28,9 @@ export const FIX_IN_REPO: ReadonlySet<string> = new Set([
 /** What publishing did for one branch (apply's result, as plain facts). */
 export interface PublishedGroup {
   readonly branch: string;
-  readonly action: 'opened' | 'updated' | 'unchanged' | 'frozen' | 'held' | 'pushed';
+  readonly action: 'opened' | 'updated' | 'unchanged' | 'frozen' | 'held' | 'limited' | 'pushed';
+  /** Why a PR was not opened (`limited`). */
+  readonly reason?: string;
   readonly pr?: number;
   /** Who held it (`/tidemark hold`). */
   readonly by?: string;
@@ -108,6 +110,8 @@ export function policyRows(input: StatusInput): PolicyRow[] {
           state: `held: ${g.pr ? `PR #${g.pr}` : branch} has commits tidemark did not make`,
           problem: false,
         };
+      if (g?.action === 'limited')
+        return { ...row, state: `waiting: ${g.reason ?? 'PR limit reached'}`, problem: false };
       if (g?.action === 'held')
         return { ...row, state: `held: PR #${g.pr} held by @${g.by ?? '?'}`, problem: false };
       if (g?.pr !== undefined) return { ...row, state: `PR open #${g.pr}${waits}`, problem: false };

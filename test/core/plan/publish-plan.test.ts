@@ -256,6 +256,51 @@ describe('planPublish: auto-merge by semver level', () => {
   });
 });
 
+describe("planPublish: a policy's own autoMerge", () => {
+  it('overrides the levels for its bumps: true merges a major, false never merges a patch', () => {
+    const major = group('web', '1.0.0', '2.0.0');
+    const yes: UpdateGroup = { ...major, updates: major.updates.map((u) => ({ ...u, autoMerge: true })) };
+    expect(wantsAutoMerge(yes, {})).toBe(true);
+    const patch = group('api', '1.0.0', '1.0.1');
+    const no: UpdateGroup = { ...patch, updates: patch.updates.map((u) => ({ ...u, autoMerge: false })) };
+    expect(wantsAutoMerge(no, { patch: true })).toBe(false);
+  });
+});
+
+describe('planPublish: PR limits', () => {
+  const NOW = Date.parse('2026-12-04T12:00:00Z');
+  it('prConcurrentLimit: new PRs past the limit wait (no branch, no PR); updates of open ones go on', () => {
+    const a = group('a');
+    const b = group('b');
+    const c = group('c');
+    const openA = pull(a, { title: 'stale title' });
+    const p = planPublish(runPlan([a, b, c]), settings({ prConcurrentLimit: 2 }), {
+      ...facts({ pulls: [openA] }),
+      now: NOW,
+    });
+    expect(p.groups.map((g) => g.action)).toEqual(['updated', 'opened', 'limited']);
+    expect(p.groups[2]).toMatchObject({ reason: '2 tidemark PRs are open (prConcurrentLimit 2)' });
+    expect(p.actions.filter((x) => 'branch' in x && x.branch === c.branch)).toEqual([]);
+  });
+
+  it('prHourlyLimit counts PRs opened in the last hour, not older ones', () => {
+    const [a, b, c] = [group('a'), group('b'), group('c')];
+    const recent = pull(group('x'), {
+      state: 'closed',
+      createdAt: new Date(NOW - 10 * 60_000).toISOString(),
+    });
+    const old = pull(group('y'), { state: 'closed', createdAt: new Date(NOW - 2 * 3_600_000).toISOString() });
+    const p = planPublish(runPlan([a, b, c]), settings({ prHourlyLimit: 2 }), {
+      ...facts({ pulls: [recent, old] }),
+      now: NOW,
+    });
+    expect(p.groups.map((g) => g.action)).toEqual(['opened', 'limited', 'limited']);
+    expect(p.groups[1]).toMatchObject({
+      reason: '2 tidemark PRs were opened in the last hour (prHourlyLimit 2)',
+    });
+  });
+});
+
 describe('planPublish: open tidemark PRs no group carries', () => {
   it('moot when the policy is already at its selection on the base branch: closed with a reason', () => {
     const old = group('web');

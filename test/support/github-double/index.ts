@@ -40,6 +40,8 @@ export interface Pull {
   labels: { name: string }[];
   comments: string[];
   autoMerge?: string;
+  /** When it was opened (ISO); set when the App opens it. */
+  createdAt?: string;
   draft?: boolean;
   reviewers?: string[];
   teamReviewers?: string[];
@@ -247,6 +249,7 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
     labels: p.labels,
     html_url: `${url}/${p.owner}/${p.repo}/pull/${p.number}`,
     user: p.author ?? { login: 'tidemark[bot]', type: 'Bot' },
+    created_at: p.createdAt ?? '2026-01-01T00:00:00Z',
   });
 
   const bare = (r: Repo) => `${git.root}/${r.owner}/${r.name}.git`;
@@ -634,6 +637,7 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
           comments: [],
           owner: r.owner,
           repo: r.name,
+          createdAt: new Date().toISOString(),
           ...(b.draft && { draft: true }),
         };
         pulls.push(pr);

@@ -6,6 +6,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { parseDuration } from '../core/domain/duration.js';
 import { readCloudIdentityEnv } from '../registry/cloud/select.js';
+import { type AllowRule, parseAllowHosts } from '../registry/egress.js';
 
 export { parseDuration };
 
@@ -33,6 +34,8 @@ export interface AppEnv {
   readonly dockerConfig?: string;
   /** Registry host → mirror base URL, for reading tags and digests. */
   readonly registryMirrors: Readonly<Record<string, string>>;
+  /** Hosts tidemark may contact even when they are internal (TIDEMARK_REGISTRY_ALLOW_HOSTS). */
+  readonly allowHosts: readonly AllowRule[];
   readonly logLevel: string;
   readonly shutdownDeadlineMs: number;
   readonly gitAuthor: { readonly name: string; readonly email: string };
@@ -50,6 +53,8 @@ export interface RegistryEnv {
   readonly dockerConfig?: string;
   /** Registry host → mirror base URL, for reading tags and digests. */
   readonly registryMirrors: Readonly<Record<string, string>>;
+  /** Hosts tidemark may contact even when they are internal (TIDEMARK_REGISTRY_ALLOW_HOSTS). */
+  readonly allowHosts: readonly AllowRule[];
 }
 
 export function readRegistryEnv(env: Record<string, string | undefined>, problems: string[]): RegistryEnv {
@@ -64,7 +69,13 @@ export function readRegistryEnv(env: Record<string, string | undefined>, problem
     if (m) registryMirrors[m[1]!] = m[2]!;
     else problems.push(`TIDEMARK_REGISTRY_MIRRORS: expected host=https://mirror,… , got "${pair}"`);
   }
-  return { ...(env.DOCKER_CONFIG && { dockerConfig: env.DOCKER_CONFIG }), registryMirrors };
+  const allow = parseAllowHosts(env.TIDEMARK_REGISTRY_ALLOW_HOSTS);
+  problems.push(...allow.problems);
+  return {
+    ...(env.DOCKER_CONFIG && { dockerConfig: env.DOCKER_CONFIG }),
+    registryMirrors,
+    allowHosts: allow.rules,
+  };
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -127,7 +138,7 @@ export function readEnv(env: Record<string, string | undefined>, defaults: { wor
   if (role !== 'all' && !env.REDIS_URL)
     problems.push(`TIDEMARK_ROLE=${role} needs REDIS_URL: web and worker processes share jobs through Redis`);
   const production = env.NODE_ENV === 'production';
-  const { registryMirrors } = readRegistryEnv(env, problems);
+  const { registryMirrors, allowHosts } = readRegistryEnv(env, problems);
   const throttleSetting = env.TIDEMARK_GITHUB_THROTTLE ?? 'true';
   if (!['true', 'false'].includes(throttleSetting))
     problems.push(`TIDEMARK_GITHUB_THROTTLE: expected true or false, got "${throttleSetting}"`);
@@ -180,6 +191,7 @@ export function readEnv(env: Record<string, string | undefined>, defaults: { wor
     }),
     ...(env.DOCKER_CONFIG && { dockerConfig: env.DOCKER_CONFIG }),
     registryMirrors,
+    allowHosts,
     logLevel,
     shutdownDeadlineMs: duration(env, 'TIDEMARK_SHUTDOWN_DEADLINE', 25_000, problems),
     gitAuthor: {

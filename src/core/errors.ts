@@ -27,6 +27,11 @@ export class RegistryAuthError extends AppError {
   readonly code = 'registry_auth_failed';
   readonly retryable = false;
 }
+/** The operator's registry policy does not let tidemark contact this host: a configuration problem, never retried. */
+export class RegistryEgressError extends AppError {
+  readonly code = 'registry_egress_refused';
+  readonly retryable = false;
+}
 export class RegistryNotFoundError extends AppError {
   readonly code = 'registry_not_found';
   readonly retryable = false;

@@ -13,6 +13,7 @@ import { isNoRepoAccess, type RegistryAccess } from '../core/config/registry-acc
 import type { CloudCredentials } from './cloud/cloud-credentials.js';
 import { type DeclaredProvider, declarationsThatMatter } from './cloud/select.js';
 import { dockerConfigCredentials } from './docker-config.js';
+import { type AllowRule, EgressPolicy } from './egress.js';
 import { type CredentialSource, type OciClientOptions, OciRegistryClient } from './oci-client.js';
 import type { RegistryClient } from './types.js';
 
@@ -22,6 +23,11 @@ export interface OperatorRegistry {
   readonly registryMirrors?: Readonly<Record<string, string>>;
   /** The workload's cloud identity (`cloudCredentialsFromEnv`); off when absent. */
   readonly cloud?: CloudCredentials;
+  /**
+   * Hosts the operator lets tidemark contact even though they are internal (TIDEMARK_REGISTRY_ALLOW_HOSTS).
+   * Every other loopback, private, link-local or cluster-internal host is refused before any request.
+   */
+  readonly allowHosts?: readonly AllowRule[];
 }
 
 /** Several sources in order, the first that answers wins; a refusal is passed to every one that can renew. */
@@ -59,7 +65,13 @@ export class RegistryClients {
       operator.dockerConfig ? `${operator.dockerConfig}/config.json` : undefined,
     );
     this.cloud = operator.cloud?.enabled ? operator.cloud : undefined;
+    // Mirrors are the operator's own choice: allowed with the hosts the operator listed.
+    const mirrorRules = Object.values(operator.registryMirrors ?? {}).flatMap((m) => {
+      const u = new URL(m);
+      return [{ host: u.hostname.toLowerCase(), ...(u.port && { port: u.port }) }];
+    });
     this.options = {
+      egress: new EgressPolicy([...(operator.allowHosts ?? []), ...mirrorRules]),
       ...extra,
       credentials: chainCredentials(this.cloud?.source(), this.docker),
       ...(operator.registryMirrors && { mirrors: operator.registryMirrors }),

@@ -4,18 +4,21 @@
  * 5xx honouring `Retry-After`, a per-host concurrency limit, and a TTL cache for tag lists. Every cache is
  * bounded: tag lists (`tagCacheMax`, oldest first), bearer tokens, and idle per-host limiters.
  */
+
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { RegistryCredentials } from '../core/config/registry-access.js';
 import { parseImageRef } from '../core/domain/image-ref.js';
 import {
   RegistryAuthError,
+  RegistryEgressError,
   RegistryNotFoundError,
   RegistryProtocolError,
   RegistryRateLimitedError,
   RegistryUnavailableError,
 } from '../core/errors.js';
 import { backoffDelay } from '../time/backoff.js';
+import type { EgressPolicy } from './egress.js';
 import type { ImageMetadata, RegistryClient } from './types.js';
 
 export type Credentials = RegistryCredentials;
@@ -30,6 +33,11 @@ export interface CredentialSource {
 }
 
 export interface OciClientOptions {
+  /**
+   * The operator's registry policy: checked before every request, every redirect hop and every token realm.
+   * Without it (unit tests, a client built by hand) any host is contacted.
+   */
+  readonly egress?: Pick<EgressPolicy, 'check' | 'realmAllowed'>;
   readonly credentials?: CredentialSource;
   readonly fetch?: typeof fetch;
   readonly tagCacheTtlMs?: number;
@@ -380,13 +388,26 @@ export class OciRegistryClient implements RegistryClient {
       return { header: `Bearer ${cached.token}`, creds, tokenKey: cacheKey };
     if (cached) this.tokens.delete(cacheKey);
     const url = new URL(challenge.params.realm);
+    // A registry names its token service; the registry's credentials go there only when the operator's policy
+    // says that host belongs to the registry.
+    if (this.opts.egress) {
+      if (!this.opts.egress.realmAllowed(t.host, url))
+        throw new RegistryEgressError(
+          `${t.host}: its token service ${url.host} is on another domain; tidemark sends no credentials there (an operator who trusts it adds ${url.host} to TIDEMARK_REGISTRY_ALLOW_HOSTS)`,
+        );
+      await this.opts.egress.check(url);
+    }
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
     url.searchParams.set('scope', scopeValue);
     const headers: Record<string, string> = { 'user-agent': this.opts.userAgent ?? 'tidemark' };
     if (creds && 'username' in creds)
       headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
     if (creds && 'token' in creds) return { header: `Bearer ${creds.token}`, creds };
-    const res = await this.fetchFn(url, { headers, ...(signal && { signal }) });
+    const res = await this.fetchFn(url, {
+      headers,
+      ...(this.opts.egress && { redirect: 'error' as const }),
+      ...(signal && { signal }),
+    });
     this.opts.onResponse?.(t.host, res.status);
     if (res.status === 401 || res.status === 403)
       throw new RegistryAuthError(`${t.host}: the token service refused the credentials (${res.status})`);
@@ -399,6 +420,35 @@ export class OciRegistryClient implements RegistryClient {
       expires: this.now() + Math.max(10, (body.expires_in ?? 60) - 10) * 1000,
     });
     return { header: `Bearer ${token}`, creds, tokenKey: cacheKey };
+  }
+
+  /**
+   * GET/HEAD following redirects. With an egress policy, each hop is followed by hand: checked by the policy,
+   * and the Authorization header dropped as soon as a hop leaves the registry's origin (blob downloads go to
+   * storage hosts that must never see registry credentials). Without one, fetch follows them.
+   */
+  private async fetchFollowing(
+    url: string,
+    init: { method: string; headers: Record<string, string>; signal?: AbortSignal },
+  ): Promise<Response> {
+    const egress = this.opts.egress;
+    if (!egress) return this.fetchFn(url, { ...init, redirect: 'follow' });
+    let current = new URL(url);
+    const origin = current.origin;
+    let headers = init.headers;
+    for (let hop = 0; ; hop++) {
+      const res = await this.fetchFn(current, { ...init, headers, redirect: 'manual' });
+      const location = res.headers.get('location');
+      if (res.status < 300 || res.status >= 400 || !location) return res;
+      if (hop >= 5) throw new RegistryProtocolError(`${url}: more than 5 redirects`);
+      await res.arrayBuffer().catch(() => undefined);
+      current = new URL(location, current);
+      await egress.check(current);
+      if (current.origin !== origin) {
+        const { authorization: _dropped, ...rest } = headers;
+        headers = rest;
+      }
+    }
   }
 
   private async request(
@@ -418,20 +468,22 @@ export class OciRegistryClient implements RegistryClient {
     const what = `${t.host}/${t.repository}`;
     for (let attempt = 1; ; attempt++) {
       let res: Response;
+      // Outside the try: a refusal by the operator's policy is a configuration problem, not a network error.
+      await this.opts.egress?.check(new URL(url));
       try {
         res = await this.limiter(t.host).run(() =>
-          this.fetchFn(url, {
+          this.fetchFollowing(url, {
             method: o.method,
             headers: {
               accept: o.accept,
               'user-agent': this.opts.userAgent ?? 'tidemark',
               ...(auth && { authorization: auth }),
             },
-            redirect: 'follow',
             ...(signal && { signal }),
           }),
         );
       } catch (err) {
+        if (err instanceof RegistryEgressError) throw err;
         this.opts.onResponse?.(t.host, 'error');
         if (signal?.aborted || attempt >= attempts)
           throw new RegistryUnavailableError(`${what}: ${(err as Error).message}`, { cause: err });

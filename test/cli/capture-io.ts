@@ -14,7 +14,8 @@ export function captureIO(
       io.err += t;
     },
     readStdin: async () => opts.stdin ?? '',
-    env: opts.env ?? {},
+    // The test registries listen on loopback, which tidemark refuses unless the operator allows it.
+    env: { TIDEMARK_REGISTRY_ALLOW_HOSTS: '127.0.0.1', ...opts.env },
     cwd: opts.cwd ?? process.cwd(),
   };
   return io;

@@ -24,7 +24,10 @@ function plan(dir: string, env: Record<string, string>): Promise<{ code: number;
     execFile(
       process.execPath,
       ['--import', 'tsx', join(ROOT, 'src/cli.ts'), 'plan', '--dir', dir],
-      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: dir, ...env } },
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', HOME: dir, TIDEMARK_REGISTRY_ALLOW_HOSTS: '127.0.0.1', ...env },
+      },
       (err, out, errOut) =>
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out, err: errOut }),
     );

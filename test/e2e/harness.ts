@@ -102,6 +102,8 @@ export async function startEnv(
         PORT: '0',
         TIDEMARK_WORKDIR: workDir,
         TIDEMARK_SETTLE: '200ms',
+        // The test registries listen on loopback, which tidemark refuses unless the operator allows it.
+        TIDEMARK_REGISTRY_ALLOW_HOSTS: '127.0.0.1',
         ...extraEnv(reg),
         TIDEMARK_REGISTRY_ENDPOINTS_JSON: JSON.stringify({
           endpoints: [

@@ -73,7 +73,9 @@ export function findRollbacks(
     const key = `${spec.namespace}:${spec.name}`;
     const touching = changes.filter((x) => x.after.has(key) && x.after.get(key) !== x.before.get(key));
     const newest = touching[0];
-    if (!newest || isTidemark(newest.c)) continue;
+    // A rollback replaces a value; a person adding a new marked line (a new file at an old tag) is not one,
+    // and that line is brought up to date like any other.
+    if (!newest || isTidemark(newest.c) || !newest.before.has(key)) continue;
     const ours = touching.find((x) => isTidemark(x.c));
     if (!ours) continue;
     const to = newest.after.get(key)!;

@@ -469,7 +469,7 @@ export class OciRegistryClient implements RegistryClient {
     for (let attempt = 1; ; attempt++) {
       let res: Response;
       // Outside the try: a refusal by the operator's policy is a configuration problem, not a network error.
-      await this.opts.egress?.check(new URL(url));
+      if (this.opts.egress) await this.opts.egress.check(new URL(url));
       try {
         res = await this.limiter(t.host).run(() =>
           this.fetchFollowing(url, {

@@ -36,7 +36,11 @@ describe('ACR through Microsoft Entra workload identity (@azure/identity)', () =
   const { log, lines } = capturedLogger();
   const errors: string[] = [];
 
-  const clients = () => new RegistryClients({ cloud, dockerConfig: dir.path }, { now: () => clock.now() });
+  const clients = () =>
+    new RegistryClients(
+      { cloud, dockerConfig: dir.path, allowHosts: [{ host: '127.0.0.1' }] },
+      { now: () => clock.now() },
+    );
   const image = () => `${acr.host}/demo/app`;
 
   beforeAll(async () => {

@@ -70,7 +70,10 @@ describe('Artifact Registry through the metadata server (google-auth-library)', 
   });
 
   it('lists tags with the metadata server token as oauth2accesstoken, and no stored password', async () => {
-    const clients = new RegistryClients({ cloud, dockerConfig: dir.path }, { now: () => clock.now() });
+    const clients = new RegistryClients(
+      { cloud, dockerConfig: dir.path, allowHosts: [{ host: '127.0.0.1' }] },
+      { now: () => clock.now() },
+    );
     expect((await clients.for(NO_REPO_ACCESS).listTags(image())).sort()).toEqual(['v1.4.0', 'v1.5.0']);
     expect(metadata.issued).toHaveLength(1);
     expect(metadata.paths).toContain('/computeMetadata/v1/instance/service-accounts/default/token');

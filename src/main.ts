@@ -9,7 +9,7 @@ import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
 import { loadEndpoints } from './config/endpoints.js';
 import type { AppEnv } from './config/env.js';
 import { type JobReason, parseReason } from './core/domain/reasons.js';
-import { AppConfigError, AppError, isRetryable } from './core/errors.js';
+import { AppConfigError, AppError, CredentialsRenewedError, isRetryable } from './core/errors.js';
 import type { PostedCheck } from './core/plan/status-report.js';
 import { WorkspaceCache } from './git/workspace.js';
 import { completeTarget, listInstalledRepos } from './github/discovery.js';
@@ -30,6 +30,7 @@ import type { JobContext, JobQueue, QueueOptions, RepoJob } from './queue/types.
 import { RegistryClients } from './registry/clients.js';
 import { cloudCredentialsFromEnv } from './registry/cloud/from-env.js';
 import type { RegistryClient } from './registry/types.js';
+import { isCredentialFailure } from './run/credentials.js';
 import { gateSources, loadTrustedRoot } from './run/gate-sources.js';
 import { markerReadingsCache } from './run/marker-readings.js';
 import { PullCache, runRepo } from './run/run-repo.js';
@@ -92,17 +93,18 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   secrets.add(privateKey);
 
   const throttle = opts.githubThrottle ?? env.githubThrottle;
+  const AppOctokit = ProbotOctokit.defaults((o: Record<string, unknown>) => ({
+    ...o,
+    throttle: { ...(o.throttle as object), enabled: throttle },
+    retry: { enabled: true },
+  }));
   const probot = new Probot({
     appId: env.appId,
     privateKey,
     secret: env.webhookSecret ?? '',
     ...(env.githubApiUrl && { baseUrl: env.githubApiUrl }),
     log: log.child({ name: 'probot' }),
-    Octokit: ProbotOctokit.defaults((o: Record<string, unknown>) => ({
-      ...o,
-      throttle: { ...(o.throttle as object), enabled: throttle },
-      retry: { enabled: true },
-    })),
+    Octokit: AppOctokit,
   });
 
   const endpoints = await loadEndpoints(env, processEnv);
@@ -157,7 +159,14 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   };
   const runDeps = {
     async auth(installationId: number) {
-      const octokit = await probot.auth(installationId);
+      // One installation token for the API and git, from one cache: a token refused with 401 is forgotten
+      // (runJob) and the retry mints a new one for both.
+      const token = await gitToken(installationId);
+      const octokit = new AppOctokit({
+        auth: { token },
+        ...(env.githubApiUrl && { baseUrl: env.githubApiUrl }),
+        log: log.child({ name: 'octokit' }),
+      }) as unknown as Awaited<ReturnType<typeof probot.auth>>;
       octokit.hook.after('request', (res, req) => {
         metrics.githubCalls.inc({
           kind: String(req.url).endsWith('/graphql') ? 'graphql' : 'rest',
@@ -166,7 +175,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
         const remaining = Number(res.headers['x-ratelimit-remaining']);
         if (Number.isFinite(remaining)) metrics.githubRateRemaining.set(remaining);
       });
-      return { github: octokitPort(octokit), token: await gitToken(installationId), octokit };
+      return { github: octokitPort(octokit), token, octokit };
     },
     workspaces,
     registries,
@@ -231,10 +240,10 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   };
   if (env.role !== 'serve') await queue.start(handleJob);
   async function runJob(job: RepoJob<RepoTarget>, signal: AbortSignal, attempt: number): Promise<void> {
-    {
+    try {
       let target = job.target;
       if (!target.cloneUrl || !target.defaultBranch)
-        target = await completeTarget(await probot.auth(target.installationId), target);
+        target = await completeTarget((await runDeps.auth(target.installationId)).octokit, target);
       // Reasons come back from the queue (and Redis) as JSON: read each as the typed union, once.
       const reasons = job.reasons.flatMap((r) => parseReason(r) ?? []);
       const dropped = job.reasons.length - reasons.length;
@@ -245,6 +254,16 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
       });
       // A gate that passes by itself later (a tag matures, a freeze ends): run the repo again then.
       if (summary.plan?.wakeAt !== undefined) wakes.at(job.repoKey, target, summary.plan.wakeAt);
+    } catch (err) {
+      // A revoked or expired installation token: drop it so the retry mints a new one (API and git alike).
+      if (isCredentialFailure(err)) {
+        tokens.forget(job.target.installationId);
+        throw new CredentialsRenewedError(
+          `${job.target.owner}/${job.target.repo}: GitHub refused the installation token; a new one is minted for the retry`,
+          { cause: err },
+        );
+      }
+      throw err;
     }
   }
 
@@ -323,7 +342,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   );
 
   const reconcileAll = async (kind: 'periodic' | 'installation' | 'manual' = 'periodic'): Promise<number> => {
-    const repos = await listInstalledRepos(probot);
+    const repos = await listInstalledRepos(probot, async (id) => (await runDeps.auth(id)).octokit);
     for (const t of repos) await enqueue(t, { kind, receivedAt: now() });
     return repos.length;
   };

@@ -93,3 +93,9 @@ export class AppConfigError extends AppError {
   readonly code = 'app_config_invalid';
   readonly retryable = false;
 }
+
+/** GitHub refused the installation token (revoked, expired early): the token was dropped; the retry mints one. */
+export class CredentialsRenewedError extends AppError {
+  readonly code = 'github_credentials_renewed';
+  readonly retryable = true;
+}

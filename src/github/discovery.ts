@@ -14,7 +14,14 @@ interface RawRepo {
   archived?: boolean;
 }
 
-export async function listInstalledRepos(probot: Probot): Promise<RepoTarget[]> {
+/**
+ * Every repo of every installation. `octokitFor` gives an installation's client (default: probot's own, whose
+ * token cache cannot be told that a token was revoked; the App passes one backed by its renewable tokens).
+ */
+export async function listInstalledRepos(
+  probot: Probot,
+  octokitFor: (installationId: number) => Promise<Octokit> = (id) => probot.auth(id) as Promise<Octokit>,
+): Promise<RepoTarget[]> {
   const appOctokit = await probot.auth();
   const targets: RepoTarget[] = [];
   let installations: { id: number; suspended_at?: string | null }[];
@@ -27,7 +34,7 @@ export async function listInstalledRepos(probot: Probot): Promise<RepoTarget[]> 
   }
   for (const inst of installations) {
     if (inst.suspended_at) continue;
-    const octokit = await probot.auth(inst.id);
+    const octokit = await octokitFor(inst.id);
     targets.push(...(await listInstallationRepos(octokit, inst.id)));
   }
   return targets;

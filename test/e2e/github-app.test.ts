@@ -197,6 +197,26 @@ describe('GitHub App end to end', () => {
     expect(gh.apiCalls() - before).toBeLessThanOrEqual(5);
   });
 
+  it('a revoked installation token: the run fails once, the token is dropped, the retry mints a new one and lands the bump', async () => {
+    const s = await scenario('revoked');
+    await s.push('1.1.0');
+    expect(gh.revokeInstallationTokens()).toBeGreaterThan(0);
+    const since = env.jobs.length;
+    await pushImage(reg, s.image, '1.2.0', { seed: 'revoked-1.2.0' });
+    const reason = hasReason('registry-push', `${reg.host}/${s.image}:1.2.0`);
+    const first = await env.waitForJob('the first attempt', (j) => j.repo === s.key && reason(j), since);
+    expect(first.outcome).toBe('retried');
+    await env.waitForJob(
+      'the retry',
+      (j) => j.repo === s.key && reason(j) && j.outcome === 'succeeded',
+      since,
+    );
+    expect(s.openPulls().map((p) => p.title.slice(-5))).toEqual(['1.2.0']);
+    expect(env.logLines.join('')).toContain(
+      'GitHub refused the installation token; a new one is minted for the retry',
+    );
+  });
+
   it('a PR closed unmerged skips that tag; a newer tag is proposed again', async () => {
     const s = await scenario('decline');
     await s.push('1.1.0');

@@ -151,6 +151,8 @@ export interface GitHubDouble {
   ): Promise<Pull>;
   /** Check runs on a repo, oldest first. */
   checkRuns(owner: string, name: string): CheckRun[];
+  /** Revokes every installation token minted so far (API and git answer 401 to them); returns how many. */
+  revokeInstallationTokens(): number;
   readFile(owner: string, name: string, ref: string, path: string): Promise<string | null>;
   branchHead(owner: string, name: string, branch: string): Promise<string | null>;
   pushAsUser(
@@ -1009,6 +1011,16 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
         .filter((x) => x.owner === owner && x.repo === name)
         .map(({ commentId, content }) => ({ commentId, content })),
     checkRuns: (owner, name) => checkRuns.filter((c) => c.owner === owner && c.repo === name),
+    revokeInstallationTokens() {
+      const minted = [...tokenInstallation.keys()];
+      tokenInstallation.clear();
+      // The git server checks the same list: keep its placeholder, drop every minted token.
+      for (const t of minted) {
+        const i = tokens.indexOf(t);
+        if (i >= 0) tokens.splice(i, 1);
+      }
+      return minted.length;
+    },
     outage(method, template, status) {
       const key = `${method.toUpperCase()} ${template}`;
       outages.set(key, status);

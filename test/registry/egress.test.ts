@@ -17,6 +17,12 @@ import { addressProblem, EgressPolicy, parseAllowHosts } from '../../src/registr
 import { OciRegistryClient } from '../../src/registry/oci-client.js';
 import { captureIO } from '../cli/capture-io.js';
 
+interface Answer {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
 interface Canary {
   readonly port: number;
   readonly hits: string[];
@@ -25,11 +31,10 @@ interface Canary {
 
 /** A server that records every request and answers as `answer` says. */
 async function canary(
-  answer: (req: { url: string; headers: Record<string, string | string[] | undefined> }) => {
-    status: number;
-    headers?: Record<string, string>;
-    body?: string;
-  } = () => ({ status: 200, body: '{"tags":["1.0.0"]}' }),
+  answer: (req: { url: string; headers: Record<string, string | string[] | undefined> }) => Answer = () => ({
+    status: 200,
+    body: '{"tags":["1.0.0"]}',
+  }),
 ): Promise<Canary> {
   const hits: string[] = [];
   const server: Server = createServer((req, res) => {
@@ -112,7 +117,7 @@ describe('the OCI client under the policy (real HTTP, loopback canaries)', () =>
   beforeAll(async () => {
     target = await canary();
     realm = await canary(() => ({ status: 200, body: '{"token":"t"}' }));
-    registry = await canary(({ url, headers }) => {
+    registry = await canary(({ url, headers }): Answer => {
       if (url.startsWith('/v2/redirect/'))
         return { status: 307, headers: { location: `http://127.0.0.1:${target.port}/v2/x/tags/list` } };
       if (url.startsWith('/v2/realm/') && !headers.authorization)

@@ -7,10 +7,12 @@
  *   every worker process: per-repo serialization with the newest work following the running one.
  * - The settle window is the job's delay; events arriving meanwhile join the pending job.
  * - Retryable failures are retried with exponential backoff; others become UnrecoverableError.
+ * - A Redis restart (or any dropped connection) is survived: see `WorkerRedis` for the one ioredis behaviour
+ *   that used to hang the worker across a restart.
  */
 import { createHash } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { ShutdownError } from '../core/errors.js';
 import {
   type JobHandler,
@@ -28,6 +30,79 @@ export interface BullQueueOptions<T> extends QueueOptions<T> {
   /** How long a worker holds a job before others may take it over (crash detection). */
   readonly lockDurationMs?: number;
   readonly stalledIntervalMs?: number;
+  /**
+   * Extra ioredis options for every connection (TLS, timeouts, `retryStrategy`). `maxRetriesPerRequest` is
+   * always null: BullMQ's commands wait for a reconnect instead of failing.
+   */
+  readonly redisOptions?: Omit<RedisOptions, 'replyMapping' | 'maxRetriesPerRequest'>;
+  /** Connection and worker errors (ioredis retries by itself; these are for logs and metrics). */
+  readonly onError?: (err: unknown) => void;
+}
+
+/**
+ * The worker's Redis connection. BullMQ duplicates it (`duplicate()`) for the Worker's dedicated blocking
+ * connection, the one that waits on the queue's marker with BZPOPMIN, so the fix below covers that one too.
+ *
+ * The Redis-restart stall. When Redis goes away, ioredis closes the socket, sets the client to `reconnecting`
+ * and arms a retry timer (50 ms doubling, plus jitter). If `disconnect()` is called in that window, ioredis
+ * clears the timer and asks its connector to end a socket that no longer exists: no `close` event follows,
+ * so the client never reaches `end` and never reconnects; it stays `reconnecting` for good, with BullMQ's
+ * BZPOPMIN parked in its offline queue. BullMQ's `Worker.close()` (and `pause()`) disconnect the blocking
+ * connection and wait for its `end` event, so closing a worker whose blocking connection had not yet
+ * reconnected hung forever; `close(true)` did not help, since BullMQ returns the pending close. BullMQ's
+ * own recovery (`resetBlockedConnection`) avoids disconnecting a socketless client for this reason (#4585),
+ * but its close path does not. The blocking connection reconnects a little later than the others (it was
+ * blocked in BZPOPMIN when Redis went away, and the retry is jittered), so right after a restart the rest of
+ * the queue already works and only the close is caught: about one run in six of the multi-process test file.
+ *
+ * `disconnect()` on a socketless client therefore finishes the close ioredis skips: it connects once more,
+ * with the close already marked as intended, so the attempt ends the client either way: refused (Redis
+ * down) ends it at once, and once connected (Redis back) it is disconnected for real. Both emit `end`.
+ */
+export class WorkerRedis extends Redis {
+  override disconnect(reconnect = false): void {
+    if (reconnect || this.status !== 'reconnecting') {
+      super.disconnect(reconnect);
+      return;
+    }
+    super.disconnect(); // clears the retry timer and marks the close as intended (no reconnect after it)
+    const closeOnceUp = (): void => super.disconnect();
+    this.once('ready', closeOnceUp);
+    this.once('end', () => this.off('ready', closeOnceUp));
+    this.connect().catch(() => {
+      // Refused or closed: the client ends, which is what was asked.
+    });
+  }
+
+  // BullMQ only passes `{ connectionName }`, so the copy keeps this client's reply mapping.
+  override duplicate<O extends Partial<RedisOptions> | undefined = undefined>(
+    override?: O,
+  ): ReturnType<Redis['duplicate']> {
+    return new WorkerRedis({ ...this.options, ...override } as RedisOptions & { replyMapping?: 'legacy' });
+  }
+}
+
+const PING_TIMEOUT_MS = 2_000;
+
+/** How long close() waits for BullMQ to record aborted runs before it lets go (Redis may be down). */
+const ABORT_GRACE_MS = 5_000;
+
+/** True if the promise settled within ms, false if the time ran out first. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = p.then(
+    () => true,
+    () => true,
+  );
+  const timeout = new Promise<boolean>((r) => {
+    timer = setTimeout(() => r(false), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([settled, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 const idOf = (repoKey: string) => createHash('sha1').update(repoKey).digest('hex');
@@ -36,7 +111,7 @@ export class BullQueue<T> implements JobQueue<T> {
   private readonly redis: Redis;
   private readonly queue: Queue;
   private worker?: Worker;
-  private workerConnection?: Redis;
+  private workerConnection?: WorkerRedis;
   private readonly name: string;
   private readonly prefix: string;
   private readonly controllers = new Set<AbortController>();
@@ -45,7 +120,8 @@ export class BullQueue<T> implements JobQueue<T> {
   constructor(private readonly opts: BullQueueOptions<T>) {
     this.name = opts.name ?? 'tidemark-reconcile';
     this.prefix = opts.prefix ?? 'tidemark';
-    this.redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
+    this.redis = new Redis(opts.redisUrl, { ...opts.redisOptions, maxRetriesPerRequest: null });
+    this.redis.on('error', (err) => this.opts.onError?.(err));
     this.queue = new Queue(this.name, { connection: this.redis, prefix: this.prefix });
   }
 
@@ -75,7 +151,13 @@ export class BullQueue<T> implements JobQueue<T> {
   }
 
   async start(handler: JobHandler<T>): Promise<void> {
-    this.workerConnection = new Redis(this.opts.redisUrl, { maxRetriesPerRequest: null });
+    // Its own connection: BullMQ needs `maxRetriesPerRequest: null` on a worker's connections (commands wait
+    // for the reconnect instead of failing after 20 retries), and blocks one of them in BZPOPMIN.
+    this.workerConnection = new WorkerRedis(this.opts.redisUrl, {
+      ...this.opts.redisOptions,
+      maxRetriesPerRequest: null,
+    });
+    this.workerConnection.on('error', (err) => this.opts.onError?.(err));
     this.worker = new Worker(
       this.name,
       async (bjob) => {
@@ -123,8 +205,9 @@ export class BullQueue<T> implements JobQueue<T> {
         maxStalledCount: 5,
       },
     );
-    this.worker.on('error', () => {
+    this.worker.on('error', (err) => {
       // Connection errors are retried by ioredis; BullMQ reports them here as well.
+      this.opts.onError?.(err);
     });
   }
 
@@ -135,14 +218,16 @@ export class BullQueue<T> implements JobQueue<T> {
   async close(opts: { deadlineMs?: number } = {}): Promise<void> {
     this.closed = true;
     if (this.worker) {
-      const graceful = this.worker.close();
-      const timedOut = await Promise.race([
-        graceful.then(() => false),
-        new Promise<boolean>((r) => setTimeout(() => r(true), opts.deadlineMs ?? 25_000).unref()),
-      ]);
-      if (timedOut) {
+      // Stops fetching and waits for the running jobs. BullMQ memoizes its close: a later close(true) would only
+      // return this same promise, so the deadline is enforced here, by aborting the runs.
+      const closing = this.worker.close();
+      if (!(await settlesWithin(closing, opts.deadlineMs ?? 25_000))) {
         for (const ac of this.controllers) ac.abort(new ShutdownError('shutting down'));
-        await this.worker.close(true);
+        // The aborted runs end at once; BullMQ then records them. With Redis down it would wait for Redis (its
+        // connections retry forever), so after a grace period let go: the jobs' locks expire and BullMQ's
+        // stalled-job check hands them to another worker.
+        if (!(await settlesWithin(closing, ABORT_GRACE_MS)))
+          void this.worker.disconnect().catch(() => undefined);
       }
     }
     await this.queue.close();
@@ -150,9 +235,12 @@ export class BullQueue<T> implements JobQueue<T> {
     this.redis.disconnect();
   }
 
+  /** False while disconnected: with `maxRetriesPerRequest: null` a PING would wait for the reconnect. */
   async ping(): Promise<boolean> {
+    if (this.redis.status !== 'ready') return false;
     try {
-      return (await this.redis.ping()) === 'PONG';
+      const pong = this.redis.ping();
+      return (await settlesWithin(pong, PING_TIMEOUT_MS)) && (await pong) === 'PONG';
     } catch {
       return false;
     }

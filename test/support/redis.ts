@@ -1,5 +1,6 @@
 /**
- * A throwaway redis-server for tests: 127.0.0.1, a free port, no persistence, its own temp dir.
+ * A throwaway redis-server for tests: 127.0.0.1, a free port, its own temp dir, append-only persistence (so a
+ * restart keeps the data, as in production).
  */
 import { freePort } from './ports.js';
 import { makeTempDir, type Spawned, spawnProcess, waitForPort } from './process.js';
@@ -13,8 +14,11 @@ export interface RedisServer {
   readonly pid: number;
   /** Stops redis and removes its temp dir. Idempotent. */
   stop(): Promise<void>;
-  /** Stops redis and starts it again on the same port, with its data (append-only file). */
-  restart(): Promise<void>;
+  /**
+   * Stops redis and starts it again on the same port, with its data (append-only file). `whileDown` runs
+   * after the old process has exited and before the new one starts: a test's view of Redis being down.
+   */
+  restart(opts?: { whileDown?: () => Promise<unknown> }): Promise<void>;
 }
 
 async function spawnRedis(port: number, dir: string): Promise<Spawned> {
@@ -68,10 +72,14 @@ export async function startRedis(): Promise<RedisServer> {
       })();
       return stopped;
     },
-    async restart() {
+    async restart(opts = {}) {
       if (stopped) throw new Error('startRedis: restart() after stop()');
       await current.stop();
-      current = await spawnRedis(port, tmp.path);
+      try {
+        await opts.whileDown?.();
+      } finally {
+        current = await spawnRedis(port, tmp.path);
+      }
     },
   };
 }

@@ -167,17 +167,20 @@ const CASES: Record<string, Case> = {
     untouched: ['clusters/staging/a.yaml'],
     changed: ['clusters/prod/a.yaml'],
   },
-  'a second ImageUpdateAutomation': {
+  'a marker under no ImageUpdateAutomation path (every automation counts)': {
     files: {
       '.github/tidemark.yml': POLICY(),
-      'a.yaml': MARKED,
+      'one/a.yaml': MARKED,
+      'three/a.yaml': MARKED,
       'flux/autos.yaml':
-        'apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageUpdateAutomation\nmetadata: { name: one, namespace: flux-system }\nspec: {}\n---\napiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageUpdateAutomation\nmetadata: { name: two, namespace: flux-system }\nspec: {}\n',
+        'apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageUpdateAutomation\nmetadata: { name: one, namespace: flux-system }\nspec: { update: { path: ./one } }\n---\napiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageUpdateAutomation\nmetadata: { name: two, namespace: flux-system }\nspec: { update: { path: ./two } }\n',
     },
     exit: 0,
-    says: ['flux/autos.yaml:6: ImageUpdateAutomation flux-system/two is not used'],
-    untouched: [],
-    changed: ['a.yaml'],
+    says: [
+      'three/a.yaml:1: marker for flux-system:web is outside the path of every automation that selects that policy (flux-system/one: ./one, flux-system/two: ./two), so it is not updated',
+    ],
+    untouched: ['three/a.yaml'],
+    changed: ['one/a.yaml'],
   },
   'an alias bomb in .github/tidemark.yml': {
     files: { '.github/tidemark.yml': BOMB, 'a.yaml': MARKED },

@@ -107,23 +107,49 @@ spec:
     expect(warnings[0]?.message).toContain('spec.git.commit.messageTemplate');
   });
 
-  it('a second ImageUpdateAutomation is reported, not silently ignored', () => {
-    const doc = (name: string, path: string) =>
-      `apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageUpdateAutomation\nmetadata: { name: ${name}, namespace: flux-system }\nspec:\n  update: { path: ${path} }\n`;
+  it('every ImageUpdateAutomation counts: its path, push branch, author and the policies it selects', () => {
+    const doc = (name: string, path: string, extra = '') =>
+      `apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageUpdateAutomation\nmetadata: { name: ${name}, namespace: flux-system }\nspec:\n  git:\n    checkout: { ref: { branch: main } }\n    push: { branch: flux/${name} }\n  update: { path: ${path} }\n${extra}`;
+    const policy = (name: string, labels: string) =>
+      `---\napiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata: { name: ${name}, namespace: flux-system, labels: ${labels} }\nspec:\n  imageRepositoryRef: { name: repo }\n  policy: { semver: { range: ">=1.0.0" } }\n`;
     const { config, warnings } = loadRepoConfig([
-      f('clusters/prod/auto.yaml', doc('prod', './clusters/prod')),
-      f('clusters/staging/auto.yaml', doc('staging', './clusters/staging')),
-    ]);
-    expect(config.update.path).toBe('./clusters/prod');
-    expect(warnings).toEqual([
-      expect.objectContaining({
-        code: 'automation-ignored',
-        file: 'clusters/staging/auto.yaml',
-        line: 1,
-        message: expect.stringContaining(
-          'ImageUpdateAutomation flux-system/staging is not used: tidemark follows one automation per repo, the first (flux-system/prod at clusters/prod/auto.yaml:1)',
+      f(
+        'clusters/prod/auto.yaml',
+        doc('prod', './clusters/prod', '  policySelector:\n    matchLabels: { env: prod }\n'),
+      ),
+      f(
+        'clusters/staging/auto.yaml',
+        doc(
+          'staging',
+          './clusters/staging',
+          '  policySelector:\n    matchExpressions:\n      - { key: env, operator: In, values: [staging, dev] }\n',
         ),
-      }),
+      ),
+      f(
+        'flux/policies.yaml',
+        `apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\nmetadata: { name: repo, namespace: flux-system }\nspec: { image: ghcr.io/acme/app }\n${policy('app-prod', '{ env: prod }')}${policy('app-staging', '{ env: staging }')}${policy('app-lost', '{ env: qa }')}`,
+      ),
+    ]);
+    expect(config.update).toMatchObject({ strategy: 'pull-request', path: './clusters', group: 'all' });
+    expect(config.automations?.map((a) => [a.id, a.path, a.pushBranch, a.policies])).toEqual([
+      ['flux-system/prod', './clusters/prod', 'flux/prod', ['flux-system:app-prod']],
+      ['flux-system/staging', './clusters/staging', 'flux/staging', ['flux-system:app-staging']],
+    ]);
+    expect(warnings.map((w) => w.code)).toEqual(['policy-unselected']);
+    expect(warnings[0]?.message).toContain(
+      'flux-system:app-lost: no ImageUpdateAutomation selects this policy',
+    );
+  });
+
+  it('a bad policySelector is a configuration error naming the automation', () => {
+    const { errors } = loadRepoConfig([
+      f(
+        'auto.yaml',
+        'apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageUpdateAutomation\nmetadata: { name: a }\nspec:\n  policySelector:\n    matchExpressions:\n      - { key: env, operator: Equals }\n',
+      ),
+    ]);
+    expect(errors.map((e) => e.text)).toEqual([
+      'auto.yaml:7: ImageUpdateAutomation flux-system/a spec.policySelector.matchExpressions[0]: expected { key, operator: In | NotIn | Exists | DoesNotExist, values }',
     ]);
   });
 

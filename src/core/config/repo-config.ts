@@ -12,6 +12,7 @@ import { mergeGates, parseGates } from '../policy/gates.js';
 import type { FieldError } from '../policy/parse.js';
 import { FLUX_IMAGE_API_VERSIONS, parseFluxPolicy, parseNativePolicy } from '../policy/parse.js';
 import { type ImagePolicySpec, type PolicyGates, policyKey } from '../policy/types.js';
+import { type Automation, commonPath, parseSelector, withPolicies } from './automations.js';
 import { TIDEMARK_CONFIG_SCHEMA } from './schema.js';
 
 export const NATIVE_CONFIG_PATHS = ['.github/tidemark.yml', '.github/tidemark.yaml'];
@@ -61,6 +62,12 @@ export interface RepoConfig {
   readonly dashboard?: boolean;
   /** Files the configuration came from. */
   readonly sources: readonly string[];
+  /**
+   * Every ImageUpdateAutomation, when there are several: each updates its own policies under its own path, and
+   * in pull-request mode gets its own PR from its push branch. `update` is then the first's, with the folder
+   * all their paths lie under.
+   */
+  readonly automations?: readonly Automation[];
 }
 
 export interface ConfigProblem {
@@ -372,19 +379,61 @@ export function loadRepoConfig(
     });
   }
 
-  // Update settings: native first, else an ImageUpdateAutomation.
+  // Update settings: native first, else the ImageUpdateAutomations (every one counts, as in Flux).
   const u = isObj(nativeValid.update) ? nativeValid.update : {};
-  const automations = fluxDocs.filter((d) => d.value.kind === 'ImageUpdateAutomation');
-  const automation = automations[0];
-  for (const other of automations.slice(1)) {
-    const id = (d: ParsedDoc) => `${nsOf(d)}/${String(nameOf(d))}`;
-    warnings.push({
-      code: 'automation-ignored',
-      message: `${other.file}:${other.line}: ImageUpdateAutomation ${id(other)} is not used: tidemark follows one automation per repo, the first (${id(automation!)} at ${automation!.file}:${automation!.line}); merge them, or set update: in .github/tidemark.yml`,
-      file: other.file,
-      line: other.line,
-    });
-  }
+  const automationDocs = isObj(nativeValid.update)
+    ? []
+    : fluxDocs.filter((d) => d.value.kind === 'ImageUpdateAutomation');
+  const parsedAutomations = automationDocs.map((d) => {
+    const spec = isObj(d.value.spec) ? d.value.spec : {};
+    const upd = isObj(spec.update) ? spec.update : {};
+    const git = isObj(spec.git) ? spec.git : {};
+    const checkout = isObj(git.checkout) && isObj(git.checkout.ref) ? git.checkout.ref : {};
+    const push = isObj(git.push) ? git.push : {};
+    const commit = isObj(git.commit) ? git.commit : {};
+    const selectorProblems: string[] = [];
+    const selector = parseSelector(spec.policySelector, selectorProblems);
+    for (const m of selectorProblems) {
+      const field = m.slice(0, m.indexOf(':'));
+      const at = field
+        .split(/[.[\]]+/)
+        .filter(Boolean)
+        .map((x) => (/^\d+$/.test(x) ? Number(x) : x));
+      problem({
+        file: d.file,
+        line: lineOf(d.doc, d.lc, at) ?? d.line,
+        path: `ImageUpdateAutomation ${nsOf(d)}/${String(nameOf(d))} ${field}`,
+        message: m.slice(m.indexOf(':') + 2),
+      });
+    }
+    if (typeof commit.messageTemplate === 'string') {
+      warnings.push({
+        code: 'message-template-ignored',
+        message: `${d.file}:${d.line}: spec.git.commit.messageTemplate is a Go template tidemark cannot run; tidemark's default message is used (set update.commitMessage in .github/tidemark.yml to choose one)`,
+        file: d.file,
+        line: d.line,
+      });
+    }
+    const author =
+      isObj(commit.author) && typeof commit.author.email === 'string'
+        ? {
+            name: typeof commit.author.name === 'string' ? commit.author.name : 'tidemark',
+            email: commit.author.email,
+          }
+        : undefined;
+    return {
+      id: `${nsOf(d)}/${String(nameOf(d))}`,
+      namespace: nsOf(d),
+      file: d.file,
+      line: d.line,
+      path: typeof upd.path === 'string' ? upd.path : '.',
+      ...(typeof checkout.branch === 'string' && { checkoutBranch: checkout.branch }),
+      ...(typeof push.branch === 'string' && { pushBranch: push.branch }),
+      ...(author && { author }),
+      ...(selector && { selector }),
+    };
+  });
+  for (const a of parsedAutomations) sources.add(a.file);
   let groupFromAutomation: UpdateSettings['group'] | undefined;
   let path = typeof u.path === 'string' ? u.path : '.';
   let strategy: UpdateSettings['strategy'] = u.strategy === 'push' ? 'push' : 'pull-request';
@@ -393,38 +442,29 @@ export function loadRepoConfig(
   if (isObj(u.author) && typeof u.author.email === 'string') {
     author = { name: typeof u.author.name === 'string' ? u.author.name : 'tidemark', email: u.author.email };
   }
-  if (automation && !isObj(nativeValid.update)) {
-    sources.add(automation.file);
-    const spec = isObj(automation.value.spec) ? automation.value.spec : {};
-    const upd = isObj(spec.update) ? spec.update : {};
-    const git = isObj(spec.git) ? spec.git : {};
-    const checkout = isObj(git.checkout) && isObj(git.checkout.ref) ? git.checkout.ref : {};
-    const push = isObj(git.push) ? git.push : {};
-    const commit = isObj(git.commit) ? git.commit : {};
-    if (typeof upd.path === 'string') path = upd.path;
-    const pushBranch = typeof push.branch === 'string' ? push.branch : undefined;
-    const checkoutBranch = typeof checkout.branch === 'string' ? checkout.branch : undefined;
-    if (pushBranch && pushBranch !== checkoutBranch) {
+  const automation = parsedAutomations[0];
+  const prMode = (a: (typeof parsedAutomations)[number]) =>
+    !!a.pushBranch && a.pushBranch !== a.checkoutBranch;
+  if (automation) {
+    path =
+      parsedAutomations.length === 1 ? automation.path : commonPath(parsedAutomations.map((a) => a.path));
+    if (prMode(automation)) {
       // Flux pushes every policy's change in one commit to push.branch: one PR from that branch.
       strategy = 'pull-request';
-      branch = pushBranch;
+      branch = automation.pushBranch;
       groupFromAutomation = 'all';
     } else {
       strategy = 'push';
-      branch = checkoutBranch;
+      branch = automation.checkoutBranch;
     }
-    if (isObj(commit.author) && typeof commit.author.email === 'string') {
-      author = {
-        name: typeof commit.author.name === 'string' ? commit.author.name : 'tidemark',
-        email: commit.author.email,
-      };
-    }
-    if (typeof commit.messageTemplate === 'string') {
+    author = automation.author;
+    for (const other of parsedAutomations.slice(1)) {
+      if (prMode(other) === prMode(automation)) continue;
       warnings.push({
-        code: 'message-template-ignored',
-        message: `${automation.file}:${automation.line}: spec.git.commit.messageTemplate is a Go template tidemark cannot run; tidemark's default message is used (set update.commitMessage in .github/tidemark.yml to choose one)`,
-        file: automation.file,
-        line: automation.line,
+        code: 'automation-mode-differs',
+        message: `${other.file}:${other.line}: ImageUpdateAutomation ${other.id} ${prMode(other) ? 'pushes to its own branch' : 'pushes to the branch it checks out'}, but ${automation.id} (the first) does not; tidemark ${strategy === 'push' ? "commits every automation's changes to the checked-out branch" : 'opens a PR for each automation'}`,
+        file: other.file,
+        line: other.line,
       });
     }
   }
@@ -449,6 +489,13 @@ export function loadRepoConfig(
     });
     path = '.';
   }
+  // Several automations: each updates the policies it selects, under its own path (Flux's semantics).
+  const selected =
+    parsedAutomations.length > 1
+      ? withPolicies(parsedAutomations, policies)
+      : { automations: [], warnings: [] };
+  warnings.push(...selected.warnings);
+  const automationsWithPolicies = selected.automations;
   const config: RepoConfig = {
     policies: defaultGates
       ? policies.map((p) => ({ ...p, gates: mergeGates(defaultGates, p.gates)! }))
@@ -482,6 +529,7 @@ export function loadRepoConfig(
       : {},
     defaultNamespace,
     ...(nativeValid.dashboard === false && { dashboard: false }),
+    ...(automationsWithPolicies.length > 1 && { automations: automationsWithPolicies }),
     sources: [...sources].sort(),
   };
   return { config, errors, warnings };

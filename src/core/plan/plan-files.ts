@@ -3,6 +3,7 @@
  * change, and how the changes group into publishes (one per policy, or one for all). Each file's markers are
  * read once per run (`readMarkedFiles`) and applied for every group from that one reading.
  */
+import { type Automation, isUnder } from '../config/automations.js';
 import type { RepoConfig } from '../config/repo-config.js';
 import { didYouMean } from '../domain/did-you-mean.js';
 import { canonicalImageName, TAG_RE } from '../domain/image-ref.js';
@@ -187,7 +188,11 @@ export interface FilePlanInput {
 
 /** The marker rewrites and publish groups for the chosen policies. */
 export function planFiles(input: FilePlanInput): ReconcilePlan {
-  const { config, files } = input;
+  const { config } = input;
+  // Several ImageUpdateAutomations: a marker is applied only under the path of an automation that selects its
+  // policy (Flux's semantics); the others are reported.
+  const automations = config.automations;
+  const files = automations ? input.files.map((f) => withApplicable(f, automations)) : input.files;
   const warnings: Warning[] = [...input.warnings];
   const perPolicy: Record<string, PolicyOutcome> = { ...input.outcomes };
   const results: Record<string, PolicyResult> = {};
@@ -195,7 +200,7 @@ export function planFiles(input: FilePlanInput): ReconcilePlan {
   for (const c of byKey)
     results[c.key] = { name: c.spec.image, tag: c.tag, ...(c.digest && { digest: c.digest }) };
 
-  warnings.push(...files.flatMap((f) => f.problems ?? []), ...markersThatDoNothing(config, files));
+  warnings.push(...files.flatMap((f) => f.problems ?? []), ...markersThatDoNothing(config, input.files));
   const markerCount = new Map<string, number>();
   const held = new Map<string, Set<string>>();
   for (const f of files)
@@ -262,7 +267,9 @@ export function planFiles(input: FilePlanInput): ReconcilePlan {
       });
     }
   }
-  if (config.update.group === 'all' && updates.length > 0) {
+  if (automations && config.update.strategy === 'pull-request' && updates.length > 0) {
+    groups.push(...automationGroups(automations, files, results, updates));
+  } else if (config.update.group === 'all' && updates.length > 0) {
     groups.push({
       kind: 'all',
       branch: branchNameFor('all', undefined, config.update.branch),
@@ -270,6 +277,7 @@ export function planFiles(input: FilePlanInput): ReconcilePlan {
       files: changes,
     });
   }
+  if (automations) warnings.push(...markersNoAutomationApplies(input.files, files, automations));
   warnings.push(...mutableTagWarnings(config.policies, files));
   return { perPolicy, updates, groups, changes, warnings, registryErrors: [...input.registryErrors] };
 }
@@ -376,6 +384,78 @@ export function mutableTagWarnings(
       }
     }
   }
+  return out;
+}
+
+/** A file's markers that some automation applies: under its path, naming a policy it selects. */
+function withApplicable(f: MarkedFile, automations: readonly Automation[]): MarkedFile {
+  const own = automations.filter((a) => isUnder(f.path, a.path));
+  return { ...f, markers: f.markers.filter((m) => own.some((a) => a.policies.includes(m.key))) };
+}
+
+/** The PR branch of an automation: its push branch, or one of tidemark's named after it. */
+export function automationBranch(a: Automation): string {
+  return a.pushBranch && a.pushBranch !== a.checkoutBranch
+    ? a.pushBranch
+    : branchNameFor('per-policy', a.id.replace('/', ':'));
+}
+
+/**
+ * One group per automation branch (automations pushing to one branch share it), carrying the changes of the
+ * markers under their paths for the policies they select: Flux pushes an automation's changes as one commit.
+ */
+function automationGroups(
+  automations: readonly Automation[],
+  files: readonly MarkedFile[],
+  results: Readonly<Record<string, PolicyResult>>,
+  updates: readonly PolicyUpdate[],
+): UpdateGroup[] {
+  const byBranch = new Map<string, Automation[]>();
+  for (const a of automations)
+    byBranch.set(automationBranch(a), [...(byBranch.get(automationBranch(a)) ?? []), a]);
+  const groups: UpdateGroup[] = [];
+  for (const [branch, list] of byBranch) {
+    const fileChanges: FileChange[] = [];
+    for (const f of files) {
+      const own = list.filter((a) => isUnder(f.path, a.path));
+      const mine = f.markers.filter((m) => own.some((a) => a.policies.includes(m.key)));
+      if (mine.length === 0) continue;
+      const out = applyMarkers(f.path, f.text, mine, results);
+      if (out.text !== f.text)
+        fileChanges.push({ file: f.path, oldText: f.text, newText: out.text, changes: out.changes });
+    }
+    if (fileChanges.length === 0) continue;
+    const changed = fileChanges.flatMap((c) => c.changes);
+    const own = updates.flatMap((u) => {
+      const mine = changed.filter((m) => m.key === u.key);
+      return mine.length > 0 ? [{ ...u, changes: mine }] : [];
+    });
+    groups.push({ kind: 'all', branch, updates: own, files: fileChanges });
+  }
+  return groups;
+}
+
+/** Markers no automation applies: their file is under no path of an automation selecting their policy. */
+function markersNoAutomationApplies(
+  all: readonly MarkedFile[],
+  applied: readonly MarkedFile[],
+  automations: readonly Automation[],
+): Warning[] {
+  const out: Warning[] = [];
+  all.forEach((f, i) => {
+    const kept = new Set(applied[i]?.markers ?? []);
+    for (const m of f.markers) {
+      if (kept.has(m)) continue;
+      const selecting = automations.filter((a) => a.policies.includes(m.key));
+      if (selecting.length === 0) continue; // reported once per policy as policy-unselected (or unknown)
+      out.push({
+        code: 'marker-no-automation',
+        message: `${f.path}:${m.line}: marker for ${m.key} is outside the path of every automation that selects that policy (${selecting.map((a) => `${a.id}: ${a.path}`).join(', ')}), so it is not updated; move the file or widen spec.update.path`,
+        file: f.path,
+        line: m.line,
+      });
+    }
+  });
   return out;
 }
 

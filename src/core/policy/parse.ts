@@ -246,9 +246,16 @@ export function parseFluxPolicy(
       digestReflectionPolicy,
       ...(provider !== undefined && { provider: provider as (typeof providers)[number] }),
       ...(gates && { gates }),
+      ...(isObj(meta.labels) && { labels: stringValues(meta.labels) }),
       source: ctx.source,
     },
   };
+}
+
+function stringValues(o: Obj): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(o)) if (typeof v === 'string') out[k] = v;
+  return out;
 }
 
 const FLUX_POLICY_SPEC = Object.keys(FLUX_IMAGE_POLICY_SPEC_SCHEMA.properties);

@@ -9,11 +9,21 @@
  * - Retryable failures are retried with exponential backoff; others become UnrecoverableError.
  * - A Redis restart (or any dropped connection) is survived: see `WorkerRedis` for the one ioredis behaviour
  *   that used to hang the worker across a restart.
+ * - One Redis server or a Redis Cluster (`redis-cluster://host:port,…`, see redis-connection.ts); on a cluster
+ *   the prefix is hash-tagged (`{tidemark}`) so every key of the queue lives in one slot. docs/redis.md.
  */
 import { createHash } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import { ShutdownError } from '../core/errors.js';
+import {
+  createRedisClient,
+  type ExtraRedisOptions,
+  isLive,
+  parseRedisUrl,
+  queuePrefix,
+  type RedisTarget,
+} from './redis-connection.js';
 import {
   type JobHandler,
   type JobQueue,
@@ -24,8 +34,13 @@ import {
 } from './types.js';
 
 export interface BullQueueOptions<T> extends QueueOptions<T> {
+  /**
+   * `redis://host:port` (`rediss://` for TLS) for one Redis server; `redis-cluster://host1:port1,host2:port2`
+   * (`rediss-cluster://`) for a Redis Cluster, the nodes being where discovery starts.
+   */
   readonly redisUrl: string;
   readonly name?: string;
+  /** Key prefix (default `tidemark`); on a cluster it is wrapped in a hash tag (`{tidemark}`) if it has none. */
   readonly prefix?: string;
   /** How long a worker holds a job before others may take it over (crash detection). */
   readonly lockDurationMs?: number;
@@ -34,7 +49,7 @@ export interface BullQueueOptions<T> extends QueueOptions<T> {
    * Extra ioredis options for every connection (TLS, timeouts, `retryStrategy`). `maxRetriesPerRequest` is
    * always null: BullMQ's commands wait for a reconnect instead of failing.
    */
-  readonly redisOptions?: Omit<RedisOptions, 'replyMapping' | 'maxRetriesPerRequest'>;
+  readonly redisOptions?: ExtraRedisOptions;
   /** Connection and worker errors (ioredis retries by itself; these are for logs and metrics). */
   readonly onError?: (err: unknown) => void;
 }
@@ -108,10 +123,11 @@ async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> 
 const idOf = (repoKey: string) => createHash('sha1').update(repoKey).digest('hex');
 
 export class BullQueue<T> implements JobQueue<T> {
-  private readonly redis: Redis;
+  private readonly target: RedisTarget;
+  private readonly redis: Redis | Cluster;
   private readonly queue: Queue;
   private worker?: Worker;
-  private workerConnection?: WorkerRedis;
+  private workerConnection?: Redis | Cluster;
   private readonly name: string;
   private readonly prefix: string;
   private readonly controllers = new Set<AbortController>();
@@ -119,8 +135,9 @@ export class BullQueue<T> implements JobQueue<T> {
 
   constructor(private readonly opts: BullQueueOptions<T>) {
     this.name = opts.name ?? 'tidemark-reconcile';
-    this.prefix = opts.prefix ?? 'tidemark';
-    this.redis = new Redis(opts.redisUrl, { ...opts.redisOptions, maxRetriesPerRequest: null });
+    this.target = parseRedisUrl(opts.redisUrl);
+    this.prefix = queuePrefix(opts.prefix ?? 'tidemark', this.target);
+    this.redis = createRedisClient(this.target, opts.redisOptions);
     this.redis.on('error', (err) => this.opts.onError?.(err));
     this.queue = new Queue(this.name, { connection: this.redis, prefix: this.prefix });
   }
@@ -153,10 +170,7 @@ export class BullQueue<T> implements JobQueue<T> {
   async start(handler: JobHandler<T>): Promise<void> {
     // Its own connection: BullMQ needs `maxRetriesPerRequest: null` on a worker's connections (commands wait
     // for the reconnect instead of failing after 20 retries), and blocks one of them in BZPOPMIN.
-    this.workerConnection = new WorkerRedis(this.opts.redisUrl, {
-      ...this.opts.redisOptions,
-      maxRetriesPerRequest: null,
-    });
+    this.workerConnection = createRedisClient(this.target, this.opts.redisOptions, WorkerRedis);
     this.workerConnection.on('error', (err) => this.opts.onError?.(err));
     this.worker = new Worker(
       this.name,
@@ -237,7 +251,7 @@ export class BullQueue<T> implements JobQueue<T> {
 
   /** False while disconnected: with `maxRetriesPerRequest: null` a PING would wait for the reconnect. */
   async ping(): Promise<boolean> {
-    if (this.redis.status !== 'ready') return false;
+    if (!isLive(this.redis)) return false;
     try {
       const pong = this.redis.ping();
       return (await settlesWithin(pong, PING_TIMEOUT_MS)) && (await pong) === 'PONG';

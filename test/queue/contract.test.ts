@@ -1,5 +1,7 @@
 /**
- * The job queue contract, run against both implementations (memory and BullMQ on a real Redis). Nothing here
+ * The job queue contract, run against every implementation: memory, BullMQ on one real Redis, and BullMQ on a
+ * real three-node Redis Cluster (each test's queue has its own prefix, so the tests land on different nodes).
+ * Nothing here
  * depends on timing: settle windows are ended with `flush()`, handlers finish when the test opens their gate,
  * and absence is proven only after the queue reports it has processed everything (idle).
  */
@@ -10,6 +12,7 @@ import { BullQueue } from '../../src/queue/bullmq-queue.js';
 import { MemoryQueue } from '../../src/queue/memory-queue.js';
 import type { JobQueue, QueueOptions, RepoJob } from '../../src/queue/types.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
+import { type RedisClusterServer, startRedisCluster } from '../support/redis-cluster.js';
 import { gate, waitFor } from '../support/wait.js';
 
 const opts = (o: Partial<QueueOptions<string>> = {}): QueueOptions<string> => ({
@@ -35,11 +38,12 @@ async function idle(q: JobQueue<string>, settled: number): Promise<void> {
 }
 
 let redis: RedisServer;
+let cluster: RedisClusterServer;
 beforeAll(async () => {
-  redis = await startRedis();
+  [redis, cluster] = await Promise.all([startRedis(), startRedisCluster()]);
 });
 afterAll(async () => {
-  await redis?.stop();
+  await Promise.all([redis?.stop(), cluster?.stop()]);
 });
 
 type Factory = (o: QueueOptions<string>) => JobQueue<string>;
@@ -48,6 +52,10 @@ const implementations: [string, Factory][] = [
   [
     'bullmq',
     (o) => new BullQueue<string>({ ...o, redisUrl: redis.url, prefix: `t-${randomUUID().slice(0, 8)}` }),
+  ],
+  [
+    'bullmq on a redis cluster',
+    (o) => new BullQueue<string>({ ...o, redisUrl: cluster.url, prefix: `t-${randomUUID().slice(0, 8)}` }),
   ],
 ];
 

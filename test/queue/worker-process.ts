@@ -1,19 +1,20 @@
 /**
- * A worker process for the multi-process queue tests: takes jobs from Redis and records every run in Redis:
- * `starts` when it begins, `runs` when it ends (pid, repo, reasons). A run whose reasons include a key
+ * A worker process for the multi-process queue tests and the queue benchmark (one Redis or a cluster): takes
+ * jobs from Redis and records every run in Redis: `starts` when it begins, `runs` when it ends (pid, repo, reasons). A run whose reasons include a key
  * starting with `hold` waits until the test sets the Redis key `gate:<that key>` (or `gate:all`), so a test
  * decides when runs end and can kill a process in the middle of one. `active:<repo>` counts runs of a repo in
  * progress across processes; a second concurrent run is recorded in `overlaps`.
  */
-import { Redis } from 'ioredis';
 import { isRetryable } from '../../src/core/errors.js';
 import { BullQueue } from '../../src/queue/bullmq-queue.js';
+import { createRedisClient, parseRedisUrl } from '../../src/queue/redis-connection.js';
 
 const url = process.env.REDIS_URL!;
 const prefix = process.env.QUEUE_PREFIX!;
 const [min = 0, max = min] = (process.env.WORK_MS ?? '0').split('-').map(Number);
 const workMs = { min, max };
-const log = new Redis(url);
+// One Redis or a cluster (the queue benchmark's cluster case): every command below touches one key.
+const log = createRedisClient(parseRedisUrl(url));
 const q = new BullQueue<string>({
   redisUrl: url,
   prefix,
@@ -33,7 +34,8 @@ await q.start(async (job) => {
   const held = keys.filter((k) => k.startsWith('hold'));
   if (held.length > 0) {
     const gates = ['gate:all', ...held.map((k) => `gate:${k}`)];
-    while ((await log.exists(...gates)) === 0) await new Promise((r) => setTimeout(r, 10));
+    const open = async () => (await Promise.all(gates.map((g) => log.exists(g)))).some((n) => n > 0);
+    while (!(await open())) await new Promise((r) => setTimeout(r, 10));
   } else if (workMs.max > 0) {
     // Simulated work (the queue benchmark): a run lasts between WORK_MS's two bounds.
     await new Promise((r) => setTimeout(r, workMs.min + Math.random() * (workMs.max - workMs.min)));

@@ -361,7 +361,8 @@ export function loadRepoConfig(
       // A policy the schema already refused is not used, even when the parser could read something from it
       // (two policy kinds at once): an invalid policy never bumps anything.
       const refused = errors.some(
-        (x) => x.file === native!.file && (x.path === `policies[${i}]` || x.path.startsWith(`policies[${i}].`)),
+        (x) =>
+          x.file === native!.file && (x.path === `policies[${i}]` || x.path.startsWith(`policies[${i}].`)),
       );
       if (r.ok && refused) return;
       if (!r.ok) {

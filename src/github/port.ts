@@ -123,6 +123,21 @@ function toFacts(p: RawPull): PullRequestFacts {
   };
 }
 
+/** GitHub's 422 "A pull request already exists for owner:branch." */
+function isAlreadyExists(err: unknown): boolean {
+  const e = err as {
+    status?: number;
+    message?: string;
+    response?: { data?: { errors?: { message?: string }[] } };
+  };
+  return (
+    e.status === 422 &&
+    [e.message ?? '', ...(e.response?.data?.errors ?? []).map((x) => x.message ?? '')].some((m) =>
+      /pull request already exists/i.test(m),
+    )
+  );
+}
+
 /** Map an octokit error to a classified error. */
 export function classifyGitHubError(err: unknown, what: string): Error {
   const e = err as { status?: number; message?: string; response?: { headers?: Record<string, string> } };
@@ -234,10 +249,19 @@ export function octokitPort(octokit: Octokit): GitHubPort {
       }
     },
     async createPull({ owner, repo }, pr) {
-      const res = await call('create pull request', () =>
-        octokit.rest.pulls.create({ owner, repo, ...pr, maintainer_can_modify: true }),
-      );
-      return toFacts(res.data as RawPull);
+      try {
+        const res = await octokit.rest.pulls.create({ owner, repo, ...pr, maintainer_can_modify: true });
+        return toFacts(res.data as RawPull);
+      } catch (err) {
+        // The PR exists already (a crash after creating it, or a stale PR list): not a failure to report, but a
+        // state to read afresh — the queue runs the repo again and that run adopts and updates the PR.
+        if (isAlreadyExists(err))
+          throw new BranchMovedError(
+            `${owner}/${repo}: a pull request from ${pr.head} already exists; the run will read PRs afresh and update it`,
+            { cause: err },
+          );
+        throw classifyGitHubError(err, 'create pull request');
+      }
     },
     async updatePull({ owner, repo }, number, patch) {
       await call('update pull request', () =>

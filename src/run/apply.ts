@@ -69,6 +69,10 @@ export async function applyPublishPlan(
       case 'comment':
         await github.comment(repo, a.pr, a.body);
         break;
+      case 'label-pr':
+        await github.addLabels(repo, a.pr, a.labels);
+        log.info({ pr: a.pr, labels: a.labels }, 'pull request labelled');
+        break;
       case 'update-pr':
         await github.updatePull(repo, a.pr, {
           ...(a.title !== undefined && { title: a.title }),

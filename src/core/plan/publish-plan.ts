@@ -162,6 +162,8 @@ export type PublishAction =
       readonly expected?: string;
     }
   | { readonly kind: 'comment'; readonly pr: number; readonly body: string }
+  /** Labels for an open PR that has none of them (a crash between opening it and labelling it). */
+  | { readonly kind: 'label-pr'; readonly pr: number; readonly labels: readonly string[] }
   | {
       readonly kind: 'update-pr';
       readonly pr: number;
@@ -368,6 +370,11 @@ function planGroup(
   if (open) {
     const stale = open.title !== title || open.body !== body;
     if (stale) actions.push({ kind: 'update-pr', pr: open.number, branch, title, body });
+    // Opening and labelling are two requests: a PR left with none of its labels gets them (a PR whose labels a
+    // person changed keeps at least one of them, and is left alone).
+    const labels = labelsFor(group, settings);
+    if (labels.length > 0 && !labels.some((l) => open.labels.includes(l)))
+      actions.push({ kind: 'label-pr', pr: open.number, labels });
     return {
       intent: { branch, action: stale || commits ? 'updated' : 'unchanged', pr: open.number, commits },
       actions,

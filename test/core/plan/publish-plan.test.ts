@@ -79,7 +79,7 @@ const pull = (g: UpdateGroup, o: Partial<PullSummary> & { meta?: PrMetadata } = 
   title: prTitle(g),
   body: withMetadata(prBody(g), o.meta ?? metadataFor(g)),
   htmlUrl: 'https://github.com/acme/config/pull/1',
-  labels: [],
+  labels: ['dependencies'],
   meta: metadataFor(g),
   ...o,
 });
@@ -264,6 +264,22 @@ describe("planPublish: a policy's own autoMerge", () => {
     const patch = group('api', '1.0.0', '1.0.1');
     const no: UpdateGroup = { ...patch, updates: patch.updates.map((u) => ({ ...u, autoMerge: false })) };
     expect(wantsAutoMerge(no, { patch: true })).toBe(false);
+  });
+});
+
+describe('planPublish: converging after a crash', () => {
+  it('an open PR with none of its labels (killed between opening and labelling) gets them; one a person relabelled does not', () => {
+    const g = group('web');
+    const bare = pull(g, { labels: [] });
+    expect(planPublish(runPlan([g]), settings(), facts({ pulls: [bare] })).actions).toContainEqual({
+      kind: 'label-pr',
+      pr: bare.number,
+      labels: ['dependencies'],
+    });
+    const relabelled = pull(g, { labels: ['dependencies', 'needs-review'] });
+    expect(kinds(planPublish(runPlan([g]), settings(), facts({ pulls: [relabelled] })))).not.toContain(
+      'label-pr',
+    );
   });
 });
 

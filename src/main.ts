@@ -9,7 +9,13 @@ import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
 import { loadEndpoints } from './config/endpoints.js';
 import type { AppEnv } from './config/env.js';
 import { type JobReason, parseReason } from './core/domain/reasons.js';
-import { AppConfigError, AppError, CredentialsRenewedError, isRetryable } from './core/errors.js';
+import {
+  AppConfigError,
+  AppError,
+  CredentialsRenewedError,
+  isRetryable,
+  RunDeadlineError,
+} from './core/errors.js';
 import type { PostedCheck } from './core/plan/status-report.js';
 import { WorkspaceCache } from './git/workspace.js';
 import { completeTarget, listInstalledRepos } from './github/discovery.js';
@@ -248,9 +254,18 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
       const reasons = job.reasons.flatMap((r) => parseReason(r) ?? []);
       const dropped = job.reasons.length - reasons.length;
       if (dropped > 0) log.warn({ repo: job.repoKey, dropped }, 'job reasons not understood; ignored');
+      // Every run has a deadline: a run stuck on something slow is aborted at its next step and retried later.
+      const deadline = AbortSignal.timeout(env.jobTimeoutMs);
       const summary = await runRepo(runDeps, target, reasons.length > 0 ? reasons : [{ kind: 'manual' }], {
-        signal,
+        signal: AbortSignal.any([signal, deadline]),
         attempt,
+      }).catch((err: unknown) => {
+        if (deadline.aborted && !signal.aborted)
+          throw new RunDeadlineError(
+            `${target.owner}/${target.repo}: the run passed TIDEMARK_JOB_TIMEOUT (${env.jobTimeoutMs} ms); it is retried later`,
+            { cause: err },
+          );
+        throw err;
       });
       // A gate that passes by itself later (a tag matures, a freeze ends): run the repo again then.
       if (summary.plan?.wakeAt !== undefined) wakes.at(job.repoKey, target, summary.plan.wakeAt);

@@ -36,6 +36,9 @@ export interface AppEnv {
   readonly registryMirrors: Readonly<Record<string, string>>;
   /** Hosts tidemark may contact even when they are internal (TIDEMARK_REGISTRY_ALLOW_HOSTS). */
   readonly allowHosts: readonly AllowRule[];
+  readonly registryTimeoutMs: number;
+  /** A run is aborted after this long (TIDEMARK_JOB_TIMEOUT) and retried by the queue. */
+  readonly jobTimeoutMs: number;
   readonly logLevel: string;
   readonly shutdownDeadlineMs: number;
   readonly gitAuthor: { readonly name: string; readonly email: string };
@@ -55,6 +58,8 @@ export interface RegistryEnv {
   readonly registryMirrors: Readonly<Record<string, string>>;
   /** Hosts tidemark may contact even when they are internal (TIDEMARK_REGISTRY_ALLOW_HOSTS). */
   readonly allowHosts: readonly AllowRule[];
+  /** Each registry request's deadline (TIDEMARK_REGISTRY_TIMEOUT). */
+  readonly registryTimeoutMs: number;
 }
 
 export function readRegistryEnv(env: Record<string, string | undefined>, problems: string[]): RegistryEnv {
@@ -75,6 +80,7 @@ export function readRegistryEnv(env: Record<string, string | undefined>, problem
     ...(env.DOCKER_CONFIG && { dockerConfig: env.DOCKER_CONFIG }),
     registryMirrors,
     allowHosts: allow.rules,
+    registryTimeoutMs: duration(env, 'TIDEMARK_REGISTRY_TIMEOUT', 20_000, problems),
   };
 }
 
@@ -138,7 +144,7 @@ export function readEnv(env: Record<string, string | undefined>, defaults: { wor
   if (role !== 'all' && !env.REDIS_URL)
     problems.push(`TIDEMARK_ROLE=${role} needs REDIS_URL: web and worker processes share jobs through Redis`);
   const production = env.NODE_ENV === 'production';
-  const { registryMirrors, allowHosts } = readRegistryEnv(env, problems);
+  const { registryMirrors, allowHosts, registryTimeoutMs } = readRegistryEnv(env, problems);
   const throttleSetting = env.TIDEMARK_GITHUB_THROTTLE ?? 'true';
   if (!['true', 'false'].includes(throttleSetting))
     problems.push(`TIDEMARK_GITHUB_THROTTLE: expected true or false, got "${throttleSetting}"`);
@@ -192,6 +198,8 @@ export function readEnv(env: Record<string, string | undefined>, defaults: { wor
     ...(env.DOCKER_CONFIG && { dockerConfig: env.DOCKER_CONFIG }),
     registryMirrors,
     allowHosts,
+    registryTimeoutMs,
+    jobTimeoutMs: duration(env, 'TIDEMARK_JOB_TIMEOUT', 10 * 60_000, problems),
     logLevel,
     shutdownDeadlineMs: duration(env, 'TIDEMARK_SHUTDOWN_DEADLINE', 25_000, problems),
     gitAuthor: {

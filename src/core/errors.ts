@@ -99,3 +99,9 @@ export class CredentialsRenewedError extends AppError {
   readonly code = 'github_credentials_renewed';
   readonly retryable = true;
 }
+
+/** A run passed its deadline (TIDEMARK_JOB_TIMEOUT): aborted at its next step, retried by the queue later. */
+export class RunDeadlineError extends AppError {
+  readonly code = 'run_deadline';
+  readonly retryable = true;
+}

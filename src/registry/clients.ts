@@ -28,6 +28,8 @@ export interface OperatorRegistry {
    * Every other loopback, private, link-local or cluster-internal host is refused before any request.
    */
   readonly allowHosts?: readonly AllowRule[];
+  /** Each request's deadline (TIDEMARK_REGISTRY_TIMEOUT); an unresponsive host is then left alone a minute. */
+  readonly registryTimeoutMs?: number;
 }
 
 /** Several sources in order, the first that answers wins; a refusal is passed to every one that can renew. */
@@ -72,6 +74,7 @@ export class RegistryClients {
     });
     this.options = {
       egress: new EgressPolicy([...(operator.allowHosts ?? []), ...mirrorRules]),
+      ...(operator.registryTimeoutMs !== undefined && { timeoutMs: operator.registryTimeoutMs }),
       ...extra,
       credentials: chainCredentials(this.cloud?.source(), this.docker),
       ...(operator.registryMirrors && { mirrors: operator.registryMirrors }),

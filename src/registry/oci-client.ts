@@ -62,6 +62,13 @@ export interface OciClientOptions {
   >;
   readonly onResponse?: (host: string, status: number | 'error') => void;
   readonly userAgent?: string;
+  /**
+   * Every registry request has this long (ms, default 20 s) from connecting to the last byte. A host that let a
+   * request run out is not asked again for `unresponsiveMs` (default 60 s): its images fail fast, so a registry
+   * that accepts connections and never answers delays only its own repos, and only once.
+   */
+  readonly timeoutMs?: number;
+  readonly unresponsiveMs?: number;
 }
 
 export const MANIFEST_ACCEPT = [
@@ -163,6 +170,8 @@ export class OciRegistryClient implements RegistryClient {
     max: MAX_CACHED_TOKENS,
   });
   private readonly limits = new Map<string, HostLimiter>();
+  /** Host → until when it is not asked (it let a request time out). Bounded by the hosts in use. */
+  private readonly unresponsive = new LRUCache<string, number>({ max: 1000 });
 
   constructor(private readonly opts: OciClientOptions = {}) {
     this.fetchFn = opts.fetch ?? fetch;
@@ -403,10 +412,11 @@ export class OciRegistryClient implements RegistryClient {
     if (creds && 'username' in creds)
       headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
     if (creds && 'token' in creds) return { header: `Bearer ${creds.token}`, creds };
+    const deadline = AbortSignal.timeout(this.opts.timeoutMs ?? 20_000);
     const res = await this.fetchFn(url, {
       headers,
       ...(this.opts.egress && { redirect: 'error' as const }),
-      ...(signal && { signal }),
+      signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
     });
     this.opts.onResponse?.(t.host, res.status);
     if (res.status === 401 || res.status === 403)
@@ -466,10 +476,17 @@ export class OciRegistryClient implements RegistryClient {
     let used: { creds: Credentials | undefined; tokenKey?: string } | undefined;
     const renew = { renewed: false };
     const what = `${t.host}/${t.repository}`;
+    const timeoutMs = this.opts.timeoutMs ?? 20_000;
     for (let attempt = 1; ; attempt++) {
       let res: Response;
       // Outside the try: a refusal by the operator's policy is a configuration problem, not a network error.
       if (this.opts.egress) await this.opts.egress.check(new URL(url));
+      const quietUntil = this.unresponsive.get(t.host);
+      if (quietUntil !== undefined && quietUntil > this.now())
+        throw new RegistryUnavailableError(
+          `${what}: ${t.host} let a request run past ${timeoutMs} ms; not asked again until ${new Date(quietUntil).toISOString()}`,
+        );
+      const deadline = AbortSignal.timeout(timeoutMs);
       try {
         res = await this.limiter(t.host).run(() =>
           this.fetchFollowing(url, {
@@ -479,12 +496,17 @@ export class OciRegistryClient implements RegistryClient {
               'user-agent': this.opts.userAgent ?? 'tidemark',
               ...(auth && { authorization: auth }),
             },
-            ...(signal && { signal }),
+            signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
           }),
         );
       } catch (err) {
         if (err instanceof RegistryEgressError) throw err;
         this.opts.onResponse?.(t.host, 'error');
+        if (deadline.aborted && !signal?.aborted) {
+          // A registry that does not answer is not asked again at once (no retry now, none for a while).
+          this.unresponsive.set(t.host, this.now() + (this.opts.unresponsiveMs ?? 60_000));
+          throw new RegistryUnavailableError(`${what}: no answer within ${timeoutMs} ms`, { cause: err });
+        }
         if (signal?.aborted || attempt >= attempts)
           throw new RegistryUnavailableError(`${what}: ${(err as Error).message}`, { cause: err });
         await this.sleep(backoffDelay(attempt, { baseMs: base, maxMs: max }));

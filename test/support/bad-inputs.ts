@@ -175,6 +175,20 @@ export const CASES: Record<string, Case> = {
     untouched: ['three/a.yaml'],
     changed: ['one/a.yaml'],
   },
+  'a typo inside an ImageUpdateAutomation': {
+    files: {
+      '.github/tidemark.yml': POLICY(),
+      'a.yaml': MARKED,
+      'flux/auto.yaml':
+        'apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageUpdateAutomation\nmetadata: { name: auto, namespace: flux-system }\nspec:\n  git:\n    pussh: { branch: image-updates }\n  update: { paht: ./clusters }\n',
+    },
+    exit: 2,
+    says: [
+      'flux/auto.yaml:6: ImageUpdateAutomation flux-system/auto spec.git.pussh: unknown field; did you mean "push"?',
+      'flux/auto.yaml:7: ImageUpdateAutomation flux-system/auto spec.update.paht: unknown field; did you mean "path"?',
+    ],
+    untouched: ['a.yaml'],
+  },
   'an alias bomb in .github/tidemark.yml': {
     files: { '.github/tidemark.yml': BOMB, 'a.yaml': MARKED },
     exit: 2,

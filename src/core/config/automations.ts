@@ -145,3 +145,36 @@ export function withPolicies(
   }
   return { automations: out, warnings };
 }
+
+interface ShapeSchema {
+  readonly properties?: Readonly<Record<string, ShapeSchema>>;
+}
+
+/**
+ * Fields the schema does not know, at every level it describes (`properties`), each with "did you mean" over
+ * the fields allowed at that very place. Levels the schema leaves open are not walked.
+ */
+export function unknownFieldsDeep(
+  value: unknown,
+  shape: object,
+  path: string,
+  hint: (word: string, known: readonly string[]) => string | undefined,
+): { path: string; message: string }[] {
+  const schema = shape as ShapeSchema;
+  if (!isObj(value) || !schema.properties) return [];
+  const known = Object.keys(schema.properties);
+  const out: { path: string; message: string }[] = [];
+  for (const [k, v] of Object.entries(value)) {
+    const sub = schema.properties[k];
+    if (!sub) {
+      const h = hint(k, known);
+      out.push({
+        path: `${path}.${k}`,
+        message: `unknown field${h ? `; did you mean "${h}"?` : `; known fields: ${known.join(', ')}`}`,
+      });
+      continue;
+    }
+    out.push(...unknownFieldsDeep(v, sub, `${path}.${k}`, hint));
+  }
+  return out;
+}

@@ -12,8 +12,14 @@ import { mergeGates, parseGates } from '../policy/gates.js';
 import type { FieldError } from '../policy/parse.js';
 import { FLUX_IMAGE_API_VERSIONS, parseFluxPolicy, parseNativePolicy } from '../policy/parse.js';
 import { type ImagePolicySpec, type PolicyGates, policyKey } from '../policy/types.js';
-import { type Automation, commonPath, parseSelector, withPolicies } from './automations.js';
-import { TIDEMARK_CONFIG_SCHEMA } from './schema.js';
+import {
+  type Automation,
+  commonPath,
+  parseSelector,
+  unknownFieldsDeep,
+  withPolicies,
+} from './automations.js';
+import { FLUX_IMAGE_UPDATE_AUTOMATION_SPEC_SCHEMA, TIDEMARK_CONFIG_SCHEMA } from './schema.js';
 
 export const NATIVE_CONFIG_PATHS = ['.github/tidemark.yml', '.github/tidemark.yaml'];
 const DEFAULT_NAMESPACE = 'flux-system';
@@ -85,6 +91,11 @@ export interface LoadedConfig {
   readonly config: RepoConfig;
   readonly errors: readonly (ConfigProblem & { readonly text: string })[];
   readonly warnings: readonly Warning[];
+  /**
+   * How to publish could not be read (an error in `update:` or an ImageUpdateAutomation): nothing is published
+   * until it is fixed — a typo must never turn pull requests into pushes to the default branch.
+   */
+  readonly publishingInvalid?: boolean;
 }
 
 /** Could this file hold configuration? A cheap screen before parsing. */
@@ -398,6 +409,13 @@ export function loadRepoConfig(
     const checkout = isObj(git.checkout) && isObj(git.checkout.ref) ? git.checkout.ref : {};
     const push = isObj(git.push) ? git.push : {};
     const commit = isObj(git.commit) ? git.commit : {};
+    for (const e of unknownFieldsDeep(spec, FLUX_IMAGE_UPDATE_AUTOMATION_SPEC_SCHEMA, 'spec', didYouMean))
+      problem({
+        file: d.file,
+        line: lineOf(d.doc, d.lc, e.path.split('.')) ?? d.line,
+        path: `ImageUpdateAutomation ${nsOf(d)}/${String(nameOf(d))} ${e.path}`,
+        message: e.message,
+      });
     const selectorProblems: string[] = [];
     const selector = parseSelector(spec.policySelector, selectorProblems);
     for (const m of selectorProblems) {
@@ -539,5 +557,8 @@ export function loadRepoConfig(
     ...(automationsWithPolicies.length > 1 && { automations: automationsWithPolicies }),
     sources: [...sources].sort(),
   };
-  return { config, errors, warnings };
+  const publishingInvalid = errors.some(
+    (e) => e.path.startsWith('ImageUpdateAutomation ') || e.path === 'update' || e.path.startsWith('update.'),
+  );
+  return { config, errors, warnings, ...(publishingInvalid && { publishingInvalid: true }) };
 }

@@ -356,3 +356,39 @@ export const FLUX_IMAGE_REPOSITORY_SPEC_SCHEMA = {
     insecure: { type: 'boolean' },
   },
 } as const;
+
+/**
+ * The `spec` of Flux's ImageUpdateAutomation (image.toolkit.fluxcd.io v1beta1, v1beta2, v1), nested as Flux
+ * nests it, so a typo at any level (`pushh`, `update.paht`) is reported with "did you mean".
+ */
+export const FLUX_IMAGE_UPDATE_AUTOMATION_SPEC_SCHEMA = {
+  type: 'object',
+  properties: {
+    interval: { type: 'string' },
+    suspend: { type: 'boolean' },
+    sourceRef: { type: 'object', properties: { kind: {}, name: {}, namespace: {}, apiVersion: {} } },
+    policySelector: { type: 'object', properties: { matchLabels: {}, matchExpressions: {} } },
+    git: {
+      type: 'object',
+      properties: {
+        checkout: {
+          type: 'object',
+          properties: {
+            ref: { type: 'object', properties: { branch: {}, tag: {}, semver: {}, name: {}, commit: {} } },
+          },
+        },
+        commit: {
+          type: 'object',
+          properties: {
+            author: { type: 'object', properties: { name: {}, email: {} } },
+            messageTemplate: {},
+            messageTemplateValues: {},
+            signingKey: {},
+          },
+        },
+        push: { type: 'object', properties: { branch: {}, refspec: {}, options: {} } },
+      },
+    },
+    update: { type: 'object', properties: { path: {}, strategy: {} } },
+  },
+} as const;

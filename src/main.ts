@@ -3,7 +3,6 @@
  * starts the HTTP server and the worker. `tidemark serve` calls it; so do the end-to-end tests.
  */
 import { readFile } from 'node:fs/promises';
-import { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
 import { loadEndpoints } from './config/endpoints.js';
@@ -32,6 +31,7 @@ import { createMetrics, type Metrics } from './observability/metrics.js';
 import { currentCarrier, inSpan, startTracing } from './observability/tracing.js';
 import { BullQueue } from './queue/bullmq-queue.js';
 import { MemoryQueue } from './queue/memory-queue.js';
+import { createRedisClient, parseRedisUrl, queuePrefix } from './queue/redis-connection.js';
 import type { JobContext, JobQueue, QueueOptions, RepoJob } from './queue/types.js';
 import { RegistryClients } from './registry/clients.js';
 import { cloudCredentialsFromEnv } from './registry/cloud/from-env.js';
@@ -117,8 +117,15 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
   for (const e of endpoints) secrets.add(...e.secrets);
 
   // With REDIS_URL the index and the queue live in Redis, shared by every web and worker process.
-  const redis = env.redisUrl ? new Redis(env.redisUrl, { maxRetriesPerRequest: null }) : undefined;
-  const index: PolicyIndex = redis ? new RedisPolicyIndex(redis) : new MemoryPolicyIndex();
+  // One Redis or a Redis Cluster (redis-cluster://…): on a cluster the index's keys share a hash tag, as the
+  // queue's do, so its MULTI/MGET stay in one slot (docs/redis.md).
+  const redisTarget = env.redisUrl ? parseRedisUrl(env.redisUrl) : undefined;
+  const redis = redisTarget ? createRedisClient(redisTarget) : undefined;
+  redis?.on('error', (err) => log.debug({ err }, 'redis connection'));
+  const index: PolicyIndex =
+    redis && redisTarget
+      ? new RedisPolicyIndex(redis, `${queuePrefix('tidemark', redisTarget)}:index`)
+      : new MemoryPolicyIndex();
   const firstSeen: FirstSeenStore = redis ? new RedisFirstSeen(redis) : new MemoryFirstSeen();
   const workspaces = new WorkspaceCache(env.workDir);
   const clock = opts.clock ?? systemClock;
@@ -222,7 +229,12 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     },
   };
   const queue: JobQueue<RepoTarget> = env.redisUrl
-    ? new BullQueue<RepoTarget>({ ...queueOptions, redisUrl: env.redisUrl })
+    ? new BullQueue<RepoTarget>({
+        ...queueOptions,
+        redisUrl: env.redisUrl,
+        // Every reconnect attempt during an outage reports here: debug, not noise.
+        onError: (err) => log.debug({ err }, 'redis connection'),
+      })
     : new MemoryQueue<RepoTarget>(queueOptions, { clock });
   // Declared before the worker starts: a job may run as soon as it does. `enqueue` is read only when a timer fires.
   const wakes = new WakeTimers<RepoTarget>(clock, (target) => {

@@ -5,6 +5,7 @@
 
 import { createPrivateKey } from 'node:crypto';
 import { parseDuration } from '../core/domain/duration.js';
+import { parseRedisUrl } from '../queue/redis-connection.js';
 import { readCloudIdentityEnv } from '../registry/cloud/select.js';
 import { type AllowRule, parseAllowHosts } from '../registry/egress.js';
 
@@ -138,8 +139,15 @@ export function readEnv(env: Record<string, string | undefined>, defaults: { wor
   if (!githubApiUrl && env.GHE_HOST) githubApiUrl = `${env.GHE_PROTOCOL || 'https'}://${env.GHE_HOST}/api/v3`;
   if (githubApiUrl && !/^https?:\/\/[^\s]+$/.test(githubApiUrl))
     problems.push(`GITHUB_API_URL: expected an http(s) URL, got "${githubApiUrl}"`);
-  if (env.REDIS_URL && !/^rediss?:\/\//.test(env.REDIS_URL))
-    problems.push('REDIS_URL: expected redis://host:port or rediss://…');
+  if (env.REDIS_URL) {
+    try {
+      parseRedisUrl(env.REDIS_URL);
+    } catch (e) {
+      problems.push(
+        `REDIS_URL: ${(e as Error).message} (redis://host:port, rediss://…, or redis-cluster://host1:port1,host2:port2)`,
+      );
+    }
+  }
   // Separate web and worker processes share their jobs through Redis.
   if (role !== 'all' && !env.REDIS_URL)
     problems.push(`TIDEMARK_ROLE=${role} needs REDIS_URL: web and worker processes share jobs through Redis`);

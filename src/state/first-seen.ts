@@ -2,7 +2,7 @@
  * When each (image, tag) was first seen, by webhook or scan: the earliest time wins. Kept for minimum-age
  * rules ("only propose tags older than 1 h"). Memory, or Redis (HSETNX) shared by every process.
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { RegistryClient } from '../registry/types.js';
 
@@ -42,7 +42,7 @@ export class MemoryFirstSeen implements FirstSeenStore {
 
 export class RedisFirstSeen implements FirstSeenStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly key = 'tidemark:first-seen',
   ) {}
   async record(image: string, tag: string, at: number): Promise<number> {

@@ -2,7 +2,7 @@
  * The routing table: which repos watch which image. Rebuilt by every reconcile run (which reads the repo's
  * policies anyway), so it is a cache: losing it loses nothing, the periodic reconcile fills it again.
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 import { type RepoTarget, repoKeyOf } from '../core/domain/types.js';
 
@@ -40,7 +40,7 @@ export class MemoryPolicyIndex implements PolicyIndex {
 /** Shared by every replica: `<prefix>:repo:<key>` (JSON), `<prefix>:image:<image>` (set of keys), `<prefix>:repos`. */
 export class RedisPolicyIndex implements PolicyIndex {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly prefix = 'tidemark:index',
   ) {}
 

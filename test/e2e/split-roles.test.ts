@@ -4,14 +4,18 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pushImage } from '../support/images.js';
-import { type RedisServer, startRedis } from '../support/redis.js';
+import { startRedis } from '../support/redis.js';
+import { startRedisCluster } from '../support/redis-cluster.js';
 import { type Env, hasReason, startEnv, until } from './harness.js';
 
-describe('serve + worker on Redis', () => {
-  let redis: RedisServer;
+describe.each([
+  ['one Redis', () => startRedis()],
+  ['a Redis Cluster (three masters)', () => startRedisCluster()],
+] as const)('serve + worker on %s', (_name, start) => {
+  let redis: { url: string; stop(): Promise<void> };
   let env: Env;
   beforeAll(async () => {
-    redis = await startRedis();
+    redis = await start();
     env = await startEnv(
       async (gh, reg) => {
         await pushImage(reg, 'acme/web', '1.0.0', { seed: 'r1.0.0' });

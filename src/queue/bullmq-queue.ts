@@ -137,7 +137,9 @@ export class BullQueue<T> implements JobQueue<T> {
     this.name = opts.name ?? 'tidemark-reconcile';
     this.target = parseRedisUrl(opts.redisUrl);
     this.prefix = queuePrefix(opts.prefix ?? 'tidemark', this.target);
-    this.redis = createRedisClient(this.target, opts.redisOptions);
+    // The queue's own client closes the same way as the worker's (see WorkerRedis): closing while Redis is
+    // away must end it too, or BullMQ's Queue.close() waits for a client that never ends.
+    this.redis = createRedisClient(this.target, opts.redisOptions, WorkerRedis);
     this.redis.on('error', (err) => this.opts.onError?.(err));
     this.queue = new Queue(this.name, { connection: this.redis, prefix: this.prefix });
   }

@@ -99,7 +99,14 @@ export const run: Command = async (argv, io) => {
     );
     return 2;
   }
-  const registry = await registrySource(io, values['tags-file'], operator, facts.access, facts.providers);
+  const registry = await registrySource(
+    io,
+    values['tags-file'],
+    operator,
+    facts.access,
+    facts.providers,
+    facts.secretRefs,
+  );
   if ('error' in registry) {
     io.stderr(`${registry.error}\n`);
     return 2;

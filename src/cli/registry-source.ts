@@ -19,6 +19,7 @@ export async function registrySource(
   operator: RegistryEnv,
   access: RegistryAccess,
   providers: Readonly<Record<string, DeclaredProvider>> = {},
+  secretRefs: Readonly<Record<string, string>> = {},
 ): Promise<RegistryClient | { readonly error: string }> {
   if (tagsFile) {
     try {
@@ -29,5 +30,5 @@ export async function registrySource(
   }
   // The same cloud identity as the App's (TIDEMARK_CLOUD_IDENTITY; its problems were listed with the env's).
   const { cloud } = cloudCredentialsFromEnv(io.env);
-  return new RegistryClients({ ...operator, cloud }).for(access, providers);
+  return new RegistryClients({ ...operator, cloud }).for(access, providers, secretRefs);
 }

@@ -38,6 +38,7 @@ export interface AppEnv {
   /** Hosts tidemark may contact even when they are internal (TIDEMARK_REGISTRY_ALLOW_HOSTS). */
   readonly allowHosts: readonly AllowRule[];
   readonly registryTimeoutMs: number;
+  readonly registrySecretsDir?: string;
   /** A run is aborted after this long (TIDEMARK_JOB_TIMEOUT) and retried by the queue. */
   readonly jobTimeoutMs: number;
   readonly logLevel: string;
@@ -61,6 +62,8 @@ export interface RegistryEnv {
   readonly allowHosts: readonly AllowRule[];
   /** Each registry request's deadline (TIDEMARK_REGISTRY_TIMEOUT). */
   readonly registryTimeoutMs: number;
+  /** Declared pull secrets, one folder each (TIDEMARK_REGISTRY_SECRETS_DIR/<name>/.dockerconfigjson). */
+  readonly registrySecretsDir?: string;
 }
 
 export function readRegistryEnv(env: Record<string, string | undefined>, problems: string[]): RegistryEnv {
@@ -82,6 +85,7 @@ export function readRegistryEnv(env: Record<string, string | undefined>, problem
     registryMirrors,
     allowHosts: allow.rules,
     registryTimeoutMs: duration(env, 'TIDEMARK_REGISTRY_TIMEOUT', 20_000, problems),
+    ...(env.TIDEMARK_REGISTRY_SECRETS_DIR && { registrySecretsDir: env.TIDEMARK_REGISTRY_SECRETS_DIR }),
   };
 }
 
@@ -152,7 +156,10 @@ export function readEnv(env: Record<string, string | undefined>, defaults: { wor
   if (role !== 'all' && !env.REDIS_URL)
     problems.push(`TIDEMARK_ROLE=${role} needs REDIS_URL: web and worker processes share jobs through Redis`);
   const production = env.NODE_ENV === 'production';
-  const { registryMirrors, allowHosts, registryTimeoutMs } = readRegistryEnv(env, problems);
+  const { registryMirrors, allowHosts, registryTimeoutMs, registrySecretsDir } = readRegistryEnv(
+    env,
+    problems,
+  );
   const throttleSetting = env.TIDEMARK_GITHUB_THROTTLE ?? 'true';
   if (!['true', 'false'].includes(throttleSetting))
     problems.push(`TIDEMARK_GITHUB_THROTTLE: expected true or false, got "${throttleSetting}"`);
@@ -207,6 +214,7 @@ export function readEnv(env: Record<string, string | undefined>, defaults: { wor
     registryMirrors,
     allowHosts,
     registryTimeoutMs,
+    ...(registrySecretsDir && { registrySecretsDir }),
     jobTimeoutMs: duration(env, 'TIDEMARK_JOB_TIMEOUT', 10 * 60_000, problems),
     logLevel,
     shutdownDeadlineMs: duration(env, 'TIDEMARK_SHUTDOWN_DEADLINE', 25_000, problems),

@@ -12,7 +12,7 @@ import { LRUCache } from 'lru-cache';
 import { isNoRepoAccess, type RegistryAccess } from '../core/config/registry-access.js';
 import type { CloudCredentials } from './cloud/cloud-credentials.js';
 import { type DeclaredProvider, declarationsThatMatter } from './cloud/select.js';
-import { dockerConfigCredentials } from './docker-config.js';
+import { dockerConfigCredentials, secretConfigPath } from './docker-config.js';
 import { type AllowRule, EgressPolicy } from './egress.js';
 import { type CredentialSource, type OciClientOptions, OciRegistryClient } from './oci-client.js';
 import type { RegistryClient } from './types.js';
@@ -30,6 +30,8 @@ export interface OperatorRegistry {
   readonly allowHosts?: readonly AllowRule[];
   /** Each request's deadline (TIDEMARK_REGISTRY_TIMEOUT); an unresponsive host is then left alone a minute. */
   readonly registryTimeoutMs?: number;
+  /** Where declared pull secrets are mounted (TIDEMARK_REGISTRY_SECRETS_DIR/<name>/.dockerconfigjson). */
+  readonly registrySecretsDir?: string;
 }
 
 /** Several sources in order, the first that answers wins; a refusal is passed to every one that can renew. */
@@ -54,6 +56,7 @@ export class RegistryClients {
   private readonly options: OciClientOptions;
   private readonly docker: CredentialSource;
   private readonly cloud: CloudCredentials | undefined;
+  private readonly secretsDir: string | undefined;
 
   constructor(
     operator: OperatorRegistry,
@@ -67,6 +70,7 @@ export class RegistryClients {
       operator.dockerConfig ? `${operator.dockerConfig}/config.json` : undefined,
     );
     this.cloud = operator.cloud?.enabled ? operator.cloud : undefined;
+    this.secretsDir = operator.registrySecretsDir;
     // Mirrors are the operator's own choice: allowed with the hosts the operator listed.
     const mirrorRules = Object.values(operator.registryMirrors ?? {}).flatMap((m) => {
       const u = new URL(m);
@@ -86,19 +90,38 @@ export class RegistryClients {
    * The client for a repo's access. `providers` is what its Flux `ImageRepository` objects declare per registry
    * host (`spec.provider`, see `declaredProvidersByHost`): `generic` keeps a host off cloud identity.
    */
-  for(access: RegistryAccess, providers: Readonly<Record<string, DeclaredProvider>> = {}): RegistryClient {
+  for(
+    access: RegistryAccess,
+    providers: Readonly<Record<string, DeclaredProvider>> = {},
+    /** Registry host → a pull secret the repo's Flux ImageRepositories select (already checked as declared). */
+    secretRefs: Readonly<Record<string, string>> = {},
+  ): RegistryClient {
     const declared = this.cloud ? declarationsThatMatter(providers, this.cloud.settings) : {};
-    if (isNoRepoAccess(access) && Object.keys(declared).length === 0) return this.shared;
+    const secrets = this.secretsDir ? secretRefs : {};
+    if (isNoRepoAccess(access) && Object.keys(declared).length === 0 && Object.keys(secrets).length === 0)
+      return this.shared;
     const key = createHash('sha256')
-      .update(JSON.stringify([access, declared]))
+      .update(JSON.stringify([access, declared, secrets]))
       .digest('hex');
     let client = this.own.get(key);
     if (!client) {
       const own = access.credentials;
+      const dir = this.secretsDir;
+      const secretSources = new Map(
+        Object.entries(secrets).map(([host, name]) => [
+          host,
+          dockerConfigCredentials(secretConfigPath(dir!, name)),
+        ]),
+      );
       client = this.decorate(
         new OciRegistryClient({
           ...this.options,
-          credentials: chainCredentials((host) => own[host], this.cloud?.source(declared), this.docker),
+          credentials: chainCredentials(
+            (host) => own[host],
+            (host) => secretSources.get(host)?.(host),
+            this.cloud?.source(declared),
+            this.docker,
+          ),
           insecureHosts: [...(this.options.insecureHosts ?? []), ...access.insecureHosts],
           hosts: { ...this.options.hosts, ...access.hosts },
         }),

@@ -42,3 +42,8 @@ export function firstCredentials(...sources: (CredentialSource | undefined)[]): 
     return undefined;
   };
 }
+
+/** The Docker config of a pull secret the operator declared: `<dir>/<name>/.dockerconfigjson` (a mounted Secret). */
+export function secretConfigPath(dir: string, name: string): string {
+  return join(dir, name, '.dockerconfigjson');
+}

@@ -16,7 +16,11 @@ import { reconcile } from './reconcile.js';
 
 export interface PreviewDeps {
   readonly registries: {
-    for(access: RegistryAccess, providers?: Readonly<Record<string, DeclaredProvider>>): RegistryClient;
+    for(
+      access: RegistryAccess,
+      providers?: Readonly<Record<string, DeclaredProvider>>,
+      secretRefs?: Readonly<Record<string, string>>,
+    ): RegistryClient;
   };
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -37,7 +41,7 @@ async function side(deps: PreviewDeps, facts: RepoFacts): Promise<PreviewSide> {
   }));
   if (config.policies.length === 0) return { perPolicy: {}, errors: errs, changes: [] };
   const plan = await reconcile(
-    { registry: deps.registries.for(facts.access, facts.providers) },
+    { registry: deps.registries.for(facts.access, facts.providers, facts.secretRefs) },
     { config, files: facts.files },
   );
   return { perPolicy: plan.perPolicy, errors: errs, changes: plan.changes };

@@ -62,7 +62,11 @@ export interface RepoRunDeps {
   readonly workspaces: WorkspaceCache;
   /** The registry client for a repo's access (the App's operator settings plus the repo's `registries:`). */
   readonly registries: {
-    for(access: RegistryAccess, providers?: Readonly<Record<string, DeclaredProvider>>): RegistryClient;
+    for(
+      access: RegistryAccess,
+      providers?: Readonly<Record<string, DeclaredProvider>>,
+      secretRefs?: Readonly<Record<string, string>>,
+    ): RegistryClient;
   };
   /** The process environment, for the variables a repo's `registries:` block names. */
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -224,7 +228,7 @@ export async function runRepo(
   const plan = await inSpan('reconcile', { repo: fullName, policies: config.policies.length }, () =>
     reconcile(
       {
-        registry: deps.registries.for(facts.access, facts.providers),
+        registry: deps.registries.for(facts.access, facts.providers, facts.secretRefs),
         log,
         now: deps.now,
         ...(deps.gates && { gates: deps.gates }),
@@ -543,7 +547,7 @@ async function onboard(
   const { proposal } = await collectOnboarding(
     reader,
     facts.loaded,
-    deps.registries.for(facts.access, facts.providers),
+    deps.registries.for(facts.access, facts.providers, facts.secretRefs),
   );
   const group = onboardingGroup(proposal);
   if (!group) return;

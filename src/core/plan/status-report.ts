@@ -22,6 +22,7 @@ export const FIX_IN_REPO: ReadonlySet<string> = new Set([
   'marker-outside-path',
   'registry-credentials-refused',
   'registry-credentials-unset',
+  'registry-secret-undeclared',
   'symlink-outside',
   'file-too-large',
   'file-not-utf8',

@@ -233,12 +233,19 @@ export function parseFluxPolicy(
       path: 'ImageRepository spec.provider',
       message: `expected one of ${providers.join(', ')}, got ${JSON.stringify(provider)}`,
     });
+  const secretRef = isObj(rspec.secretRef) ? rspec.secretRef.name : undefined;
+  if (rspec.secretRef !== undefined && (typeof secretRef !== 'string' || !NAME_RE.test(secretRef)))
+    errors.push({
+      path: 'ImageRepository spec.secretRef.name',
+      message: `expected the name of a Secret, got ${JSON.stringify(secretRef)}`,
+    });
   if (errors.length > 0 || !name || !choice || !image) return { ok: false, errors };
   return {
     ok: true,
     spec: {
       name,
       namespace: ctx.namespace,
+      ...(typeof secretRef === 'string' && { secretRef }),
       image,
       exclusionList,
       ...(filterTags && { filterTags }),

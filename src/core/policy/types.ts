@@ -35,6 +35,8 @@ export interface ImagePolicySpec {
   readonly digestReflectionPolicy: DigestReflectionPolicy;
   /** Flux `ImageRepository.spec.provider`: which cloud identity may read the image (`generic`: none). */
   readonly provider?: 'generic' | 'aws' | 'azure' | 'gcp';
+  /** Flux `ImageRepository.spec.secretRef.name`: pull credentials the operator declared under that name. */
+  readonly secretRef?: string;
   /** The Flux ImagePolicy's `metadata.labels`: what an ImageUpdateAutomation's `policySelector` matches. */
   readonly labels?: Readonly<Record<string, string>>;
   /** What a candidate must show before it is proposed (per policy; repo defaults from `update:` merged in). */

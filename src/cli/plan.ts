@@ -146,7 +146,7 @@ export const run: Command = async (argv, io) => {
         o.status === 'selected'
           ? o.markers === 0
             ? `${key} ${o.tag} (no marker uses this policy: nothing to update)`
-            : `${key} ${o.previous && o.previous !== o.tag ? `${o.previous} → ${o.tag}` : `${o.tag} (up to date)`}`
+            : `${key} ${o.previous && o.previous !== o.tag ? `${o.previous} → ${o.tag}` : `${o.tag} (up to date)`}${(o.waiting ?? []).map((w) => `; ${w.tag} ${w.status === 'block' ? 'blocked' : 'waits'}: ${w.reason}`).join('')}`
           : o.status === 'skipped'
             ? `${key} ${o.tag} skipped: ${o.reason}`
             : o.status === 'waiting'

@@ -84,9 +84,17 @@ const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
 export function judgeCandidate(gates: PolicyGates, facts: CandidateFacts, now: number): Verdict {
   const checks: GateCheck[] = [];
   if (facts.error) {
+    const gate: GateName =
+      gates.minAge !== undefined
+        ? 'minAge'
+        : gates.platforms
+          ? 'platforms'
+          : gates.signature
+            ? 'signature'
+            : 'provenance';
     return {
       status: 'wait',
-      checks: [{ gate: 'minAge', status: 'wait', detail: `could not be checked: ${facts.error}` }],
+      checks: [{ gate, status: 'wait', detail: `could not be checked: ${facts.error}` }],
     };
   }
   if (gates.minAge !== undefined) {

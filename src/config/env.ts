@@ -4,10 +4,12 @@
  */
 
 import { createPrivateKey } from 'node:crypto';
+import { didYouMean } from '../core/domain/did-you-mean.js';
 import { parseDuration } from '../core/domain/duration.js';
 import { parseRedisUrl } from '../queue/redis-connection.js';
 import { readCloudIdentityEnv } from '../registry/cloud/select.js';
 import { type AllowRule, parseAllowHosts } from '../registry/egress.js';
+import { TIDEMARK_SETTINGS } from './settings.js';
 
 export { parseDuration };
 
@@ -133,6 +135,14 @@ function duration(
 
 export function readEnv(env: Record<string, string | undefined>, defaults: { workDir: string }): EnvResult {
   const problems: string[] = [];
+  // A TIDEMARK_ name tidemark does not read is a typo: say so (with the nearest name) instead of ignoring it.
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith('TIDEMARK_') || (TIDEMARK_SETTINGS as readonly string[]).includes(name)) continue;
+    const hint = didYouMean(name, TIDEMARK_SETTINGS);
+    problems.push(
+      `${name}: not a tidemark setting${hint ? `; did you mean ${hint}?` : ''} (the settings are listed in the README, "Configuration (environment)")`,
+    );
+  }
   const role = (env.TIDEMARK_ROLE ?? 'all') as AppEnv['role'];
   if (!['all', 'serve', 'worker'].includes(role))
     problems.push(`TIDEMARK_ROLE: expected all, serve or worker, got "${role}"`);

@@ -58,10 +58,19 @@ export class GitHubApiError extends AppError {
     message: string,
     readonly status: number | undefined,
     readonly retryable: boolean,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number },
   ) {
     super(message, options);
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
+  /** How long GitHub asked to wait (`retry-after`, or `x-ratelimit-reset` at the primary limit). */
+  readonly retryAfterMs?: number;
+}
+
+/** How long the failure asked the caller to wait before trying again (a rate limit's own answer), if it did. */
+export function retryAfterOf(err: unknown): number | undefined {
+  const ms = (err as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+  return typeof ms === 'number' && Number.isFinite(ms) && ms > 0 ? ms : undefined;
 }
 
 /** A compare-and-swap on a branch head failed: someone else moved it. Retried after a fresh fetch. */

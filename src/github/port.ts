@@ -148,11 +148,21 @@ export function classifyGitHubError(err: unknown, what: string): Error {
   const rateLimited = headers['x-ratelimit-remaining'] === '0' || headers['retry-after'] !== undefined;
   const retryable =
     status === undefined || status >= 500 || status === 429 || (status === 403 && rateLimited);
+  // GitHub says how long to wait: `retry-after` (seconds; secondary limits, 429), or at the primary limit
+  // `x-ratelimit-reset` (epoch seconds). The queue waits at least that long before the retry.
+  const after = Number(headers['retry-after']);
+  const reset = Number(headers['x-ratelimit-reset']);
+  const retryAfterMs =
+    Number.isFinite(after) && after > 0
+      ? after * 1000
+      : headers['x-ratelimit-remaining'] === '0' && Number.isFinite(reset)
+        ? Math.max(0, reset * 1000 - Date.now())
+        : undefined;
   return new GitHubApiError(
     `${what}: ${status ?? 'network error'} ${e.message ?? ''}`.trim(),
     status,
     retryable,
-    { cause: err },
+    { cause: err, ...(retryAfterMs !== undefined && retryable && { retryAfterMs }) },
   );
 }
 

@@ -15,7 +15,8 @@
 import { createHash } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { type Cluster, Redis, type RedisOptions } from 'ioredis';
-import { ShutdownError } from '../core/errors.js';
+import { retryAfterOf, ShutdownError } from '../core/errors.js';
+import { backoffDelay } from '../time/backoff.js';
 import {
   createRedisClient,
   type ExtraRedisOptions,
@@ -162,7 +163,7 @@ export class BullQueue<T> implements JobQueue<T> {
         deduplication: { id, keepLastIfActive: true },
         delay: this.opts.settleMs,
         attempts: this.opts.attempts,
-        backoff: { type: 'exponential', delay: this.opts.backoffMs, jitter: 0.5 },
+        backoff: { type: 'tidemark', delay: this.opts.backoffMs },
         removeOnComplete: { count: 1000, age: 3600 },
         removeOnFail: 1000,
       },
@@ -219,6 +220,11 @@ export class BullQueue<T> implements JobQueue<T> {
         ...(this.opts.lockDurationMs && { lockDuration: this.opts.lockDurationMs }),
         ...(this.opts.stalledIntervalMs && { stalledInterval: this.opts.stalledIntervalMs }),
         maxStalledCount: 5,
+        // The memory queue's rule: exponential with jitter, and at least what a rate limit asked for.
+        settings: {
+          backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
+            Math.max(backoffDelay(attemptsMade, { baseMs: this.opts.backoffMs }), retryAfterOf(err) ?? 0),
+        },
       },
     );
     this.worker.on('error', (err) => {

@@ -3,7 +3,7 @@
  * most one job per repo at a time (work arriving meanwhile runs right after, merged), retries transient
  * failures with backoff, and never retries non-retryable ones.
  */
-import { ShutdownError } from '../core/errors.js';
+import { retryAfterOf, ShutdownError } from '../core/errors.js';
 import { backoffDelay } from '../time/backoff.js';
 import { type Clock, systemClock, type TimerHandle } from '../time/clock.js';
 import { type JobHandler, type JobQueue, mergeReasons, type QueueOptions, type RepoJob } from './types.js';
@@ -113,7 +113,9 @@ export class MemoryQueue<T> implements JobQueue<T> {
         this.active--;
         this.controllers.delete(ac);
         slot.timer?.cancel();
-        this.arm(key, slot, backoffDelay(slot.attempt, { baseMs: this.opts.backoffMs, random: this.random }));
+        // At least as long as the failure asked (a rate limit's retry-after), else the usual backoff.
+        const wait = backoffDelay(slot.attempt, { baseMs: this.opts.backoffMs, random: this.random });
+        this.arm(key, slot, Math.max(wait, retryAfterOf(err) ?? 0));
         this.pump();
         return;
       }

@@ -217,6 +217,35 @@ describe('GitHub App end to end', () => {
     );
   });
 
+  it("GitHub's rate limits (a secondary 403, then a 429, with retry-after) delay the bump; it lands exactly once", async () => {
+    const s = await scenario('ratelimited');
+    const refused = gh.rateLimit('POST', '/repos/{owner}/{repo}/pulls', {
+      status: 403,
+      retryAfterSeconds: 1,
+      times: 1,
+    });
+    const refused429 = gh.rateLimit('POST', '/repos/{owner}/{repo}/pulls', {
+      status: 429,
+      retryAfterSeconds: 1,
+      times: 1,
+    });
+    const since = env.jobs.length;
+    await pushImage(reg, s.image, '1.1.0', { seed: 'ratelimited-1.1.0' });
+    const reason = hasReason('registry-push', `${reg.host}/${s.image}:1.1.0`);
+    await env.waitForJob(
+      'the run that lands',
+      (j) => j.repo === s.key && reason(j) && j.outcome === 'succeeded',
+      since,
+    );
+    await env.idle();
+    expect([refused(), refused429()]).toEqual([1, 1]);
+    expect(s.pulls().map((p) => p.title.slice(-5))).toEqual(['1.1.0']);
+    // One commit on the PR branch: the retry found the branch already holding the change.
+    const head = await gh.branchHead('acme', 'ratelimited', 'tidemark/flux-system-web');
+    const base = await gh.branchHead('acme', 'ratelimited', 'main');
+    expect(await gh.git.revParse('acme/ratelimited', `${head}~1`)).toBe(base);
+  });
+
   it('a PR closed unmerged skips that tag; a newer tag is proposed again', async () => {
     const s = await scenario('decline');
     await s.push('1.1.0');

@@ -25,4 +25,16 @@ describe('classifyGitHubError', () => {
     expect((err as GitHubApiError).retryable).toBe(retryable);
     expect(err.message).toMatch(/^create pull request: /);
   });
+
+  it("keeps GitHub's wait: retry-after (seconds), or x-ratelimit-reset at the primary limit", () => {
+    const secondary = classifyGitHubError(octokitError(403, { 'retry-after': '30' }), 'x') as GitHubApiError;
+    expect(secondary.retryAfterMs).toBe(30_000);
+    const reset = String(Math.floor(Date.now() / 1000) + 120);
+    const primary = classifyGitHubError(
+      octokitError(403, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset }),
+      'x',
+    ) as GitHubApiError;
+    expect(primary.retryAfterMs).toBeGreaterThan(100_000);
+    expect((classifyGitHubError(octokitError(404), 'x') as GitHubApiError).retryAfterMs).toBeUndefined();
+  });
 });

@@ -3,7 +3,7 @@
  * driven by `clock.advance`, so these tests never sleep and never depend on the machine's speed.
  */
 import { describe, expect, it } from 'vitest';
-import { isRetryable, RegistryUnavailableError } from '../../src/core/errors.js';
+import { GitHubApiError, isRetryable, RegistryUnavailableError } from '../../src/core/errors.js';
 import { MemoryQueue } from '../../src/queue/memory-queue.js';
 import type { QueueOptions, RepoJob } from '../../src/queue/types.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -94,6 +94,25 @@ describe('memory queue timing (fake clock)', () => {
     ]);
     expect(failures).toEqual([false, false]);
     expect(await q2.stats()).toMatchObject({ completed: 1, failed: 0, waiting: 0 });
+  });
+
+  it("a rate limit's retry-after is honoured: the retry waits at least that long (not the 2 s backoff)", async () => {
+    const { clock, q, runs } = setup();
+    await q.start(async (j, ctx) => {
+      runs.push({ at: clock.now(), keys: j.reasons.map((r) => r.key!) });
+      if (ctx.attempt === 1)
+        throw new GitHubApiError('create pull request: 403 secondary rate limit', 403, true, {
+          retryAfterMs: 60_000,
+        });
+    });
+    const t0 = clock.now();
+    await q.enqueue(job('r', 'a'));
+    await clock.advance(1000);
+    expect(clock.delays()).toEqual([60_000]);
+    await clock.advance(59_999);
+    expect(runs).toHaveLength(1);
+    await clock.advance(1);
+    expect(runs.map((r) => r.at - t0)).toEqual([1000, 61_000]);
   });
 
   it('gives up after the last attempt and reports it as final', async () => {

@@ -171,6 +171,15 @@ export interface GitHubDouble {
    * returned function is called: a GitHub outage on one endpoint.
    */
   outage(method: string, template: string, status: number): () => void;
+  /**
+   * The next `times` requests to one endpoint are refused as GitHub refuses at a rate limit: 403 "You have
+   * exceeded a secondary rate limit" or 429, with `retry-after` (seconds). Returns how many were refused so far.
+   */
+  rateLimit(
+    method: string,
+    template: string,
+    opts: { status: 403 | 429; retryAfterSeconds: number; times: number },
+  ): () => number;
   /** Run `fn` once, right before the next createCommitOnBranch is applied (to stage a race). */
   beforeNextCommit(fn: () => Promise<void>): void;
   /** REST + GraphQL calls, not counting installation tokens. */
@@ -202,6 +211,8 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
   let webhookUrl = '';
   let beforeCommit: (() => Promise<void>) | undefined;
   const outages = new Map<string, number>();
+  /** Staged rate-limit answers per endpoint, used in the order they were staged. */
+  const limits = new Map<string, { status: number; retryAfter: number; left: number; refused: number }[]>();
   const checkRuns: CheckRun[] = [];
   const issues: Issue[] = [];
   const issueJson = (i: Issue) => ({
@@ -488,6 +499,20 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
     }
     const t = v.template!;
     const p = u.pathname.split('/').map(decodeURIComponent);
+    const limit = limits.get(`${method} ${t}`)?.find((l) => l.left > 0);
+    if (limit) {
+      limit.left--;
+      limit.refused++;
+      record('rest', limit.status, t);
+      res.setHeader('retry-after', String(limit.retryAfter));
+      return send(res, limit.status, {
+        message:
+          limit.status === 403
+            ? 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.'
+            : 'Too many requests',
+        documentation_url: 'https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api',
+      });
+    }
     const down = outages.get(`${method} ${t}`);
     if (down !== undefined) {
       record('rest', down, t);
@@ -1020,6 +1045,11 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
         if (i >= 0) tokens.splice(i, 1);
       }
       return minted.length;
+    },
+    rateLimit(method, template, o) {
+      const entry = { status: o.status, retryAfter: o.retryAfterSeconds, left: o.times, refused: 0 };
+      limits.set(`${method} ${template}`, [...(limits.get(`${method} ${template}`) ?? []), entry]);
+      return () => entry.refused;
     },
     outage(method, template, status) {
       const key = `${method.toUpperCase()} ${template}`;

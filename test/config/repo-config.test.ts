@@ -254,4 +254,26 @@ update:
     );
     expect(published).toEqual(TIDEMARK_CONFIG_SCHEMA);
   });
+
+  it('a config with 100,000 unknown keys: the first 50 are named and the rest counted (bounded work, linear load)', () => {
+    const text = `policies: []\n${Array.from({ length: 100_000 }, (_, i) => `k${i}: ${i}`).join('\n')}\n`;
+    const { errors } = loadRepoConfig([{ path: '.github/tidemark.yml', text }]);
+    expect(errors).toHaveLength(51);
+    expect(errors[0]!.text).toBe('.github/tidemark.yml:2: k0: unknown field');
+    expect(errors[50]!.text).toBe(
+      '.github/tidemark.yml: and 99950 more problems like these (the first 50 are shown)',
+    );
+  });
+
+  it('a key twice in one map is a YAML error with its line (found in one pass)', () => {
+    const { errors } = loadRepoConfig([
+      {
+        path: '.github/tidemark.yml',
+        text: 'policies: []\nupdate:\n  strategy: push\n  strategy: pull-request\n',
+      },
+    ]);
+    expect(errors.map((e) => e.text)).toEqual([
+      '.github/tidemark.yml:4: not valid YAML: the key "strategy" appears twice in one map; keep one',
+    ]);
+  });
 });

@@ -42,6 +42,14 @@ export interface GateSources {
   ): Promise<TrustFact>;
 }
 
+/** What the walk reads candidates' facts through, and the run's now. */
+export interface GateDeps {
+  readonly registry: RegistryClient;
+  readonly sources: GateSources;
+  readonly now: number;
+  readonly signal?: AbortSignal;
+}
+
 /** Candidates looked at per policy and run: the newest few are what matters; older ones wait their turn. */
 export const MAX_CANDIDATES = 10;
 
@@ -64,12 +72,7 @@ export type GatedChoice =
     };
 
 export async function chooseGated(
-  deps: {
-    readonly registry: RegistryClient;
-    readonly sources: GateSources;
-    readonly now: number;
-    readonly signal?: AbortSignal;
-  },
+  deps: GateDeps,
   spec: ImagePolicySpec,
   tags: readonly string[],
   /** Tags the markers hold now: the walk stops there (never older than what is deployed). */
@@ -134,16 +137,7 @@ export async function chooseGated(
   };
 }
 
-async function collectCandidate(
-  deps: {
-    readonly registry: RegistryClient;
-    readonly sources: GateSources;
-    readonly now: number;
-    readonly signal?: AbortSignal;
-  },
-  spec: ImagePolicySpec,
-  tag: string,
-): Promise<CandidateFacts> {
+async function collectCandidate(deps: GateDeps, spec: ImagePolicySpec, tag: string): Promise<CandidateFacts> {
   const gates = spec.gates!;
   if (!hasCandidateGates(gates)) return { tag };
   const { registry, sources, signal } = deps;

@@ -173,25 +173,17 @@ export async function runRepo(
   for (const m of configErrors) log.warn({ sha: baseSha }, m);
   const policies = config.policies.map((p) => ({ key: policyKey(p), image: p.image }));
   const strategy = config.update.strategy;
+  // What the check run shows when the run stops before planning.
+  const unplanned: StatusInput = { policies, configErrors, warnings: facts.warnings, strategy };
   if (loaded.publishingInvalid) {
     // How to publish is unreadable (a typo in update: or an automation): report it, publish nothing.
-    await reportStatus(deps, github, repoRef, baseSha, log, {
-      policies,
-      configErrors,
-      warnings: facts.warnings,
-      strategy,
-    });
+    await reportStatus(deps, github, repoRef, baseSha, log, unplanned);
     log.warn({ errors: loaded.errors.length }, 'publishing settings have errors; nothing is published');
     return { repo: fullName, baseSha, policies: config.policies.length, configErrors: loaded.errors.length };
   }
   if (config.policies.length === 0) {
     // A repo with nothing for tidemark says so once per head commit where a person looks (its checks).
-    await reportStatus(deps, github, repoRef, baseSha, log, {
-      policies,
-      configErrors,
-      warnings: facts.warnings,
-      strategy,
-    });
+    await reportStatus(deps, github, repoRef, baseSha, log, unplanned);
     log.info({ errors: loaded.errors.length }, 'no usable image policies');
     // No policy and no configuration error: propose them (the onboarding PR), unless a person said "not now".
     if (configErrors.length === 0 && strategy === 'pull-request' && deps.settings.onboarding !== false) {

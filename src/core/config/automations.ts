@@ -5,6 +5,7 @@
  * updated under its own path, and in pull-request mode one PR per automation from its `push.branch` (Flux pushes
  * an automation's changes in one commit to that branch). Pure.
  */
+import { unknownFieldErrors } from '../domain/did-you-mean.js';
 import type { Warning } from '../domain/types.js';
 import type { ImagePolicySpec } from '../policy/types.js';
 
@@ -158,23 +159,14 @@ export function unknownFieldsDeep(
   value: unknown,
   shape: object,
   path: string,
-  hint: (word: string, known: readonly string[]) => string | undefined,
 ): { path: string; message: string }[] {
   const schema = shape as ShapeSchema;
   if (!isObj(value) || !schema.properties) return [];
-  const known = Object.keys(schema.properties);
-  const out: { path: string; message: string }[] = [];
-  for (const [k, v] of Object.entries(value)) {
-    const sub = schema.properties[k];
-    if (!sub) {
-      const h = hint(k, known);
-      out.push({
-        path: `${path}.${k}`,
-        message: `unknown field${h ? `; did you mean "${h}"?` : `; known fields: ${known.join(', ')}`}`,
-      });
-      continue;
-    }
-    out.push(...unknownFieldsDeep(v, sub, `${path}.${k}`, hint));
-  }
-  return out;
+  const properties = schema.properties;
+  return [
+    ...unknownFieldErrors(value, Object.keys(properties), path),
+    ...Object.entries(value).flatMap(([k, v]) =>
+      properties[k] ? unknownFieldsDeep(v, properties[k], `${path}.${k}`) : [],
+    ),
+  ];
 }

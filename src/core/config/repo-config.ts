@@ -453,7 +453,7 @@ export function loadRepoConfig(
     const checkout = isObj(git.checkout) && isObj(git.checkout.ref) ? git.checkout.ref : {};
     const push = isObj(git.push) ? git.push : {};
     const commit = isObj(git.commit) ? git.commit : {};
-    for (const e of unknownFieldsDeep(spec, FLUX_IMAGE_UPDATE_AUTOMATION_SPEC_SCHEMA, 'spec', didYouMean))
+    for (const e of unknownFieldsDeep(spec, FLUX_IMAGE_UPDATE_AUTOMATION_SPEC_SCHEMA, 'spec'))
       problem({
         file: d.file,
         line: lineOf(d.doc, d.lc, e.path.split('.')) ?? d.line,

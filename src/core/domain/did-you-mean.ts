@@ -27,3 +27,24 @@ export function editDistance(a: string, b: string): number {
   }
   return d[a.length]![b.length]!;
 }
+
+/**
+ * The fields of `obj` not in `known`, each as `{ path, message }` with "did you mean" over the fields allowed at
+ * that very place (or the list, when nothing is near). One wording for every configuration surface.
+ */
+export function unknownFieldErrors(
+  obj: Readonly<Record<string, unknown>>,
+  known: readonly string[],
+  path: string,
+): { path: string; message: string }[] {
+  const out: { path: string; message: string }[] = [];
+  for (const k of Object.keys(obj)) {
+    if (known.includes(k)) continue;
+    const hint = didYouMean(k, known);
+    out.push({
+      path: `${path}.${k}`,
+      message: `unknown field${hint ? `; did you mean "${hint}"?` : `; known fields: ${known.join(', ')}`}`,
+    });
+  }
+  return out;
+}

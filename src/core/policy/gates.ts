@@ -5,7 +5,7 @@
  * parser, so they accept and refuse the same values with the same messages.
  */
 import { Cron } from 'croner';
-import { didYouMean } from '../domain/did-you-mean.js';
+import { didYouMean, unknownFieldErrors } from '../domain/did-you-mean.js';
 import { durationHint, parseDuration } from '../domain/duration.js';
 import type { FieldError } from './parse.js';
 import { compileRegex } from './regex.js';
@@ -77,14 +77,7 @@ function str(v: unknown, path: string, errors: FieldError[], what: string): stri
 }
 
 function unknownKeys(v: Obj, known: readonly string[], path: string, errors: FieldError[]): void {
-  for (const k of Object.keys(v)) {
-    if (known.includes(k)) continue;
-    const hint = didYouMean(k, known);
-    errors.push({
-      path: `${path}.${k}`,
-      message: `unknown field${hint ? `; did you mean "${hint}"?` : `; known fields: ${known.join(', ')}`}`,
-    });
-  }
+  errors.push(...unknownFieldErrors(v, known, path));
 }
 
 function parseSignature(v: unknown, path: string, errors: FieldError[]): SignatureRule | undefined {

@@ -7,7 +7,7 @@ import {
   FLUX_IMAGE_REPOSITORY_SPEC_SCHEMA,
   TIDEMARK_CONFIG_SCHEMA,
 } from '../config/schema.js';
-import { didYouMean } from '../domain/did-you-mean.js';
+import { unknownFieldErrors } from '../domain/did-you-mean.js';
 import { parseImageRef } from '../domain/image-ref.js';
 import { gatesFromAnnotations, parseGates } from './gates.js';
 import { type CompiledRegex, compileRegex, undefinedTemplateRefs } from './regex.js';
@@ -274,14 +274,7 @@ function unknownFields(
   path: string,
   errors: FieldError[],
 ) {
-  for (const k of Object.keys(obj)) {
-    if (known.includes(k)) continue;
-    const hint = didYouMean(k, known);
-    errors.push({
-      path: `${path}.${k}`,
-      message: `unknown field${hint ? `; did you mean "${hint}"?` : `; known fields: ${known.join(', ')}`}`,
-    });
-  }
+  errors.push(...unknownFieldErrors(obj, known, path));
 }
 
 /** The fields of a native policy entry: the schema's, the one source. */

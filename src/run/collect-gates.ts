@@ -83,11 +83,12 @@ export async function chooseGated(
   const gates = spec.gates!;
   const ranked = rankTags(spec, tags, MAX_CANDIDATES, current).filter((t) => !passOver(t));
   if (ranked.length === 0) return undefined;
+  // What is deployed already, with no digest to pin: choosing it changes nothing, so nothing needs checking.
+  const unchanged = (tag: string) => current.has(tag) && spec.digestReflectionPolicy === 'Never';
   const waiting: WaitingCandidate[] = [];
   let chosen: { tag: string; digest?: string; verdict: Verdict } | undefined;
   for (const tag of ranked) {
-    if (current.has(tag) && spec.digestReflectionPolicy === 'Never') {
-      // What is deployed already: choosing it changes nothing, so there is nothing to check.
+    if (unchanged(tag)) {
       chosen = { tag, verdict: { status: 'pass', checks: [] } };
       break;
     }
@@ -109,7 +110,7 @@ export async function chooseGated(
   }
   // Windows are about now, not the candidate: a change waits for the window; what is deployed stays.
   const window = windowCheck(gates, deps.now);
-  if (chosen && window && !(current.has(chosen.tag) && spec.digestReflectionPolicy === 'Never')) {
+  if (chosen && window && !unchanged(chosen.tag)) {
     return {
       kind: 'waiting',
       tag: chosen.tag,

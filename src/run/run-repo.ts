@@ -10,7 +10,7 @@ import { eventOf, type JobReason, wantsFreshPulls } from '../core/domain/reasons
 import type { Permission } from '../core/domain/types.js';
 import { BranchMovedError, RegistryUnavailableError } from '../core/errors.js';
 import { onboardingGroup, onboardingWanted } from '../core/onboarding/onboarding-pr.js';
-import { type CommandRequest, ignoreRulesFrom, planCommands } from '../core/plan/commands.js';
+import { type CommandRequest, canSteer, ignoreRulesFrom, planCommands } from '../core/plan/commands.js';
 import {
   type DashboardInput,
   dashboardSection,
@@ -407,13 +407,7 @@ async function collectRollbacks(
     config.policies,
   );
   if (found.length === 0) return [];
-  const key = `${repoRef.owner}/${repoRef.repo}`;
-  let known = deps.dashboards.get(key);
-  if (!known) {
-    const issue = (await github.listOpenIssues(repoRef, bot)).find((i) => isDashboard(i.title, i.body));
-    known = issue && { number: issue.number, body: issue.body ?? '' };
-    if (known) deps.dashboards.set(key, known);
-  }
+  const known = await knownDashboard(deps, github, repoRef, false);
   const released = releasedRollbacks(known?.body);
   for (const r of run.reasons) {
     if (r.kind !== 'dashboard-edit') continue;
@@ -421,8 +415,7 @@ async function collectRollbacks(
       const a = parseBoxId(id);
       if (a?.kind !== 'release' || released.has(a.sha)) continue;
       const permission = await github.permission(repoRef, r.detail.user);
-      if (permission === 'admin' || permission === 'maintain' || permission === 'write')
-        released.set(a.sha, r.detail.user);
+      if (canSteer(permission)) released.set(a.sha, r.detail.user);
       else run.log.info({ user: r.detail.user, permission }, 'rollback release ignored: no write access');
     }
   }
@@ -477,6 +470,28 @@ function commandRequests(reasons: readonly JobReason[]): CommandRequest[] {
 }
 
 /**
+ * The dashboard issue as tidemark knows it: from the per-process map, else (or when someone edited it, `fresh`)
+ * found among the App's open issues — one listing — and remembered.
+ */
+async function knownDashboard(
+  deps: RepoRunDeps,
+  github: GitHubPort,
+  repo: RepoId,
+  fresh: boolean,
+): Promise<{ number: number; body: string } | undefined> {
+  const key = `${repo.owner}/${repo.repo}`;
+  const cached = deps.dashboards.get(key);
+  if (cached && !fresh) return cached;
+  const found = (await github.listOpenIssues(repo, await deps.botLogin())).find((i) =>
+    isDashboard(i.title, i.body),
+  );
+  const known = found && { number: found.number, body: found.body ?? '' };
+  if (known) deps.dashboards.set(key, known);
+  else deps.dashboards.delete(key);
+  return known;
+}
+
+/**
  * The dashboard issue: found once per process (one listing), then created or updated only when its body would
  * change. An edit by someone else (a `dashboard-edit` reason) makes the run read it afresh, so their text
  * outside tidemark's part is kept. A failure is logged, never retried: the next run tries again.
@@ -491,14 +506,12 @@ async function updateDashboard(
 ): Promise<void> {
   const key = `${repo.owner}/${repo.repo}`;
   try {
-    let known = deps.dashboards.get(key);
-    if (!known || reasons.some((r) => r.kind === 'dashboard-edit')) {
-      const bot = await deps.botLogin();
-      const found = (await github.listOpenIssues(repo, bot)).find((i) => isDashboard(i.title, i.body));
-      known = found && { number: found.number, body: found.body };
-      if (known) deps.dashboards.set(key, known);
-      else deps.dashboards.delete(key);
-    }
+    const known = await knownDashboard(
+      deps,
+      github,
+      repo,
+      reasons.some((r) => r.kind === 'dashboard-edit'),
+    );
     const step = dashboardStep(dashboardSection(input), known);
     if (step.kind === 'create') {
       const number = await github.createIssue(repo, { title: step.title, body: step.body });

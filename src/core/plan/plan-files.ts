@@ -202,13 +202,8 @@ export function planFiles(input: FilePlanInput): ReconcilePlan {
 
   warnings.push(...files.flatMap((f) => f.problems ?? []), ...markersThatDoNothing(config, input.files));
   const markerCount = new Map<string, number>();
-  const held = new Map<string, Set<string>>();
-  for (const f of files)
-    for (const m of f.markers) {
-      markerCount.set(m.key, (markerCount.get(m.key) ?? 0) + 1);
-      const tag = tagOfValue(m.value, m.field);
-      if (tag !== undefined) held.set(m.key, (held.get(m.key) ?? new Set()).add(tag));
-    }
+  for (const f of files) for (const m of f.markers) markerCount.set(m.key, (markerCount.get(m.key) ?? 0) + 1);
+  const held = currentTags(files);
 
   // All policies together (push mode and `group: all`).
   const changes: FileChange[] = [];

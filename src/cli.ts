@@ -5,6 +5,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import * as help from './cli/help.js';
 import { type CliIO, type Command, processIO, UsageError } from './cli/io.js';
 import { version } from './cli/package.js';
 
@@ -12,37 +13,45 @@ interface CommandEntry {
   readonly words: readonly string[];
   readonly summary: string;
   readonly load: () => Promise<{ run: Command }>;
+  /** Printed for `--help` without loading the command (`cli/help.ts`). */
+  readonly help?: string;
 }
 
 const COMMANDS: readonly CommandEntry[] = [
   {
     words: ['serve'],
+    help: help.SERVE_HELP,
     summary: 'run the GitHub App: webhooks in, reconcile jobs worked in the same process (or the setup page)',
     load: () => import('./cli/serve.js'),
   },
   {
     words: ['worker'],
+    help: help.WORKER_HELP,
     summary: 'run a worker process: reconcile jobs from Redis (REDIS_URL); webhooks go to `serve`',
     load: () => import('./cli/worker.js'),
   },
   {
     words: ['plan'],
+    help: help.PLAN_HELP,
     summary: 'compute the whole update on a local checkout and print the diff (--write applies it)',
     load: () => import('./cli/plan.js'),
   },
   {
     words: ['init'],
+    help: help.INIT_HELP,
     summary:
       'find the images in a repo without markers, infer policies from their tags, propose config + markers',
     load: () => import('./cli/init.js'),
   },
   {
     words: ['policy', 'eval'],
+    help: help.POLICY_EVAL_HELP,
     summary: 'pick the tag an ImagePolicy (or native policy) selects from a list of tags',
     load: () => import('./cli/policy-eval.js'),
   },
   {
     words: ['markers', 'apply'],
+    help: help.MARKERS_APPLY_HELP,
     summary: 'rewrite $imagepolicy markers in files from a results.json',
     load: () => import('./cli/markers-apply.js'),
   },
@@ -85,9 +94,14 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     io.stderr(`tidemark: unknown command "${argv.slice(0, 2).join(' ')}"\n\n${usage()}`);
     return 2;
   }
+  const rest = argv.slice(entry.words.length);
+  if (entry.help && (rest.includes('--help') || rest.includes('-h'))) {
+    io.stdout(entry.help);
+    return 0;
+  }
   try {
     const { run } = await entry.load();
-    return await run(argv.slice(entry.words.length), io);
+    return await run(rest, io);
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr(`tidemark ${entry.words.join(' ')}: ${err.message}\n`);

@@ -15,23 +15,9 @@ import { collectOnboarding } from '../run/collect-onboarding.js';
 import { CheckoutReader } from '../workspace/checkout.js';
 import { loadRepoConfigFrom } from '../workspace/load-config.js';
 import { applyFileChanges } from '../workspace/scan-tree.js';
+import { INIT_HELP as HELP } from './help.js';
 import type { Command } from './io.js';
 import { registrySource } from './registry-source.js';
-
-const HELP = `Usage: tidemark init [--dir <repo>] [--tags-file <tags.json>] [--write] [--json]
-
-Finds the container images a config repo deploys (workload containers, Helm values and HelmRelease values,
-kustomize images:, docker-compose, helmfile *.gotmpl), infers a policy for each from the tags its registry has,
-and proposes .github/tidemark.yml plus a $imagepolicy marker beside every value.
-
-  --dir        the config repo checkout (default: the current directory)
-  --tags-file  { "<image>": ["tag", …] } instead of asking the registries
-  --write      write the proposal (an existing .github/tidemark.yml is extended, never overwritten)
-  --json       print the proposal as JSON
-
-Afterwards \`tidemark plan\` shows the bumps. Running init again proposes nothing new.
-Exit codes: 0 proposal printed or written (or nothing to propose), 2 bad usage or unreadable input.
-`;
 
 export const run: Command = async (argv, io) => {
   const { values } = parseArgs({

@@ -6,18 +6,8 @@ import { parseArgs } from 'node:util';
 import type { FileChange, PolicyResult, Warning } from '../core/domain/types.js';
 import { rewriteMarkers } from '../core/markers/index.js';
 import { formatUnifiedDiff } from '../core/plan/unified-diff.js';
+import { MARKERS_APPLY_HELP as HELP } from './help.js';
 import { type Command, UsageError } from './io.js';
-
-const HELP = `Usage: tidemark markers apply --results <results.json> [--write] [--json] <file...>
-
-  results.json  { "<namespace>:<policy>": { "name": "<image>", "tag": "<tag>", "digest": "sha256:…" } }
-  one file      prints the rewritten file to stdout (exactly its bytes)
-  several files prints a unified diff
-  --write       edits the files in place
-  --json        prints { changes, warnings }
-
-Exit codes: 0 success, 2 unreadable input or an invalid results file.
-`;
 
 function validateResults(raw: unknown): Record<string, PolicyResult> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))

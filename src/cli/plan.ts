@@ -16,25 +16,9 @@ import { collectRepo, type RepoFacts } from '../run/collect-repo.js';
 import { gateSources, loadTrustedRoot } from '../run/gate-sources.js';
 import { reconcile } from '../run/reconcile.js';
 import { applyFileChanges } from '../workspace/scan-tree.js';
+import { PLAN_HELP as HELP } from './help.js';
 import { type Command, UsageError } from './io.js';
 import { registrySource } from './registry-source.js';
-
-const HELP = `Usage: tidemark plan [--dir <repo>] [--tags-file <tags.json>] [--write] [--json]
-
-  --dir        the config repo checkout (default: the current directory)
-  --tags-file  { "<image>": ["tag", …] } or { "<image>": { "tags": [...], "digests": { "<tag>": "sha256:…" } } }
-               instead of asking the registries
-  --write      apply the changes to the files
-  --json       print the plan as JSON, with the publishing actions the App would take ("publishing": the
-               same pure plan as the App's, computed as if no tidemark branch or PR existed yet)
-  --base       the branch PRs target (default: main; push mode: update.branch from the config, else this)
-
-Registries are read exactly as the App reads them: credentials from the variables that .github/tidemark.yml
-\`registries:\` names (never tidemark's own settings), else from $DOCKER_CONFIG/config.json (~/.docker);
-mirrors from TIDEMARK_REGISTRY_MIRRORS; the same rate limits and plain-HTTP hosts.
-
-Exit codes: 0 success, 2 configuration errors (all listed), 3 a registry could not be read.
-`;
 
 /** The App's publishing plan for this run, offline: no open PRs, no tidemark branches, base `HEAD`. */
 function publishingOf(plan: ReconcilePlan, config: RepoConfig, base: string) {

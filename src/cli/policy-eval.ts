@@ -7,20 +7,8 @@ import { isMap, isSeq, LineCounter, parseAllDocuments } from 'yaml';
 import { didYouMean } from '../core/domain/did-you-mean.js';
 import { parseFluxPolicy, parseNativePolicy } from '../core/policy/parse.js';
 import { selectLatest } from '../core/policy/select-latest.js';
+import { POLICY_EVAL_HELP as HELP } from './help.js';
 import { type Command, readInput, UsageError } from './io.js';
-
-const HELP = `Usage: tidemark policy eval --policy <file> --tags <file|-> [--name <policy>] [--json]
-
-  --policy  YAML with a Flux ImagePolicy (optionally with its ImageRepository in the same file, for its
-            exclusionList; without it the tags still come from --tags), one native policy entry
-            ({ name, image, policy: { semver | alphabetical | numerical } }), or a whole .github/tidemark.yml
-            or policies/examples file (policies: [...])
-  --name    which policy, when the file holds several (its name, or namespace:name)
-  --tags    tags, one per line ('-' reads standard input)
-  --json    print { tag, considered, skipped: [{ tag, why }] }
-
-Exit codes: 0 a tag was selected, 1 nothing qualifies, 2 the policy is invalid or an input is unreadable.
-`;
 
 export const run: Command = async (argv, io) => {
   const { values } = parseArgs({

@@ -10,17 +10,9 @@ import { type AppEnv, readEnv } from '../config/env.js';
 import { startSetupServer } from '../intake/setup-server.js';
 import { startTidemark } from '../main.js';
 import { createLogger } from '../observability/logger.js';
+import { SERVE_HELP as HELP } from './help.js';
 import type { Command } from './io.js';
 import { packageRoot, version } from './package.js';
-
-const HELP = `Usage: tidemark serve
-
-Starts the GitHub App (configuration from the environment and from ./.env, which the setup page writes;
-variables already set in the environment win; see README "Configuration").
-Without APP_ID and PRIVATE_KEY it serves the setup page at http://localhost:$PORT/probot, which registers
-the GitHub App from app.yml (webhook URL: $PUBLIC_URL/api/github/webhooks, else $WEBHOOK_PROXY_URL, else the
-address the page was opened at), writes the credentials to ./.env, and starts the App.
-`;
 
 /** The environment with ./.env's values added where the environment does not set them. */
 export async function withDotEnv(

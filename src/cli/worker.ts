@@ -2,14 +2,10 @@
  * `tidemark worker`: a worker process. It takes reconcile jobs from Redis (REDIS_URL) and serves only
  * /healthz, /readyz and /metrics; `tidemark serve` with TIDEMARK_ROLE=serve takes the webhooks.
  */
+
+import { WORKER_HELP as HELP } from './help.js';
 import type { Command } from './io.js';
 import { run as serve } from './serve.js';
-
-const HELP = `Usage: tidemark worker
-
-Runs a worker process: takes reconcile jobs from Redis (REDIS_URL is required) and serves only /healthz,
-/readyz and /metrics. Webhooks go to \`tidemark serve\` (TIDEMARK_ROLE=serve). Same environment as serve.
-`;
 
 export const run: Command = (argv, io) => {
   if (argv.includes('--help') || argv.includes('-h')) {

@@ -22,6 +22,8 @@ export interface RecordedRequest {
   readonly body: unknown;
   readonly status: number;
   readonly operation?: string;
+  /** A staged crash cut this request's connection: `before` it was applied, or `after` (see `crashAfter`). */
+  readonly crashed?: 'before' | 'after';
 }
 
 export interface Pull {
@@ -182,10 +184,39 @@ export interface GitHubDouble {
   ): () => number;
   /** Run `fn` once, right before the next createCommitOnBranch is applied (to stage a race). */
   beforeNextCommit(fn: () => Promise<void>): void;
+  /**
+   * "The process died right after this step took effect": the next `times` (default 1) requests to
+   * `method template` (an OpenAPI path template; `POST /graphql` with `graphql` naming the mutation, e.g.
+   * `createCommitOnBranch`) are validated and fully applied, then their connection is destroyed instead of
+   * answered: the client sees a reset, as a worker killed after GitHub applied its call would never see the
+   * answer. Returns how many requests the crash took so far.
+   */
+  crashAfter(method: string, template: string, opts?: CrashOptions): () => number;
+  /**
+   * "The process died before this step reached GitHub": the next `times` (default 1) matching requests are
+   * validated, then their connection is destroyed and nothing is applied. Returns how many it took so far.
+   */
+  crashBefore(method: string, template: string, opts?: CrashOptions): () => number;
   /** REST + GraphQL calls, not counting installation tokens. */
   apiCalls(): number;
   assertNoValidationErrors(): void;
   stop(): Promise<void>;
+}
+
+export interface CrashOptions {
+  /** With `POST /graphql`: the mutation the crash is for (`createCommitOnBranch`, `enablePullRequestAutoMerge`). */
+  readonly graphql?: string;
+  /** How many matching requests the crash takes (default 1); each is cut the same way. */
+  readonly times?: number;
+}
+
+interface Crash {
+  readonly key: string;
+  /** The GraphQL mutation it is for, and how to find it in a document. */
+  readonly mutation?: { readonly name: string; readonly pattern: RegExp };
+  readonly when: 'before' | 'after';
+  left: number;
+  taken: number;
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -211,6 +242,34 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
   let webhookUrl = '';
   let beforeCommit: (() => Promise<void>) | undefined;
   const outages = new Map<string, number>();
+  /** Staged crashes, used in the order they were staged. */
+  const crashes: Crash[] = [];
+  /** Answers a crash-after cut: `send` destroys their connection instead of writing. */
+  const cut = new WeakSet<ServerResponse>();
+  /** The staged crash the request `method template` (a GraphQL `query`) takes, if any; counted as taken. */
+  const takeCrash = (method: string, template: string, query?: string): Crash | undefined => {
+    const c = crashes.find(
+      (x) =>
+        x.left > 0 &&
+        x.key === `${method} ${template}` &&
+        (x.mutation === undefined || (query !== undefined && x.mutation.pattern.test(query))),
+    );
+    if (!c) return undefined;
+    c.left--;
+    c.taken++;
+    return c;
+  };
+  const stageCrash = (when: Crash['when'], method: string, template: string, o: CrashOptions = {}) => {
+    const c: Crash = {
+      key: `${method.toUpperCase()} ${template}`,
+      ...(o.graphql && { mutation: { name: o.graphql, pattern: new RegExp(`\\b${o.graphql}\\s*\\(`) } }),
+      when,
+      left: o.times ?? 1,
+      taken: 0,
+    };
+    crashes.push(c);
+    return () => c.taken;
+  };
   /** Staged rate-limit answers per endpoint, used in the order they were staged. */
   const limits = new Map<string, { status: number; retryAfter: number; left: number; refused: number }[]>();
   const checkRuns: CheckRun[] = [];
@@ -263,6 +322,16 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
     html_url: `${url}/${p.owner}/${p.repo}/pull/${p.number}`,
     user: p.author ?? { login: 'tidemark[bot]', type: 'Bot' },
     created_at: p.createdAt ?? '2026-01-01T00:00:00Z',
+    draft: p.draft ?? false,
+    // As GitHub reports it: null until enablePullRequestAutoMerge arms it.
+    auto_merge: p.autoMerge
+      ? {
+          enabled_by: { login: 'tidemark[bot]', id: 1, node_id: 'BOT_1', type: 'Bot' },
+          merge_method: p.autoMerge.toLowerCase(),
+          commit_title: `${p.title} (#${p.number})`,
+          commit_message: '',
+        }
+      : null,
   });
 
   const bare = (r: Repo) => `${git.root}/${r.owner}/${r.name}.git`;
@@ -429,6 +498,11 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
   }
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    // A crash after the step: it took effect, and the connection dies before the answer is written.
+    if (cut.has(res)) {
+      res.destroy();
+      return;
+    }
     const text = JSON.stringify(body);
     res.writeHead(status, {
       'content-type': 'application/json; charset=utf-8',
@@ -449,6 +523,7 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
     } catch {
       return send(res, 400, { message: 'Problems parsing JSON' });
     }
+    let crashed: RecordedRequest['crashed'];
     const record = (kind: RecordedRequest['kind'], status: number, operation?: string) =>
       requests.push({
         kind,
@@ -458,7 +533,21 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
         body,
         status,
         ...(operation && { operation }),
+        ...(crashed && { crashed }),
       });
+    /** A staged crash: `before` destroys the connection now (true: stop here), `after` marks the answer cut. */
+    const crash = (kind: RecordedRequest['kind'], template: string, query?: string): boolean => {
+      const c = takeCrash(method, template, query);
+      if (!c) return false;
+      crashed = c.when;
+      if (c.when === 'after') {
+        cut.add(res);
+        return false;
+      }
+      record(kind, 0, kind === 'graphql' ? c.mutation?.name : template);
+      res.destroy();
+      return true;
+    };
 
     if (u.pathname === '/graphql' && method === 'POST') {
       const { query, variables } = body as { query: string; variables?: { input?: unknown } };
@@ -472,6 +561,7 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
         record('graphql', 401);
         return send(res, 401, { message: 'Bad credentials' });
       }
+      if (crash('graphql', '/graphql', query)) return;
       if (/createCommitOnBranch/.test(query)) {
         const result = await createCommitOnBranch(
           variables?.input as Parameters<typeof createCommitOnBranch>[0],
@@ -518,6 +608,7 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
       record('rest', down, t);
       return send(res, down, { message: 'Service unavailable (an outage staged by the test)' });
     }
+    if (crash('rest', t)) return;
 
     if (t === '/app-manifests/{code}/conversions' && method === 'POST') {
       // Unauthenticated, as on GitHub; each code is good once.
@@ -792,9 +883,10 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
       case 'POST /repos/{owner}/{repo}/issues/{issue_number}/labels': {
         const pr = pulls.find((x) => x.owner === r.owner && x.repo === r.name && x.number === Number(p[5]));
         const labels = ((body as { labels: string[] }).labels ?? []).map((name) => ({ name }));
-        pr?.labels.push(...labels);
+        // As on GitHub: labels are added once (sending one again is a no-op); the answer is the issue's labels.
+        for (const l of labels) if (pr && !pr.labels.some((x) => x.name === l.name)) pr.labels.push(l);
         status(200);
-        return send(res, 200, labels);
+        return send(res, 200, pr?.labels ?? labels);
       }
       case 'POST /repos/{owner}/{repo}/check-runs': {
         const b = body as Omit<CheckRun, 'id' | 'owner' | 'repo' | 'updates'>;
@@ -990,6 +1082,8 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
     beforeNextCommit(fn) {
       beforeCommit = fn;
     },
+    crashAfter: (method, template, o) => stageCrash('after', method, template, o),
+    crashBefore: (method, template, o) => stageCrash('before', method, template, o),
     setPermission(owner, name, user, permission) {
       permissions.set(`${owner}/${name}/${user}`, permission);
     },

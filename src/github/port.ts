@@ -100,6 +100,8 @@ interface RawPull {
   html_url: string;
   labels?: { name?: string }[];
   created_at?: string;
+  draft?: boolean;
+  auto_merge?: object | null;
 }
 
 function toFacts(p: RawPull): PullRequestFacts {
@@ -120,6 +122,9 @@ function toFacts(p: RawPull): PullRequestFacts {
     // A deleted fork has no head repository: it is not the base repository either.
     fromFork: !p.head.repo?.full_name || p.head.repo.full_name !== p.base.repo?.full_name,
     ...(p.created_at && { createdAt: p.created_at }),
+    // Always in GitHub's pull request object: null until auto-merge is enabled, and again once it is disabled.
+    ...(p.auto_merge !== undefined && { autoMerge: p.auto_merge !== null }),
+    ...(p.draft !== undefined && { draft: p.draft }),
   };
 }
 

@@ -73,6 +73,10 @@ export async function applyPublishPlan(
         await github.addLabels(repo, a.pr, a.labels);
         log.info({ pr: a.pr, labels: a.labels }, 'pull request labelled');
         break;
+      case 'enable-auto-merge':
+        await github.enableAutoMerge(a.nodeId, 'SQUASH');
+        log.info({ pr: a.pr }, 'auto-merge enabled on the open pull request');
+        break;
       case 'update-pr':
         await github.updatePull(repo, a.pr, {
           ...(a.title !== undefined && { title: a.title }),

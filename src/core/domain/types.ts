@@ -100,6 +100,10 @@ export interface PullRequestFacts {
   readonly fromFork: boolean;
   /** When it was opened (ISO), for `update.prHourlyLimit`. */
   readonly createdAt?: string;
+  /** GitHub has auto-merge armed on it (REST `auto_merge` is not null); absent when the source does not say. */
+  readonly autoMerge?: boolean;
+  /** It is a draft (GitHub does not auto-merge a draft). */
+  readonly draft?: boolean;
 }
 
 /** A repository on GitHub: the one identity every module uses (`owner/repo`). */

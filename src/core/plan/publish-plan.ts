@@ -1,8 +1,8 @@
 /**
  * The publishing half of a run's plan, pure: from the run's result (selections, groups, file changes) and the
- * collected facts about GitHub and git (open and closed PRs, branch heads, foreign commits, whether a branch
- * already holds its change), decide every action — commit, reset or create a branch, open / update / close a
- * PR, label, comment, enable auto-merge, delete a merged branch. `run/apply.ts` executes the actions through
+ * collected facts about GitHub and git (open and closed PRs and whether auto-merge is armed on them, branch
+ * heads, foreign commits, whether a branch already holds its change), decide every action — commit, reset or
+ * create a branch, open / update / close a PR, label, comment, enable auto-merge, delete a merged branch. `run/apply.ts` executes the actions through
  * the ports and decides nothing.
  */
 import type { UpdateSettings } from '../config/repo-config.js';
@@ -164,6 +164,8 @@ export type PublishAction =
   | { readonly kind: 'comment'; readonly pr: number; readonly body: string }
   /** Labels for an open PR that has none of them (a crash between opening it and labelling it). */
   | { readonly kind: 'label-pr'; readonly pr: number; readonly labels: readonly string[] }
+  /** Arm auto-merge on an open PR that should auto-merge and is not armed (a crash between opening and arming it). */
+  | { readonly kind: 'enable-auto-merge'; readonly pr: number; readonly nodeId: string }
   | {
       readonly kind: 'update-pr';
       readonly pr: number;
@@ -271,6 +273,11 @@ export function wantsAutoMerge(group: UpdateGroup, autoMerge: PublishSettings['a
   );
 }
 
+/** A group's PR auto-merges when `wantsAutoMerge` says so and it is not a draft (a draft is never auto-merged). */
+export function autoMergeFor(group: UpdateGroup, settings: PublishSettings): boolean {
+  return !settings.draft && wantsAutoMerge(group, settings.autoMerge);
+}
+
 export const FROZEN_COMMENT = (shas: readonly string[]) =>
   `tidemark stopped updating this branch because it has commits it did not make (${shas
     .map((s) => s.slice(0, 7))
@@ -375,6 +382,10 @@ function planGroup(
     const labels = labelsFor(group, settings);
     if (labels.length > 0 && !labels.some((l) => open.labels.includes(l)))
       actions.push({ kind: 'label-pr', pr: open.number, labels });
+    // Opening and arming auto-merge are two requests too: an open PR that should auto-merge (the rule `open-pr`
+    // follows) and that GitHub says is not armed is armed. Unknown (`autoMerge` absent) or a draft: left alone.
+    if (autoMergeFor(group, settings) && open.autoMerge === false && !open.draft)
+      actions.push({ kind: 'enable-auto-merge', pr: open.number, nodeId: open.nodeId });
     return {
       intent: { branch, action: stale || commits ? 'updated' : 'unchanged', pr: open.number, commits },
       actions,
@@ -388,7 +399,7 @@ function planGroup(
     body,
     labels: labelsFor(group, settings),
     // A draft cannot be auto-merged: draft wins.
-    autoMerge: !settings.draft && wantsAutoMerge(group, settings.autoMerge),
+    autoMerge: autoMergeFor(group, settings),
     ...(settings.draft && { draft: true }),
     ...(settings.reviewers?.length && { reviewers: settings.reviewers }),
     ...(settings.teamReviewers?.length && { teamReviewers: settings.teamReviewers }),

@@ -281,6 +281,63 @@ describe('planPublish: converging after a crash', () => {
       'label-pr',
     );
   });
+
+  describe('auto-merge (killed between opening the PR and arming it)', () => {
+    const g = group('web', '1.0.0', '1.1.0'); // a minor bump
+    const minor = settings({ autoMerge: { minor: true } });
+    const holds = { [g.branch]: { head: HEAD, foreign: [], holds: true } };
+    const plan = (s: PublishSettings, open: PullSummary) =>
+      planPublish(runPlan([g]), s, facts({ pulls: [open], branches: holds }));
+
+    it('armed on GitHub: nothing to do', () => {
+      const p = plan(minor, pull(g, { nodeId: 'PR_armed', autoMerge: true }));
+      expect(p.actions).toEqual([]);
+      expect(p.groups[0]?.action).toBe('unchanged');
+    });
+    it('wanted and not armed: armed, on the open PR (by its node id), and nothing else', () => {
+      const open = pull(g, { nodeId: 'PR_bare', autoMerge: false });
+      const p = plan(minor, open);
+      expect(p.actions).toEqual([{ kind: 'enable-auto-merge', pr: open.number, nodeId: 'PR_bare' }]);
+      expect(p.groups[0]?.action).toBe('unchanged');
+    });
+    it('after the labels, once, when the PR also lost its labels and its title', () => {
+      const open = pull(g, { autoMerge: false, labels: [], title: 'old title' });
+      expect(kinds(plan(minor, open))).toEqual(['update-pr', 'label-pr', 'enable-auto-merge']);
+    });
+    it.each<[string, PublishSettings, Partial<PullSummary>]>([
+      ['the level is not one the config auto-merges', settings({ autoMerge: { patch: true } }), {}],
+      ['no autoMerge configured', settings(), {}],
+      ['PRs are opened as drafts (draft wins)', settings({ autoMerge: { minor: true }, draft: true }), {}],
+      ['the open PR is a draft', minor, { draft: true }],
+    ])('not wanted — %s: no action', (_name, s, o) => {
+      expect(plan(s, pull(g, { autoMerge: false, ...o })).actions).toEqual([]);
+    });
+    it("a policy's own autoMerge: false is not re-armed; true is, whatever the level", () => {
+      const off: UpdateGroup = { ...g, updates: g.updates.map((u) => ({ ...u, autoMerge: false })) };
+      const on: UpdateGroup = { ...g, updates: g.updates.map((u) => ({ ...u, autoMerge: true })) };
+      const run = (grp: UpdateGroup) =>
+        kinds(
+          planPublish(
+            runPlan([grp]),
+            minor,
+            facts({ pulls: [pull(grp, { autoMerge: false })], branches: holds }),
+          ),
+        );
+      expect(run(off)).toEqual([]);
+      expect(run(on)).toEqual(['enable-auto-merge']);
+    });
+    it('unknown (the PR facts do not say): never armed on a guess', () => {
+      const { autoMerge: _, ...unknown } = pull(g, { autoMerge: false });
+      expect(plan(minor, unknown).actions).toEqual([]);
+    });
+    it('a held PR is left as it is, armed or not', () => {
+      const held = pull(g, {
+        autoMerge: false,
+        meta: { ...metadataFor(g), hold: { by: 'octocat', at: '2026-01-01T00:00:00Z' } },
+      });
+      expect(plan(minor, held).actions).toEqual([]);
+    });
+  });
 });
 
 describe('planPublish: PR limits', () => {

@@ -7,7 +7,7 @@
 import { access as fsAccess } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type RegistryAccess, registryAccessFor } from '../core/config/registry-access.js';
-import type { LoadedConfig } from '../core/config/repo-config.js';
+import { type LoadedConfig, mightHoldConfig } from '../core/config/repo-config.js';
 import { parseImageRef } from '../core/domain/image-ref.js';
 import type { Warning } from '../core/domain/types.js';
 import { isMarkerFile, MARKER_TOKEN } from '../core/markers/index.js';
@@ -39,7 +39,10 @@ export async function collectRepo(
   dir: string,
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<RepoFacts> {
-  const reader = await CheckoutReader.open(dir);
+  // Keep only the bytes a later read of this run looks at: the marked files and the configuration.
+  const reader = await CheckoutReader.open(dir, {
+    retain: (rel, bytes) => bytes.includes(MARKER_TOKEN) || mightHoldConfig(rel, bytes),
+  });
   const loaded = await loadRepoConfigFrom(reader);
   const { config } = loaded;
   const { access, warnings } = registryAccessFor(config.registries, env);

@@ -58,4 +58,49 @@ describe('CheckoutReader', () => {
       /leaves the repository through a symlink/,
     );
   });
+
+  it('reads large files whole and names the size of one over the cap', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tidemark-checkout-big-'));
+    try {
+      const big = `${MARKED}#${'y'.repeat(200_000)}\n`; // larger than the 64 KiB scratch buffer
+      await writeFile(join(dir, 'a.yaml'), big);
+      await writeFile(join(dir, 'b.yaml'), `${big}z\n`);
+      const reader = await CheckoutReader.open(dir, { maxFileBytes: big.length });
+      const files = await scanMarkerFiles(reader);
+      expect(files.map((f) => [f.path, f.text === big])).toEqual([['a.yaml', true]]);
+      expect(reader.warningsSoFar()[0]?.message).toContain(`b.yaml is ${big.length + 2} bytes`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps only the bytes it is told to retain, and yields to the event loop while it reads', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tidemark-checkout-many-'));
+    try {
+      for (let i = 0; i < 1000; i++) await writeFile(join(dir, `f${i}.yaml`), i % 2 ? MARKED : 'a: 1\n');
+      const reader = await CheckoutReader.open(dir, {
+        retain: (_rel, bytes) => bytes.includes('"$imagepolicy"'),
+      });
+      // Count turns of the event loop while 1,000 files are read: one per batch of 128 (plus one or two for
+      // the path check), where reading them all in one go would leave no turn at all.
+      let turns = 0;
+      let reading = true;
+      const turn = () => {
+        turns++;
+        if (reading) setImmediate(turn);
+      };
+      setImmediate(turn);
+      const first = await reader.read({ accept: () => true });
+      reading = false;
+      expect(first).toHaveLength(1000);
+      expect(turns).toBeGreaterThanOrEqual(7);
+      // A retained file is served from memory; one that was not is read again from disk.
+      await writeFile(join(dir, 'f1.yaml'), 'changed: 1 # {"$imagepolicy": "ns:a"}\n');
+      await writeFile(join(dir, 'f0.yaml'), 'changed: 0\n');
+      const again = await reader.read({ accept: (rel) => rel === 'f0.yaml' || rel === 'f1.yaml' });
+      expect(again.map((f) => f.text)).toEqual(['changed: 0\n', MARKED]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

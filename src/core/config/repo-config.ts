@@ -22,6 +22,8 @@ import {
 import { FLUX_IMAGE_UPDATE_AUTOMATION_SPEC_SCHEMA, TIDEMARK_CONFIG_SCHEMA } from './schema.js';
 
 export const NATIVE_CONFIG_PATHS = ['.github/tidemark.yml', '.github/tidemark.yaml'];
+/** The API group of Flux's image objects: a YAML file without it holds none. */
+export const FLUX_IMAGE_GROUP = 'image.toolkit.fluxcd.io';
 const DEFAULT_NAMESPACE = 'flux-system';
 /** Problems named per configuration file; the rest are counted. */
 export const MAX_PROBLEMS_PER_FILE = 50;
@@ -100,11 +102,11 @@ export interface LoadedConfig {
   readonly publishingInvalid?: boolean;
 }
 
-/** Could this file hold configuration? A cheap screen before parsing. */
-export function mightHoldConfig(path: string, text: string): boolean {
+/** Whether a file may hold configuration; `content` is its text or its raw bytes (screened before decoding). */
+export function mightHoldConfig(path: string, content: { includes(s: string): boolean }): boolean {
   if (NATIVE_CONFIG_PATHS.includes(path)) return true;
   if (/(^|\/)(kustomization\.ya?ml|Kustomization)$/.test(path)) return true;
-  return (/\.ya?ml$/.test(path) && text.includes('image.toolkit.fluxcd.io')) || false;
+  return (/\.ya?ml$/.test(path) && content.includes(FLUX_IMAGE_GROUP)) || false;
 }
 
 interface ParsedDoc {

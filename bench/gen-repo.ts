@@ -18,9 +18,11 @@ export interface GenOptions {
 
 const image = (i: number) => `registry.example.com/acme/svc-${i}`;
 
-function deployment(n: number, marked: boolean, images: number): string {
-  const a = n % images;
-  const b = (n * 7 + 3) % images;
+/** The n-th file; `k` counts the marked files, so markers spread over every image whatever the spacing. */
+function deployment(n: number, k: number | undefined, images: number): string {
+  const marked = k !== undefined;
+  const a = (k ?? n) % images;
+  const b = ((k ?? n) * 7 + 3) % images;
   const lines = [
     'apiVersion: apps/v1',
     'kind: Deployment',
@@ -71,11 +73,11 @@ function deployment(n: number, marked: boolean, images: number): string {
 export async function generateRepo(dir: string, o: GenOptions): Promise<{ tagsFile: string }> {
   const marked = Math.round((o.files * o.markedPercent) / 100);
   const step = o.files / Math.max(1, marked);
-  const isMarked = new Set(Array.from({ length: marked }, (_, i) => Math.floor(i * step)));
+  const markIndex = new Map(Array.from({ length: marked }, (_, i) => [Math.floor(i * step), i]));
   for (let n = 0; n < o.files; n++) {
     const sub = join(dir, 'apps', `team-${n % 50}`);
     if (n < 50) await mkdir(sub, { recursive: true });
-    await writeFile(join(sub, `app-${n}.yaml`), deployment(n, isMarked.has(n), o.images));
+    await writeFile(join(sub, `app-${n}.yaml`), deployment(n, markIndex.get(n), o.images));
   }
   await mkdir(join(dir, '.github'), { recursive: true });
   const policies = Array.from(

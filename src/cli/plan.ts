@@ -98,7 +98,7 @@ export const run: Command = async (argv, io) => {
   const scan = { files: facts.files, warnings: facts.warnings };
   // A one-off plan has no first-seen history: every candidate is seen now, so a minAge gate always waits here
   // (the App keeps first-seen times across runs). Signatures and provenance are checked as the App does.
-  let trustedRoot: object;
+  let trustedRoot: object | undefined;
   try {
     trustedRoot = await loadTrustedRoot(io.env.TIDEMARK_TRUSTED_ROOT);
   } catch (err) {

@@ -6,7 +6,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { didYouMean } from '../core/domain/did-you-mean.js';
 import { parseDuration } from '../core/domain/duration.js';
-import { parseRedisUrl } from '../queue/redis-connection.js';
+import { parseRedisUrl } from '../queue/redis-url.js';
 import { readCloudIdentityEnv } from '../registry/cloud/select.js';
 import { type AllowRule, parseAllowHosts } from '../registry/egress.js';
 import { TIDEMARK_SETTINGS } from './settings.js';

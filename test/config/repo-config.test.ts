@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { NATIVE_VALIDATOR_PATH, nativeValidatorModule } from '../../scripts/native-validator.js';
 import { formatProblem, loadRepoConfig } from '../../src/core/config/repo-config.js';
 import { TIDEMARK_CONFIG_SCHEMA } from '../../src/core/config/schema.js';
 
@@ -253,6 +254,11 @@ update:
       readFileSync(join(import.meta.dirname, '..', '..', 'policies', 'tidemark.schema.json'), 'utf8'),
     );
     expect(published).toEqual(TIDEMARK_CONFIG_SCHEMA);
+  });
+
+  it('the precompiled validator is compiled from the schema as it is now (npx tsx scripts/write-schema.ts)', () => {
+    const committed = readFileSync(join(import.meta.dirname, '..', '..', NATIVE_VALIDATOR_PATH), 'utf8');
+    expect(committed === nativeValidatorModule()).toBe(true);
   });
 
   it('a config with 100,000 unknown keys: the first 50 are named and the rest counted (bounded work, linear load)', () => {

@@ -143,22 +143,20 @@ function read(text: string): PlainMarker[] {
     return root;
   };
 
+  // A carriage return that does not end a line is something only the library reads right.
+  if (/\r(?!\n)/.test(text)) notPlain();
+  let token = text.indexOf(MARKER_TOKEN);
   let lineNo = 0;
   let at = 0;
   while (at <= text.length) {
     const nl = text.indexOf('\n', at);
-    const lineEnd = nl < 0 ? text.length : nl;
     const start = at;
-    at = lineEnd + 1;
+    const lineEnd = nl < 0 ? text.length : nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    at = (nl < 0 ? text.length : nl) + 1;
     lineNo++;
-    const line =
-      lineEnd > start && text.charCodeAt(lineEnd - 1) === 13
-        ? text.slice(start, lineEnd - 1)
-        : text.slice(start, lineEnd);
-    if (line.includes('\r')) notPlain();
     let n = 0;
-    while (line.charCodeAt(n) === 32) n++;
-    const blank = n === line.length;
+    while (text.charCodeAt(start + n) === 32) n++;
+    const blank = start + n >= lineEnd;
 
     if (block) {
       if (blank) {
@@ -172,10 +170,13 @@ function read(text: string): PlainMarker[] {
       }
       block = undefined;
     }
+    // The marker token on this line? (Found once per occurrence, not searched for on every line.)
+    while (token >= 0 && token < start) token = text.indexOf(MARKER_TOKEN, token + 1);
+    const hasToken = token >= 0 && token < lineEnd;
     if (blank) continue;
-    const rest = line.slice(n);
+    const rest = text.slice(start + n, lineEnd);
     if (rest.charCodeAt(0) === 35 /* # */) {
-      if (rest.includes(MARKER_TOKEN)) notPlain(); // maybe a sequence item's head comment
+      if (hasToken) notPlain(); // maybe a sequence item's head comment
       continue;
     }
     if (n === 0 && rest.startsWith('---')) {
@@ -184,7 +185,6 @@ function read(text: string): PlainMarker[] {
       continue;
     }
     if (n === 0 && (rest.startsWith('...') || rest.startsWith('%'))) notPlain();
-    const hasToken = rest.includes(MARKER_TOKEN);
 
     let col = n;
     let body = rest;

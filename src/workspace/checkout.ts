@@ -206,9 +206,12 @@ export class CheckoutReader {
           this.scratch.copy(grown, 0, 0, at);
           this.scratch = grown;
         }
-        const n = readSync(fd, this.scratch, at, this.scratch.length - at, null);
-        if (n === 0) break;
+        const want = this.scratch.length - at;
+        const n = readSync(fd, this.scratch, at, want, null);
         at += n;
+        // A regular file answers a read in full unless it is at its end: a short read saves the extra call
+        // that would only confirm the end.
+        if (n < want) break;
       }
       if (at > this.maxBytes) {
         this.warn({

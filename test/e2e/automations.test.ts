@@ -45,8 +45,24 @@ describe('several ImageUpdateAutomations', () => {
     await env.seedRepo({ installationId, owner: 'acme', name: 'multi', files }, 'acme/multi', '1.0.0');
     const key = repoKeyOf({ installationId, owner: 'acme', repo: 'multi' });
 
-    const since = env.jobs.length;
+    // Two pushes, each run to its end: the second run finds the PRs the first opened on the automations'
+    // own branches (flux/…-updates, not tidemark/…) and updates them instead of opening them again.
+    const first = env.jobs.length;
     await pushImage(reg, 'acme/multi', '1.0.1', { seed: 'multi-1.0.1' });
+    await env.waitForJob(
+      'the run for 1.0.1',
+      (j) => j.repo === key && hasReason('registry-push', `${image}:1.0.1`)(j) && j.outcome === 'succeeded',
+      first,
+    );
+    await env.idle();
+    expect(
+      gh
+        .pulls('acme', 'multi')
+        .filter((p) => p.state === 'open')
+        .map((p) => p.head.ref)
+        .sort(),
+    ).toEqual(['flux/prod-updates', 'flux/staging-updates']);
+    const since = env.jobs.length;
     await pushImage(reg, 'acme/multi', '1.1.0-rc.1', { seed: 'multi-rc' });
     await env.waitForJob(
       'the run for 1.1.0-rc.1',
@@ -58,6 +74,8 @@ describe('several ImageUpdateAutomations', () => {
 
     const pulls = gh.pulls('acme', 'multi').filter((p) => p.state === 'open');
     expect(pulls.map((p) => p.head.ref).sort()).toEqual(['flux/prod-updates', 'flux/staging-updates']);
+    // Every run of the repo succeeded the first time: no "A pull request already exists" retried.
+    expect(env.jobs.slice(first).filter((j) => j.repo === key && j.outcome !== 'succeeded')).toEqual([]);
     const read = (ref: string, path: string) => gh.readFile('acme', 'multi', ref, path);
     expect(await read('flux/prod-updates', 'clusters/prod/app.yaml')).toBe(deployment('app-prod', '1.0.1'));
     expect(await read('flux/prod-updates', 'clusters/staging/app.yaml')).toBe(

@@ -72,10 +72,13 @@ export interface PullSummary extends PullRequestFacts {
  * (not a fork), opened by the App (`botLogin`). Anyone else's PR — a fork's branch named `tidemark/…`, a person's
  * PR with a copied metadata block — is never adopted, updated, closed or read for declined versions.
  */
+/**
+ * tidemark's own PRs: opened by the App from a branch of the same repository. The branch name is not part of
+ * the test: an automation's `push.branch` and a custom group branch are tidemark's too, and a fork or a person
+ * can name a branch anything.
+ */
 export function summarizePulls(pulls: readonly PullRequestFacts[], botLogin: string): PullSummary[] {
-  return pulls
-    .filter((p) => isTidemarkBranch(p.headRef) && !p.fromFork && p.author === botLogin)
-    .map(summarizePull);
+  return pulls.filter((p) => !p.fromFork && p.author === botLogin).map(summarizePull);
 }
 
 export function summarizePull(p: PullRequestFacts): PullSummary {

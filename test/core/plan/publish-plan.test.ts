@@ -509,7 +509,7 @@ describe('publishSettingsFor: a repo’s update settings for the plan', () => {
   });
 });
 
-describe('summarizePulls: only the App’s own PRs on its own branches count', () => {
+describe('summarizePulls: only the App’s own PRs from its own repository count', () => {
   const facts = (o: Partial<PullRequestFacts>): PullRequestFacts => ({
     number: 1,
     nodeId: 'PR_1',
@@ -531,7 +531,9 @@ describe('summarizePulls: only the App’s own PRs on its own branches count', (
     ['a person', { author: 'mallory' }, 0],
     ['another bot', { author: 'renovate[bot]' }, 0],
     ['a fork', { fromFork: true }, 0],
-    ['another branch', { headRef: 'feature/x' }, 0],
+    // An automation's push.branch or a custom group branch: still the App's PR.
+    ['the App on an automation branch', { headRef: 'flux/image-updates' }, 1],
+    ['a person on a tidemark/ branch', { author: 'mallory', headRef: 'tidemark/flux-system-web' }, 0],
   ] as const)('%s → %i', (_name, o, n) => {
     const pulls = summarizePulls([facts(o)], 'tidemark[bot]');
     expect(pulls).toHaveLength(n);

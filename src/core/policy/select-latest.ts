@@ -36,9 +36,12 @@ export function compilePolicy(spec: ImagePolicySpec): CompiledPolicy {
   let filter: CompiledRegex | undefined;
   let range: SemverRange | undefined;
   try {
-    exclusions = spec.exclusionList.map(compileRegex);
+    // No memo in the regexes: `classify` below keeps one result per tag.
+    exclusions = spec.exclusionList.map((p) => compileRegex(p, { memo: false }));
     filter =
-      spec.filterTags && spec.filterTags.pattern !== '' ? compileRegex(spec.filterTags.pattern) : undefined;
+      spec.filterTags && spec.filterTags.pattern !== ''
+        ? compileRegex(spec.filterTags.pattern, { memo: false })
+        : undefined;
     if ('semver' in spec.policy) range = parseSemverRange(spec.policy.semver.range);
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
@@ -64,8 +67,8 @@ export function compilePolicy(spec: ImagePolicySpec): CompiledPolicy {
   const classify = (tag: string): string | typeof EXCLUDED | typeof FILTERED => {
     if (exclusions.length > 0 && exclusions.some((re) => re.test(tag))) return EXCLUDED;
     if (!filter) return tag;
-    if (!filter.test(tag)) return FILTERED;
-    if (extract === '') return tag;
+    // With an extract template one match does both: no match means filtered out.
+    if (extract === '') return filter.test(tag) ? tag : FILTERED;
     return filter.expandFirst(tag, extract) ?? FILTERED;
   };
   return {

@@ -36,6 +36,9 @@ export default async function bench(report: BenchReport): Promise<void> {
     report.goal('plan end to end', false, 'needs `npm run build` and /usr/bin/time');
     return;
   }
+  const top = Array.from({ length: RUNS }, () => timed(['--help']).cpu);
+  report.figure('tidemark --help CPU (median of 5)', median(top), 's');
+  report.goal('tidemark --help ≤ 0.25 s CPU', median(top) <= 0.25, `${median(top).toFixed(2)} s`);
   const help = Array.from({ length: RUNS }, () => timed(['plan', '--help']).cpu);
   report.figure('plan --help CPU (median of 5)', median(help), 's');
   report.goal('plan --help ≤ 0.25 s CPU', median(help) <= 0.25, `${median(help).toFixed(2)} s`);

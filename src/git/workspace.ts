@@ -3,6 +3,7 @@
  * through the environment (`GIT_CONFIG_*` → `http.extraHeader`): it is never written to `.git/config`, a
  * remote URL, a process argument or a log.
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -89,14 +90,18 @@ export class RepoWorkspace {
     private readonly token: string | undefined,
   ) {}
 
-  private git(): SimpleGit {
-    // A small, explicit environment: simple-git refuses variables that can run programs (EDITOR, GIT_*),
-    // and git needs no more than this.
+  /** A small, explicit environment: simple-git refuses variables that can run programs (EDITOR, GIT_*). */
+  private baseEnv(): Record<string, string> {
     const env: Record<string, string> = {};
     for (const k of PASS_ENV) {
       const v = process.env[k];
       if (v !== undefined) env[k] = v;
     }
+    return env;
+  }
+
+  private git(): SimpleGit {
+    const env = this.baseEnv();
     return simpleGit({
       baseDir: this.dir,
       allowEnvironment: AUTH_ENV_KEYS,
@@ -176,6 +181,52 @@ export class RepoWorkspace {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * Many files at one revision through one `git cat-file --batch` (`undefined`: not there, or not a file). A run
+   * checks every file of a PR's change; `git show` per file spawned a process each — 4,000 of them for a big
+   * group. Paths with a newline (which the batch protocol cannot carry) fall back to `showFile`.
+   */
+  async showFiles(rev: string, paths: readonly string[]): Promise<Map<string, string | undefined>> {
+    const out = new Map<string, string | undefined>();
+    const batch = paths.filter((p) => !p.includes('\n'));
+    for (const p of paths) if (p.includes('\n')) out.set(p, await this.showFile(rev, p));
+    if (batch.length === 0) return out;
+    const child = spawn('git', ['cat-file', '--batch'], { cwd: this.dir, env: this.baseEnv() });
+    const chunks: Buffer[] = [];
+    const errors: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => errors.push(c));
+    const exited = new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', resolve);
+    });
+    child.stdin.on('error', () => {}); // an early exit is reported by its code below
+    child.stdin.end(batch.map((p) => `${rev}:${p}\n`).join(''));
+    const code = await exited;
+    if (code !== 0)
+      throw new GitCommandError(
+        `git cat-file failed in ${fullNameOf(this.repo)}: ${Buffer.concat(errors).toString('utf8').trim()}`,
+        Buffer.concat(errors).toString('utf8'),
+      );
+    // Each answer: `<oid> <type> <size>\n<content>\n`, or `<name> missing\n` (also `ambiguous`).
+    const buf = Buffer.concat(chunks);
+    let at = 0;
+    for (const p of batch) {
+      const nl = buf.indexOf(10, at);
+      if (nl < 0) throw new GitCommandError(`git cat-file: answer cut short in ${fullNameOf(this.repo)}`, '');
+      const header = buf.toString('utf8', at, nl).split(' ');
+      at = nl + 1;
+      const size = Number(header[2]);
+      if (header.length !== 3 || !Number.isInteger(size)) {
+        out.set(p, undefined);
+        continue;
+      }
+      out.set(p, header[1] === 'blob' ? buf.toString('utf8', at, at + size) : undefined);
+      at += size + 1;
+    }
+    return out;
   }
 
   /** Commits reachable from `head` but not `base`, oldest first, with their full messages. */

@@ -16,7 +16,7 @@ import type { RepoWorkspace } from '../git/workspace.js';
 
 export type PublishWorkspace = Pick<
   RepoWorkspace,
-  'remoteHead' | 'commitsBetween' | 'mergeBase' | 'showFile'
+  'remoteHead' | 'commitsBetween' | 'mergeBase' | 'showFiles'
 >;
 
 export async function collectPublishFacts(
@@ -58,9 +58,10 @@ async function branchHolds(
 ): Promise<boolean> {
   const mergeBase = await ws.mergeBase(baseSha, branchHead);
   if (!mergeBase) return false;
-  for (const f of group.files) {
-    if ((await ws.showFile(branchHead, f.file)) !== f.newText) return false;
-    if (mergeBase !== baseSha && (await ws.showFile(mergeBase, f.file)) !== f.oldText) return false;
-  }
-  return true;
+  const paths = group.files.map((f) => f.file);
+  const atHead = await ws.showFiles(branchHead, paths);
+  if (group.files.some((f) => atHead.get(f.file) !== f.newText)) return false;
+  if (mergeBase === baseSha) return true;
+  const atMergeBase = await ws.showFiles(mergeBase, paths);
+  return group.files.every((f) => atMergeBase.get(f.file) === f.oldText);
 }

@@ -44,6 +44,21 @@ describe('git workspace over smart HTTP', () => {
     expect(config).toContain(cloneUrl);
   });
 
+  it('reads many files at one revision with one git process, as `git show` reads each', async () => {
+    const ws = await new WorkspaceCache(cacheDir.path).open(repo(), TOKEN);
+    const head = await ws.sync();
+    const paths = ['apps/web.yaml', 'README.md', 'apps/missing.yaml', 'apps'];
+    const many = await ws.showFiles(head, paths);
+    expect([...many]).toEqual([
+      ['apps/web.yaml', 'image: web:1.0.0\n'],
+      ['README.md', '# config\n'],
+      ['apps/missing.yaml', undefined],
+      ['apps', undefined], // a tree, not a file
+    ]);
+    for (const p of paths.slice(0, 3)) expect(many.get(p)).toBe(await ws.showFile(head, p));
+    expect((await ws.showFiles(head, [])).size).toBe(0);
+  });
+
   it('fails with a redacted message on a wrong token', async () => {
     const ws = await new WorkspaceCache(cacheDir.path).open(
       { ...repo(), repo: 'config-wrong' },

@@ -175,6 +175,23 @@ export class RepoWorkspace {
     return this.revParse(`refs/remotes/origin/${branch}`);
   }
 
+  /** Every fetched remote branch and its head, with one git process (a run looks at one per PR group). */
+  async remoteHeads(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const list = await this.run([
+      'for-each-ref',
+      '--format=%(objectname) %(refname)',
+      'refs/remotes/origin/',
+    ]);
+    for (const line of list.split('\n')) {
+      const space = line.indexOf(' ');
+      if (space < 0) continue;
+      const ref = line.slice(space + 1).replace(/^refs\/remotes\/origin\//, '');
+      if (ref !== 'HEAD') out.set(ref, line.slice(0, space));
+    }
+    return out;
+  }
+
   async showFile(rev: string, path: string): Promise<string | undefined> {
     try {
       return await this.git().raw(['show', `${rev}:${path}`]);

@@ -16,7 +16,7 @@ import type { RepoWorkspace } from '../git/workspace.js';
 
 export type PublishWorkspace = Pick<
   RepoWorkspace,
-  'remoteHead' | 'commitsBetween' | 'mergeBase' | 'showFiles'
+  'remoteHeads' | 'commitsBetween' | 'mergeBase' | 'showFiles'
 >;
 
 export async function collectPublishFacts(
@@ -29,18 +29,24 @@ export async function collectPublishFacts(
   const branches: Record<string, BranchFacts> = {};
   const mergedHeads: Record<string, string | undefined> = {};
   if (strategy === 'pull-request') {
-    for (const group of plan.groups) branches[group.branch] = await branchFacts(ws, group, baseSha);
+    const heads = await ws.remoteHeads();
+    for (const group of plan.groups)
+      branches[group.branch] = await branchFacts(ws, group, heads.get(group.branch), baseSha);
     const live = new Set(plan.groups.map((g) => g.branch));
     for (const p of pulls) {
       if (!p.merged || live.has(p.headRef) || p.headRef in mergedHeads) continue;
-      mergedHeads[p.headRef] = await ws.remoteHead(p.headRef);
+      mergedHeads[p.headRef] = heads.get(p.headRef);
     }
   }
   return { baseSha, pulls, branches, mergedHeads };
 }
 
-async function branchFacts(ws: PublishWorkspace, group: UpdateGroup, baseSha: string): Promise<BranchFacts> {
-  const head = await ws.remoteHead(group.branch);
+async function branchFacts(
+  ws: PublishWorkspace,
+  group: UpdateGroup,
+  head: string | undefined,
+  baseSha: string,
+): Promise<BranchFacts> {
   if (!head) return { foreign: [], holds: false };
   const foreign = (await ws.commitsBetween(baseSha, head))
     .filter((c) => !isTidemarkCommit(c.message))

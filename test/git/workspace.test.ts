@@ -107,6 +107,11 @@ describe('git workspace over smart HTTP', () => {
     expect(await server.revParse('acme/config', 'tidemark/x')).toBe(other);
     await ws.sync();
     expect(await ws.remoteHead('tidemark/x')).toBe(other);
+    // Every branch head at once, as one git process reads them.
+    const heads = await ws.remoteHeads();
+    expect(heads.get('tidemark/x')).toBe(other);
+    expect(heads.get('main')).toBe(await ws.remoteHead('main'));
+    expect(heads.has('HEAD')).toBe(false);
     expect(await ws.commitsBetween(base, other)).toMatchObject([{ sha: other }]);
     expect(await ws.setRemoteBranch('tidemark/x', base, other)).toBe(true);
     expect(await server.revParse('acme/config', 'tidemark/x')).toBe(base);

@@ -14,12 +14,12 @@ export interface GenOptions {
   readonly markedPercent: number;
   readonly images: number;
   readonly group: 'per-policy' | 'all';
+  /** Where the images live (default `registry.example.com/acme`): a real registry's host for the App bench. */
+  readonly registry?: string;
 }
 
-const image = (i: number) => `registry.example.com/acme/svc-${i}`;
-
 /** The n-th file; `k` counts the marked files, so markers spread over every image whatever the spacing. */
-function deployment(n: number, k: number | undefined, images: number): string {
+function deployment(n: number, k: number | undefined, images: number, image: (i: number) => string): string {
   const marked = k !== undefined;
   const a = (k ?? n) % images;
   const b = ((k ?? n) * 7 + 3) % images;
@@ -71,13 +71,15 @@ function deployment(n: number, k: number | undefined, images: number): string {
 }
 
 export async function generateRepo(dir: string, o: GenOptions): Promise<{ tagsFile: string }> {
+  const registry = o.registry ?? 'registry.example.com/acme';
+  const image = (i: number) => `${registry}/svc-${i}`;
   const marked = Math.round((o.files * o.markedPercent) / 100);
   const step = o.files / Math.max(1, marked);
   const markIndex = new Map(Array.from({ length: marked }, (_, i) => [Math.floor(i * step), i]));
   for (let n = 0; n < o.files; n++) {
     const sub = join(dir, 'apps', `team-${n % 50}`);
     if (n < 50) await mkdir(sub, { recursive: true });
-    await writeFile(join(sub, `app-${n}.yaml`), deployment(n, markIndex.get(n), o.images));
+    await writeFile(join(sub, `app-${n}.yaml`), deployment(n, markIndex.get(n), o.images, image));
   }
   await mkdir(join(dir, '.github'), { recursive: true });
   const policies = Array.from(

@@ -42,6 +42,7 @@ export interface GitHubPort {
   addLabels(repo: RepoId, number: number, labels: readonly string[]): Promise<void>;
   comment(repo: RepoId, number: number, body: string): Promise<void>;
   enableAutoMerge(pullNodeId: string, method: 'MERGE' | 'SQUASH' | 'REBASE'): Promise<void>;
+  disableAutoMerge(pullNodeId: string): Promise<void>;
   /** Open issues (not pull requests) opened by `creator`, newest first, at most 100. */
   listOpenIssues(repo: RepoId, creator: string): Promise<{ number: number; title: string; body: string }[]>;
   createIssue(repo: RepoId, issue: { title: string; body: string }): Promise<number>;
@@ -189,6 +190,14 @@ const ENABLE_AUTO_MERGE = /* GraphQL */ `
   }
 `;
 
+const DISABLE_AUTO_MERGE = /* GraphQL */ `
+  mutation ($input: DisablePullRequestAutoMergeInput!) {
+    disablePullRequestAutoMerge(input: $input) {
+      clientMutationId
+    }
+  }
+`;
+
 /** Pages of pull requests read per run (100 each); open PRs are always read completely. */
 export const MAX_PULL_PAGES = 10;
 
@@ -313,6 +322,11 @@ export function octokitPort(octokit: Octokit): GitHubPort {
     async enableAutoMerge(pullNodeId, method) {
       await call('enable auto-merge', () =>
         octokit.graphql(ENABLE_AUTO_MERGE, { input: { pullRequestId: pullNodeId, mergeMethod: method } }),
+      );
+    },
+    async disableAutoMerge(pullNodeId) {
+      await call('disable auto-merge', () =>
+        octokit.graphql(DISABLE_AUTO_MERGE, { input: { pullRequestId: pullNodeId } }),
       );
     },
     async listOpenIssues({ owner, repo }, creator) {

@@ -73,6 +73,10 @@ export async function applyPublishPlan(
         await github.addLabels(repo, a.pr, a.labels);
         log.info({ pr: a.pr, labels: a.labels }, 'pull request labelled');
         break;
+      case 'disable-auto-merge':
+        await github.disableAutoMerge(a.nodeId);
+        log.info({ pr: a.pr }, 'auto-merge disabled: the new change must not merge by itself');
+        break;
       case 'enable-auto-merge':
         await github.enableAutoMerge(a.nodeId, 'SQUASH');
         log.info({ pr: a.pr }, 'auto-merge enabled on the open pull request');

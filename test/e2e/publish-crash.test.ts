@@ -196,4 +196,48 @@ describe('publishing survives a crash at every step', () => {
     const updated = await s.expectConverged('1.2.0');
     expect(updated.number).toBe(opened.number);
   });
+
+  it('an armed minor-bump PR that becomes a major bump is disarmed before its new commit is written', async () => {
+    const name = 'disarm-major';
+    const image = `acme/${name}`;
+    await env.seedRepo(
+      {
+        installationId,
+        owner: 'acme',
+        name,
+        files: {
+          'apps/web/deployment.yaml': deployment(reg.host, image, '1.0.0'),
+          '.github/tidemark.yml': `policies:\n  - name: web\n    image: ${reg.host}/${image}\n    policy: { semver: { range: ">=1.0.0" } }\nupdate:\n  autoMerge: { minor: true }\n`,
+        },
+      },
+      image,
+      '1.0.0',
+    );
+    const key = repoKeyOf({ installationId, owner: 'acme', repo: name });
+    const push = async (tag: string) => {
+      const since = env.jobs.length;
+      await pushImage(reg, image, tag, { seed: `${name}-${tag}` });
+      await env.waitForJob(
+        `the run for ${image}:${tag}`,
+        (j) =>
+          j.repo === key &&
+          hasReason('registry-push', `${reg.host}/${image}:${tag}`)(j) &&
+          j.outcome === 'succeeded',
+        since,
+      );
+      await env.idle();
+    };
+    await push('1.1.0');
+    const pr = () => gh.pulls('acme', name).find((p) => p.head.ref === BRANCH)!;
+    expect(pr().autoMerge).toBe('SQUASH');
+    const from = gh.requests.length;
+    await push('2.0.0');
+    expect(pr().title).toContain(' 2.0.0');
+    expect(pr().autoMerge).toBeUndefined();
+    const ops = gh.requests
+      .slice(from)
+      .map((r) => r.operation)
+      .filter((o) => o === 'disablePullRequestAutoMerge' || o === 'createCommitOnBranch');
+    expect(ops).toEqual(['disablePullRequestAutoMerge', 'createCommitOnBranch']);
+  });
 });

@@ -169,6 +169,8 @@ export type PublishAction =
   | { readonly kind: 'label-pr'; readonly pr: number; readonly labels: readonly string[] }
   /** Arm auto-merge on an open PR that should auto-merge and is not armed (a crash between opening and arming it). */
   | { readonly kind: 'enable-auto-merge'; readonly pr: number; readonly nodeId: string }
+  /** Before new content lands on an armed PR that must not auto-merge (e.g. its minor bump became a major). */
+  | { readonly kind: 'disable-auto-merge'; readonly pr: number; readonly nodeId: string }
   | {
       readonly kind: 'update-pr';
       readonly pr: number;
@@ -366,6 +368,11 @@ function planGroup(
   }
 
   const commits = !b.head || !b.holds || rebuild;
+  // New content on a PR that is armed but must not auto-merge (its minor bump became a major, a policy said
+  // `autoMerge: false`): disarmed first, so the new commit can never merge by itself. Arming by a person after
+  // the last change is left alone until the content changes again — their consent was for that content.
+  if (commits && open?.autoMerge === true && !autoMergeFor(group, settings))
+    actions.push({ kind: 'disable-auto-merge', pr: open.number, nodeId: open.nodeId });
   if (commits) {
     actions.push({
       kind: 'reset-branch',

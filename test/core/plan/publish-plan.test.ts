@@ -330,6 +330,31 @@ describe('planPublish: converging after a crash', () => {
       const { autoMerge: _, ...unknown } = pull(g, { autoMerge: false });
       expect(plan(minor, unknown).actions).toEqual([]);
     });
+    it('armed, and its minor bump becomes a major: disarmed before the new commit lands', () => {
+      const major = group('web', '1.0.0', '2.0.0');
+      const armed = pull(g, { nodeId: 'PR_armed', autoMerge: true });
+      const moved = { [major.branch]: { head: HEAD, foreign: [], holds: false } };
+      const p = planPublish(runPlan([major]), minor, facts({ pulls: [armed], branches: moved }));
+      expect(kinds(p)).toEqual(['disable-auto-merge', 'reset-branch', 'commit', 'update-pr']);
+      expect(p.actions[0]).toEqual({ kind: 'disable-auto-merge', pr: armed.number, nodeId: 'PR_armed' });
+    });
+    it('armed by a person for content that has not changed since: left armed', () => {
+      const major = group('web', '1.0.0', '2.0.0');
+      const armed = pull(major, { autoMerge: true });
+      const same = { [major.branch]: { head: HEAD, foreign: [], holds: true } };
+      expect(planPublish(runPlan([major]), minor, facts({ pulls: [armed], branches: same })).actions).toEqual(
+        [],
+      );
+    });
+    it('armed, new content that may still auto-merge: stays armed', () => {
+      const patch = group('web', '1.1.0', '1.1.1');
+      const armed = pull(g, { autoMerge: true });
+      const moved = { [patch.branch]: { head: HEAD, foreign: [], holds: false } };
+      const both = settings({ autoMerge: { minor: true, patch: true } });
+      expect(
+        kinds(planPublish(runPlan([patch]), both, facts({ pulls: [armed], branches: moved }))),
+      ).not.toContain('disable-auto-merge');
+    });
     it('a held PR is left as it is, armed or not', () => {
       const held = pull(g, {
         autoMerge: false,

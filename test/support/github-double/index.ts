@@ -576,6 +576,13 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
         record('graphql', 200, 'enablePullRequestAutoMerge');
         return send(res, 200, { data: { enablePullRequestAutoMerge: { clientMutationId: null } } });
       }
+      if (/disablePullRequestAutoMerge/.test(query)) {
+        const input = variables?.input as { pullRequestId: string };
+        const p = pulls.find((x) => x.node_id === input.pullRequestId);
+        if (p) p.autoMerge = undefined;
+        record('graphql', 200, 'disablePullRequestAutoMerge');
+        return send(res, 200, { data: { disablePullRequestAutoMerge: { clientMutationId: null } } });
+      }
       validationErrors.push(`GraphQL operation not implemented by the double: ${query.slice(0, 80)}`);
       record('graphql', 200);
       return send(res, 200, { errors: [{ message: 'not implemented by the double' }] });

@@ -156,6 +156,25 @@ describe('trust gates', () => {
     expect(s.openPulls().map((p) => p.title.slice(-5))).toEqual(['1.1.0']);
   });
 
+  it('freeze: a PR armed for auto-merge before it is disarmed by the first run inside it, re-armed after', async () => {
+    const now = clock.now();
+    const from = new Date(now + H).toISOString();
+    const to = new Date(now + 3 * H).toISOString();
+    const s = await scenario(
+      'freeze-armed',
+      `    autoMerge: true\n    freeze:\n      - { from: "${from}", to: "${to}", reason: release week }\n`,
+    );
+    await s.push('1.1.0');
+    expect(s.openPulls().map((p) => [p.title.slice(-5), p.autoMerge])).toEqual([['1.1.0', 'SQUASH']]);
+
+    clock.advance(1.5 * H); // inside the freeze; the next run is the next push
+    await s.push('1.2.0');
+    expect(s.openPulls().map((p) => [p.title.slice(-5), p.autoMerge])).toEqual([['1.1.0', undefined]]);
+
+    await s.advance(2 * H); // past the freeze's end: its timer runs the repo
+    expect(s.openPulls().map((p) => [p.title.slice(-5), p.autoMerge])).toEqual([['1.2.0', 'SQUASH']]);
+  });
+
   async function rolledBack(name: string) {
     const s = await scenario(name, '');
     await s.push('1.1.0');

@@ -333,6 +333,7 @@ export function planPublish(
     groups.push(intent);
     actions.push(...a);
   }
+  actions.unshift(...planGateDisarms(plan, facts.pulls, groups));
   actions.push(...planMootClosures(plan, facts.pulls, groups));
   actions.push(...planMergedBranchDeletions(facts, new Set(groups.map((g) => g.branch))));
   return { groups, actions };
@@ -416,6 +417,30 @@ function planGroup(
     ...(settings.assignees?.length && { assignees: settings.assignees }),
   });
   return { intent: { branch, action: 'opened', commits }, actions };
+}
+
+/**
+ * Disarm auto-merge on open tidemark PRs that this run does not carry because a gate now holds one of their
+ * policies (a freeze began, a schedule window closed, a tag must mature again): armed, GitHub would merge them
+ * during the hold. When the hold ends the PR is carried again and re-armed (see `planGroup`). Held PRs
+ * (`/tidemark hold`) are left as a person left them.
+ */
+export function planGateDisarms(
+  plan: ReconcilePlan,
+  pulls: readonly PullSummary[],
+  groups: readonly GroupIntent[],
+): PublishAction[] {
+  const live = new Set(groups.map((g) => g.branch));
+  return pulls
+    .filter(
+      (p) =>
+        p.state === 'open' &&
+        p.autoMerge === true &&
+        !live.has(p.headRef) &&
+        !p.meta?.hold &&
+        p.meta?.policies.some((pol) => plan.perPolicy[pol.key]?.status === 'waiting'),
+    )
+    .map((p) => ({ kind: 'disable-auto-merge' as const, pr: p.number, nodeId: p.nodeId }));
 }
 
 /**

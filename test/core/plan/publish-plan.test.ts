@@ -355,6 +355,29 @@ describe('planPublish: converging after a crash', () => {
         kinds(planPublish(runPlan([patch]), both, facts({ pulls: [armed], branches: moved }))),
       ).not.toContain('disable-auto-merge');
     });
+    it('a gate now holds its policy (a freeze began): an armed PR this run does not carry is disarmed', () => {
+      const key = g.updates[0]!.key;
+      const frozen = runPlan([], {
+        [key]: { status: 'waiting', tag: '1.0.0', reason: 'frozen until 2026-12-27' },
+      });
+      const armed = pull(g, { nodeId: 'PR_frozen', autoMerge: true });
+      expect(planPublish(frozen, minor, facts({ pulls: [armed] })).actions).toEqual([
+        { kind: 'disable-auto-merge', pr: armed.number, nodeId: 'PR_frozen' },
+      ]);
+      // Not armed, held by a person, or its policy not held by a gate: nothing.
+      expect(planPublish(frozen, minor, facts({ pulls: [pull(g, { autoMerge: false })] })).actions).toEqual(
+        [],
+      );
+      const held = pull(g, {
+        autoMerge: true,
+        meta: { ...metadataFor(g), hold: { by: 'octocat', at: '2026-01-01T00:00:00Z' } },
+      });
+      expect(planPublish(frozen, minor, facts({ pulls: [held] })).actions).toEqual([]);
+      const unknown = runPlan([], {});
+      expect(kinds(planPublish(unknown, minor, facts({ pulls: [armed] })))).not.toContain(
+        'disable-auto-merge',
+      );
+    });
     it('a held PR is left as it is, armed or not', () => {
       const held = pull(g, {
         autoMerge: false,

@@ -7,11 +7,14 @@
  */
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sign } from '@octokit/webhooks-methods';
 import { importSPKI, jwtVerify } from 'jose';
-import { execGit, type GitServer, startGitServer, ZERO_SHA } from '../git-http.js';
+import { execGit, GIT_TEST_ENV, type GitServer, startGitServer, ZERO_SHA } from '../git-http.js';
 import { validateGraphql, validateRest } from './openapi-validator.js';
 
 export interface RecordedRequest {
@@ -414,6 +417,22 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
     return m ? tokenInstallation.get(m[1]!) : undefined;
   }
 
+  /** Runs git with `input` on its stdin; resolves with its stdout. */
+  function gitWithInput(cwd: string, args: string[], input: string, env: Record<string, string> = {}) {
+    return new Promise<string>((resolve, reject) => {
+      const p = spawn('git', args, { cwd, env: { ...process.env, ...GIT_TEST_ENV, ...env } });
+      let out = '';
+      let err = '';
+      p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      p.on('error', reject);
+      p.on('close', (code) =>
+        code === 0 ? resolve(out) : reject(new Error(`git ${args[0]} failed: ${err}`)),
+      );
+      p.stdin.end(input);
+    });
+  }
+
   async function createCommitOnBranch(input: {
     branch: { repositoryNameWithOwner: string; branchName: string };
     expectedHeadOid: string;
@@ -452,15 +471,29 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
     }
     const env = { GIT_INDEX_FILE: `${bare(r)}/tidemark-double-index-${randomUUID()}` };
     await execGit(bare(r), ['read-tree', head], env);
-    for (const a of input.fileChanges?.additions ?? []) {
-      const blob = await new Promise<string>((resolve, reject) => {
-        const p = spawn('git', ['hash-object', '-w', '--stdin'], { cwd: bare(r) });
-        let out = '';
-        p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        p.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error('hash-object failed'))));
-        p.stdin.end(Buffer.from(a.contents, 'base64'));
-      });
-      await execGit(bare(r), ['update-index', '--add', '--cacheinfo', `100644,${blob},${a.path}`], env);
+    // All additions with two git processes, not two per file: blobs written from temporary files
+    // (`hash-object --stdin-paths`), then the index entries in one `update-index --index-info`.
+    const additions = input.fileChanges?.additions ?? [];
+    if (additions.length > 0) {
+      const tmp = await mkdtemp(join(tmpdir(), 'tidemark-double-blobs-'));
+      try {
+        const files = await Promise.all(
+          additions.map(async (a, i) => {
+            const f = join(tmp, String(i));
+            await writeFile(f, Buffer.from(a.contents, 'base64'));
+            return f;
+          }),
+        );
+        const oids = (
+          await gitWithInput(bare(r), ['hash-object', '-w', '--stdin-paths'], `${files.join('\n')}\n`)
+        )
+          .trim()
+          .split('\n');
+        const entries = additions.map((a, i) => `100644 ${oids[i]}\t${a.path}\n`).join('');
+        await gitWithInput(bare(r), ['update-index', '--add', '--index-info'], entries, env);
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
     }
     for (const d of input.fileChanges?.deletions ?? [])
       await execGit(bare(r), ['update-index', '--force-remove', d.path], env);

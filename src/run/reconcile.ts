@@ -27,6 +27,7 @@ import {
 import type { PolicyOutcome, ReconcilePlan } from '../core/plan/publish-plan.js';
 import { type Rollback, rollbackHold } from '../core/plan/rollback.js';
 import type { PolicyUpdate } from '../core/plan/update.js';
+import { policyKey } from '../core/policy/types.js';
 import type { ImageMetadata, RegistryClient } from '../registry/types.js';
 import { chooseGated, type GateSources } from './collect-gates.js';
 
@@ -57,6 +58,13 @@ export interface ReconcileInput {
    * to catch pushes whose webhook never came, must see them within one interval.
    */
   readonly freshTags?: boolean;
+  /**
+   * Tags known to exist, by policy key: what tidemark's open PRs propose. Tag lists come from a per-process
+   * cache; with several workers another process may have proposed a tag pushed after this process cached its
+   * list. A cached list that lacks a known tag (or a tag the files hold) is listed again fresh, so a run never
+   * proposes an older tag than a PR already carries.
+   */
+  readonly knownTags?: ReadonlyMap<string, ReadonlySet<string>>;
   /** Look up OCI source/revision of old and new images for PR compare links. */
   readonly withProvenance?: boolean;
   readonly signal?: AbortSignal;
@@ -67,23 +75,27 @@ export type { PolicyOutcome, ReconcilePlan };
 export async function reconcile(deps: ReconcileDeps, input: ReconcileInput): Promise<ReconcilePlan> {
   const { config, signal } = input;
   const files = readMarkedFiles(input.files, deps.readings);
+  const held = currentTags(files);
 
   // Collect: tags, once per image. An image named by a triggering event is listed fresh, so a just-pushed tag
-  // is seen if — and only if — the registry has it.
+  // is seen if — and only if — the registry has it. A cached list missing a tag known to exist is stale.
   const eventImages = new Set((input.events ?? []).map((e) => e.image));
+  const known = new Map<string, Set<string>>();
+  for (const spec of config.policies) {
+    const image = imageKey(spec.image);
+    const key = policyKey(spec);
+    for (const tag of [...(held.get(key) ?? []), ...(input.knownTags?.get(key) ?? [])])
+      known.set(image, (known.get(image) ?? new Set()).add(tag));
+  }
   const tags = new Map<string, TagLookup>(
     await Promise.all(
       imagesOf(config).map(async (image): Promise<[string, TagLookup]> => {
         try {
-          return [
-            image,
-            {
-              tags: await deps.registry.listTags(image, {
-                fresh: input.freshTags === true || eventImages.has(image),
-                signal,
-              }),
-            },
-          ];
+          const fresh = input.freshTags === true || eventImages.has(image);
+          let list = await deps.registry.listTags(image, { fresh, signal });
+          if (!fresh && [...(known.get(image) ?? [])].some((t) => !list.includes(t)))
+            list = await deps.registry.listTags(image, { fresh: true, signal });
+          return [image, { tags: list }];
         } catch (error) {
           return [image, { error: toError(error) }];
         }
@@ -102,7 +114,6 @@ export async function reconcile(deps: ReconcileDeps, input: ReconcileInput): Pro
   const registryErrors: RegistryFailure[] = [...choices.registryErrors];
   const warnings: Warning[] = [...choices.warnings];
   const chosen: Chosen[] = [];
-  const held = currentTags(files);
   const now = deps.now?.() ?? Date.now();
   const wakeAt: number[] = [];
   await Promise.all(

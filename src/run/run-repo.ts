@@ -137,6 +137,16 @@ export class PullCache {
   }
 }
 
+/** The tags tidemark's open PRs propose, by policy key: they exist (a run read them from the registry). */
+function proposedTags(pulls: readonly PullSummary[]): Map<string, Set<string>> {
+  const known = new Map<string, Set<string>>();
+  for (const p of pulls)
+    if (p.state === 'open')
+      for (const pol of p.meta?.policies ?? [])
+        known.set(pol.key, (known.get(pol.key) ?? new Set()).add(pol.tag));
+  return known;
+}
+
 export async function runRepo(
   deps: RepoRunDeps,
   target: RepoTarget,
@@ -237,6 +247,7 @@ export async function runRepo(
             (r.kind === 'dashboard-edit' && r.detail.boxes.includes('retry')),
         ),
         skippedTags: skippedTagsFrom(pulls),
+        knownTags: proposedTags(pulls),
         ignoreRules: ignoreRulesFrom(pulls),
         rollbacks: rollbacks.filter((r) => !r.releasedBy),
         withProvenance: config.update.strategy === 'pull-request',

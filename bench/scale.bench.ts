@@ -15,7 +15,7 @@
  * SCALE_ONLY (`redis` or `cluster`). GitHub write throttling is off (TIDEMARK_GITHUB_THROTTLE=false), as in the
  * e2e harness: with it, the run would measure octokit's 1 s spacing of writes, not tidemark.
  */
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +37,9 @@ const TAGS = Number(process.env.SCALE_TAGS ?? 50);
 const SETTLE = process.env.SCALE_SETTLE ?? '1s';
 const PUSH_CONCURRENCY = 4;
 /** Only against a hang: convergence is decided by the double's state, never by this. */
-const HANG_MS = 8 * 60_000;
+const HANG_MS = Number(process.env.SCALE_HANG_MS ?? 8 * 60_000);
+/** When set, every child's output is also written to `<dir>/<name>.log` (for a run that did not converge). */
+const LOG_DIR = process.env.SCALE_LOG_DIR;
 const NOTIFY_SECRET = 'registry-notify-secret-0123456789';
 const OWNER = 'acme';
 
@@ -66,6 +68,17 @@ function repoFiles(host: string, imgs: number[]): Record<string, string> {
     )
     .join('');
   return { 'values.yaml': values, '.github/tidemark.yml': `policies:\n${policies}` };
+}
+
+/** User + system CPU seconds a live process has used so far (/proc/<pid>/stat, clock ticks of 1/100 s). */
+function cpuSeconds(pid: number | 'self', of: 'own' | 'children' = 'own'): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const at = of === 'own' ? 11 : 13;
+    return (Number(f[at]) + Number(f[at + 1])) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 function peakRssMb(pid: number): number {
@@ -106,13 +119,18 @@ async function startProc(role: 'serve' | 'worker', name: string, env: Record<str
   const problems = new Map<string, number>();
   const infos = new Map<string, number>();
   let rest = '';
+  if (LOG_DIR) {
+    const file = createWriteStream(join(LOG_DIR, `${name.replace(/[^a-z0-9]+/gi, '-')}.log`));
+    p.child.stdout?.on('data', (d: string) => file.write(d));
+    p.child.stderr?.on('data', (d: string) => file.write(d));
+  }
   p.child.stdout?.on('data', (d: string) => {
     const lines = (rest + d).split('\n');
     rest = lines.pop() ?? '';
     for (const line of lines) {
       try {
-        const { level, msg } = JSON.parse(line) as { level: number; msg: string };
-        const m = level >= 40 ? problems : infos;
+        const { level, msg } = JSON.parse(line) as { level: string; msg: string };
+        const m = level === 'warn' || level === 'error' || level === 'fatal' ? problems : infos;
         m.set(msg, (m.get(msg) ?? 0) + 1);
       } catch {
         // not a log line
@@ -249,6 +267,12 @@ async function run(report: BenchReport, label: string, redisUrl: string): Promis
     if (gh.pulls(OWNER, specs[0]!.name).length > 0) throw new Error('PRs before the first push');
 
     // 1,000 pushes: round t pushes 1.t.0 of every image, four at a time.
+    const cpu = () => [
+      ...procs.flatMap((x) => [cpuSeconds(x.p.pid), cpuSeconds(x.p.pid, 'children')]),
+      cpuSeconds('self'),
+      cpuSeconds('self', 'children'),
+    ];
+    const cpu0 = cpu();
     const t0 = performance.now();
     for (let t = 1; t <= TAGS; t++) {
       await pool(
@@ -266,13 +290,47 @@ async function run(report: BenchReport, label: string, redisUrl: string): Promis
       if (missing === undefined) return true;
       last = missing;
       return undefined;
-    }).catch((e: unknown) => {
+    }).catch(async (e: unknown) => {
+      for (const x of procs)
+        console.log(`    ${x.p.name} warnings: ${[...x.problems].map(([m, n]) => `${m} ×${n}`).join('; ')}`);
+      console.log(`    queue: ${JSON.stringify(await q.stats())}`);
+      // The stuck repo's history: every commit tidemark made (branches are reset, so read every object).
+      const stuck = /^(\S+) (\S+):/.exec(last);
+      if (stuck) {
+        const bare = gh.git.repoPath(`${OWNER}/${stuck[1]}`);
+        const objs = await execGit(bare, [
+          'cat-file',
+          '--batch-all-objects',
+          '--batch-check=%(objecttype) %(objectname)',
+        ]);
+        const shas = objs
+          .split('\n')
+          .filter((l) => l.startsWith('commit '))
+          .map((l) => l.slice(7));
+        const log = await execGit(bare, [
+          'show',
+          '-s',
+          '--no-walk',
+          '--date=iso-strict',
+          '--format=%cd %an %s',
+          ...shas,
+        ]);
+        console.log(
+          `    ${stuck[1]} commits:\n${log
+            .split('\n')
+            .filter((l) => l.includes(stuck[2]!))
+            .sort()
+            .map((l) => `      ${l}`)
+            .join('\n')}`,
+        );
+      }
       throw new Error(`${(e as Error).message}; still missing: ${last}`);
     });
     const convergedMs = performance.now() - t0;
     const callsAtConvergence = gh.apiCalls() - callsBefore;
     await until('the queue to go idle', procs, idle);
     const idleMs = performance.now() - t0;
+    const cpuUsed = cpu().map((c, i) => c - cpu0[i]!);
 
     // Checked after the fact: every PR branch's file holds the newest tag (the titles said so).
     let wrongFiles = 0;
@@ -354,8 +412,19 @@ async function run(report: BenchReport, label: string, redisUrl: string): Promis
       'calls',
       `${callsAtConvergence} until convergence; start-up runs took ${callsBefore}`,
     );
-    for (const x of procs)
-      report.figure(`${label}: peak RSS ${x.p.name.slice(label.length + 1)}`, peakRssMb(x.p.pid), 'MB');
+    for (const [i, x] of procs.entries())
+      report.figure(
+        `${label}: peak RSS ${x.p.name.slice(label.length + 1)}`,
+        peakRssMb(x.p.pid),
+        'MB',
+        `CPU from the first push to idle: ${cpuUsed[2 * i]!.toFixed(1)} s, and ${cpuUsed[2 * i + 1]!.toFixed(1)} s in its git processes`,
+      );
+    report.figure(
+      `${label}: CPU of the bench process (GitHub double, pushes)`,
+      cpuUsed[2 * procs.length]!,
+      's',
+      `and ${cpuUsed[2 * procs.length + 1]!.toFixed(1)} s in the git processes the double ran`,
+    );
     console.log(`    notifications accepted by serve: ${notifications}; runs retried: ${failed}`);
     console.log(
       `    API calls by operation: ${[...byOp]

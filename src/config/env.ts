@@ -4,6 +4,7 @@
  */
 
 import { createPrivateKey } from 'node:crypto';
+import { insecureHostsAllowed } from '../core/config/registry-access.js';
 import { didYouMean } from '../core/domain/did-you-mean.js';
 import { parseDuration } from '../core/domain/duration.js';
 import { parseRedisUrl } from '../queue/redis-url.js';
@@ -80,6 +81,11 @@ export function readRegistryEnv(env: Record<string, string | undefined>, problem
     if (m) registryMirrors[m[1]!] = m[2]!;
     else problems.push(`TIDEMARK_REGISTRY_MIRRORS: expected host=https://mirror,… , got "${pair}"`);
   }
+  for (const host of insecureHostsAllowed(env))
+    if (!/^([a-z0-9]([a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:]+\])(:\d{1,5})?$/.test(host))
+      problems.push(
+        `TIDEMARK_REGISTRY_INSECURE_HOSTS: expected host or host:port, comma-separated (e.g. registry.lan:5000), got "${host}"`,
+      );
   const allow = parseAllowHosts(env.TIDEMARK_REGISTRY_ALLOW_HOSTS);
   problems.push(...allow.problems);
   return {

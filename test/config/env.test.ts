@@ -29,6 +29,14 @@ describe('process environment', () => {
     expect(!bad.ok && bad.problems).toEqual(['TIDEMARK_GITHUB_THROTTLE: expected true or false, got "off"']);
   });
 
+  it('TIDEMARK_REGISTRY_INSECURE_HOSTS: hosts with an optional port; anything else is named', () => {
+    expect(read({ TIDEMARK_REGISTRY_INSECURE_HOSTS: 'registry.lan:5000, 10.0.0.7' }).ok).toBe(true);
+    const bad = read({ TIDEMARK_REGISTRY_INSECURE_HOSTS: 'registry.lan, http://x.lan' });
+    expect(!bad.ok && bad.problems).toEqual([
+      'TIDEMARK_REGISTRY_INSECURE_HOSTS: expected host or host:port, comma-separated (e.g. registry.lan:5000), got "http://x.lan"',
+    ]);
+  });
+
   it('a duration without a unit is refused, with what to write instead', () => {
     const r = read({ TIDEMARK_RECONCILE_INTERVAL: '600' });
     expect(r).toEqual({

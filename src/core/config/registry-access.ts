@@ -5,7 +5,9 @@
  * - `credentials` names environment variables, never secrets. A name that is one of tidemark's own settings
  *   or secrets (or a cloud provider's) is refused: a repo could otherwise have tidemark send it to a host it
  *   names. A variable that is not set leaves the host to the operator's credentials (Docker `config.json`).
- * - `rateLimit` and `insecure` (plain HTTP) apply to that host.
+ * - `rateLimit` applies to that host. `insecure` (plain HTTP) only where the operator allows it
+ *   (`TIDEMARK_REGISTRY_INSECURE_HOSTS`): over plain HTTP the operator's credentials for that host would cross
+ *   the network in the clear, so a repo may only select it, never decide it.
  *
  * Each refusal or unset variable is a warning naming the file, the field and what to do instead.
  */
@@ -31,6 +33,14 @@ export interface RegistryAccess {
 export const NO_REPO_ACCESS: RegistryAccess = { credentials: {}, insecureHosts: [], hosts: {} };
 
 const CONFIG_FILE = '.github/tidemark.yml';
+
+/** The hosts the operator lets repos read over plain HTTP (`TIDEMARK_REGISTRY_INSECURE_HOSTS`, comma-separated). */
+export function insecureHostsAllowed(env: Readonly<Record<string, string | undefined>>): string[] {
+  return (env.TIDEMARK_REGISTRY_INSECURE_HOSTS ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+}
 
 /**
  * Environment variables a repo's `registries.<host>.credentials` may not name: tidemark's own settings and
@@ -70,9 +80,16 @@ export function registryAccessFor(
   const insecureHosts: string[] = [];
   const hosts: Record<string, HostLimits> = {};
   const warnings: Warning[] = [];
+  const plainAllowed = insecureHostsAllowed(env);
   for (const host of Object.keys(registries).sort()) {
     const r = registries[host]!;
-    if (r.insecure) insecureHosts.push(host);
+    if (r.insecure && plainAllowed.includes(host.toLowerCase())) insecureHosts.push(host);
+    else if (r.insecure)
+      warnings.push({
+        code: 'registry-insecure-refused',
+        message: `${CONFIG_FILE}: registries.${host}.insecure: plain HTTP is the operator's decision (credentials would cross the network in the clear), so ${host} is read over HTTPS; ask the operator to add ${host} to TIDEMARK_REGISTRY_INSECURE_HOSTS, or remove insecure`,
+        file: CONFIG_FILE,
+      });
     if (r.rateLimit) hosts[host] = { ...r.rateLimit };
     const c = r.credentials;
     if (!c) continue;

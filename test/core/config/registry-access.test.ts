@@ -24,7 +24,7 @@ describe('registryAccessFor (pure): the repo registries: block against the envir
         'ghcr.io': { credentials: { tokenEnv: 'REG_TOKEN' } },
         'registry.lan:5000': { insecure: true },
       },
-      env,
+      { ...env, TIDEMARK_REGISTRY_INSECURE_HOSTS: 'other.lan, Registry.LAN:5000' },
     );
     expect(r.access).toEqual({
       credentials: { 'reg.example.com': { username: 'u', password: 'p' }, 'ghcr.io': { token: 't' } },
@@ -32,6 +32,19 @@ describe('registryAccessFor (pure): the repo registries: block against the envir
       hosts: { 'reg.example.com': { requestsPerSecond: 5, concurrency: 2 } },
     });
     expect(r.warnings).toEqual([]);
+  });
+
+  it('plain HTTP only where the operator allows it; elsewhere HTTPS, with a warning naming the field', () => {
+    const r = registryAccessFor(
+      { 'ghcr.io': { insecure: true }, 'registry.lan:5000': { insecure: true } },
+      env,
+    );
+    expect(r.access.insecureHosts).toEqual([]);
+    expect(r.warnings.map((w) => [w.code, w.message.split(':').slice(0, 2).join(':')])).toEqual([
+      ['registry-insecure-refused', '.github/tidemark.yml: registries.ghcr.io.insecure'],
+      ['registry-insecure-refused', '.github/tidemark.yml: registries.registry.lan'],
+    ]);
+    expect(r.warnings[0]!.message).toContain('TIDEMARK_REGISTRY_INSECURE_HOSTS');
   });
 
   it.each([

@@ -3,15 +3,20 @@
  * child processes (`node --import tsx src/cli.ts …`, as `npm start` runs it) on a real Redis, then on a
  * three-master Redis Cluster. The GitHub double holds 100 config repos of one installation; each repo's
  * `values.yaml` carries `:name`/`:tag` markers for 3–5 of 20 images (`.github/tidemark.yml`, semver `^1`, PR
- * mode, per-policy groups). A real Distribution registry notifies `serve` of 1,000 pushes: 50 increasing tags
- * (1.1.0 … 1.50.0) of each of the 20 images, pushed round by round, four at a time.
+ * mode, per-policy groups). A real Distribution registry notifies `serve` of every push: SCALE_TAGS increasing
+ * tags (1.1.0, 1.2.0, …) of each of the 20 images, pushed round by round, four at a time.
+ *
+ * Issue #21 asks for 1,000 events (`SCALE_TAGS=50 npm run bench -- scale`). On the 2-core development machine
+ * that takes about 9 minutes to converge per Redis setup (the GitHub double and its git processes, in this
+ * process, use most of the CPU), so the default is 200 events (SCALE_TAGS=10) over the same 100 repos: both
+ * setups then finish in a few minutes. docs/benchmarks.md has both.
  *
  * Converged = every policy of every repo has exactly one open tidemark PR whose title names the newest tag, and
  * the PR branch's `values.yaml` holds it (read from the branch once the titles say so). The wait polls the
  * double's state; its deadline only bounds a hang. Figures: time from the first push to convergence (and to the
  * queue going idle), commits, PRs opened, GitHub API calls, duplicate PRs, runs, peak RSS of each process.
  *
- * Settings (environment): SCALE_REPOS (100), SCALE_TAGS (50 per image), SCALE_SETTLE (TIDEMARK_SETTLE, 1s),
+ * Settings (environment): SCALE_REPOS (100), SCALE_TAGS (10 per image; 50 for issue #21's 1,000 events), SCALE_SETTLE (TIDEMARK_SETTLE, 1s),
  * SCALE_ONLY (`redis` or `cluster`). GitHub write throttling is off (TIDEMARK_GITHUB_THROTTLE=false), as in the
  * e2e harness: with it, the run would measure octokit's 1 s spacing of writes, not tidemark.
  */
@@ -33,7 +38,7 @@ import type { BenchReport } from './run.js';
 const ROOT = join(import.meta.dirname, '..');
 const IMAGES = 20;
 const REPOS = Number(process.env.SCALE_REPOS ?? 100);
-const TAGS = Number(process.env.SCALE_TAGS ?? 50);
+const TAGS = Number(process.env.SCALE_TAGS ?? 10);
 const SETTLE = process.env.SCALE_SETTLE ?? '1s';
 const PUSH_CONCURRENCY = 4;
 /** Only against a hang: convergence is decided by the double's state, never by this. */
@@ -140,6 +145,16 @@ async function startProc(role: 'serve' | 'worker', name: string, env: Record<str
   await waitForLog(p, /tidemark serving on http:\/\/\S+/, 60_000);
   const url = /tidemark serving on (http:\/\/\S+)/.exec(p.output())![1]!;
   return { p, url, problems, infos };
+}
+
+/** Registry deliveries `serve` took, by outcome (accepted, ignored, …). */
+async function registryDeliveries(url: string): Promise<string> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('tidemark_webhooks_total{source="registry"'))
+    .map((l) => `${/outcome="([^"]+)"/.exec(l)?.[1]} ${l.split(' ').pop()}`)
+    .join(', ');
 }
 
 async function metric(url: string, name: string): Promise<number> {
@@ -372,7 +387,7 @@ async function run(report: BenchReport, label: string, redisUrl: string): Promis
     const failed = (
       await Promise.all(workers.map((w) => metric(w.url, 'tidemark_jobs_total{outcome="retried"}')))
     ).reduce((a, b) => a + b, 0);
-    const notifications = await metric(serve.url, 'tidemark_webhooks_total');
+    const notifications = await registryDeliveries(serve.url);
 
     report.figure(
       `${label}: setup`,
@@ -425,7 +440,7 @@ async function run(report: BenchReport, label: string, redisUrl: string): Promis
       's',
       `and ${cpuUsed[2 * procs.length + 1]!.toFixed(1)} s in the git processes the double ran`,
     );
-    console.log(`    notifications accepted by serve: ${notifications}; runs retried: ${failed}`);
+    console.log(`    registry deliveries to serve: ${notifications}; runs retried: ${failed}`);
     console.log(
       `    API calls by operation: ${[...byOp]
         .sort((a, b) => b[1] - a[1])

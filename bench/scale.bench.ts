@@ -438,7 +438,7 @@ async function run(report: BenchReport, label: string, redisUrl: string): Promis
       `${label}: CPU of the bench process (GitHub double, pushes)`,
       cpuUsed[2 * procs.length]!,
       's',
-      `and ${cpuUsed[2 * procs.length + 1]!.toFixed(1)} s in the git processes the double ran`,
+      `and ${cpuUsed[2 * procs.length + 1]!.toFixed(1)} s in the git processes the double ran; peak RSS ${peakRssMb(process.pid).toFixed(0)} MB`,
     );
     console.log(`    registry deliveries to serve: ${notifications}; runs retried: ${failed}`);
     console.log(

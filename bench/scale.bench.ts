@@ -7,7 +7,7 @@
  * tags (1.1.0, 1.2.0, …) of each of the 20 images, pushed round by round, four at a time.
  *
  * Issue #21 asks for 1,000 events (`SCALE_TAGS=50 npm run bench -- scale`). On the 2-core development machine
- * that takes about 9 minutes to converge per Redis setup (the GitHub double and its git processes, in this
+ * that took 406–533 s to converge per Redis setup (the GitHub double and its git processes, in this
  * process, use most of the CPU), so the default is 200 events (SCALE_TAGS=10) over the same 100 repos: both
  * setups then finish in a few minutes. docs/benchmarks.md has both.
  *

@@ -9,7 +9,7 @@
  * Issue #21 asks for 1,000 events (`SCALE_TAGS=50 npm run bench -- scale`). On the 2-core development machine
  * that took 406–533 s to converge per Redis setup (the GitHub double and its git processes, in this
  * process, use most of the CPU), so the default is 200 events (SCALE_TAGS=10) over the same 100 repos: both
- * setups then finish in a few minutes. docs/benchmarks.md has both.
+ * setups then take about 5 minutes each (about 10 in all here). docs/benchmarks.md has both.
  *
  * Converged = every policy of every repo has exactly one open tidemark PR whose title names the newest tag, and
  * the PR branch's `values.yaml` holds it (read from the branch once the titles say so). The wait polls the

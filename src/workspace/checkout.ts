@@ -69,12 +69,22 @@ export interface ReadFile {
   readonly text: string;
 }
 
-/** Which files' bytes a reader keeps after a read, for later reads (default: all of them). */
+/**
+ * Which files' bytes a reader keeps after a read, for later reads (default: all of them). It must accept every
+ * file a later read's `keep` could accept: a file it turned down is not read again by a read with a `keep`
+ * (it would be screened out again), only by one without.
+ */
 export type Retain = (rel: string, bytes: Buffer) => boolean;
 
+/** A file read once and not retained: a later `keep` would turn it down too. */
+const SCREENED_OUT = 'screened-out';
+
 export class CheckoutReader {
-  /** Bytes kept for later reads; `null`: read and found unreadable, skipped (its warning already given). */
-  private readonly cache = new Map<string, Buffer | null>();
+  /**
+   * Bytes kept for later reads; `null`: read and found unreadable, skipped (its warning already given);
+   * `SCREENED_OUT`: read, and `retain` turned it down.
+   */
+  private readonly cache = new Map<string, Buffer | null | typeof SCREENED_OUT>();
   private readonly warned = new Set<string>();
   private readonly warnings: Warning[] = [];
   private scratch = Buffer.allocUnsafe(64 * 1024);
@@ -137,6 +147,7 @@ export class CheckoutReader {
     for (let i = 0; i < chosen.length; i++) {
       if (i > 0 && i % READ_BATCH === 0) await yieldToEventLoop();
       const e = chosen[i]!;
+      if (opts.keep && this.cache.get(e.rel) === SCREENED_OUT) continue; // no second read to screen it again
       const bytes = this.bytesOf(e);
       if (!bytes || (opts.keep && !opts.keep(e.rel, bytes))) continue;
       const text = decodeUtf8(bytes);
@@ -160,14 +171,14 @@ export class CheckoutReader {
 
   private bytesOf(e: Entry): Buffer | undefined {
     const cached = this.cache.get(e.rel);
-    if (cached !== undefined) return cached ?? undefined;
+    if (cached !== undefined && cached !== SCREENED_OUT) return cached ?? undefined;
     const bytes = this.load(e);
     if (!bytes) this.cache.set(e.rel, null);
     else if (this.retain(e.rel, bytes)) {
       const copy = Buffer.from(bytes); // `bytes` is the scratch buffer, overwritten by the next read
       this.cache.set(e.rel, copy);
       return copy;
-    }
+    } else this.cache.set(e.rel, SCREENED_OUT);
     return bytes;
   }
 

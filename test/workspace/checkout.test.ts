@@ -99,6 +99,13 @@ describe('CheckoutReader', () => {
       await writeFile(join(dir, 'f0.yaml'), 'changed: 0\n');
       const again = await reader.read({ accept: (rel) => rel === 'f0.yaml' || rel === 'f1.yaml' });
       expect(again.map((f) => f.text)).toEqual(['changed: 0\n', MARKED]);
+      // A read with a `keep` does not open a file `retain` turned down (each file is read once per reader).
+      await writeFile(join(dir, 'f2.yaml'), MARKED);
+      const marked = await reader.read({
+        accept: (rel) => rel === 'f2.yaml' || rel === 'f3.yaml',
+        keep: (_rel, bytes) => bytes.includes('"$imagepolicy"'),
+      });
+      expect(marked.map((f) => f.path)).toEqual(['f3.yaml']);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

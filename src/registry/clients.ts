@@ -14,6 +14,7 @@ import type { CloudCredentials } from './cloud/cloud-credentials.js';
 import { type DeclaredProvider, declarationsThatMatter } from './cloud/select.js';
 import { dockerConfigCredentials, secretConfigPath } from './docker-config.js';
 import { type AllowRule, EgressPolicy } from './egress.js';
+import { HelmRepositoryClient, withCharts } from './helm-charts.js';
 import { type CredentialSource, type OciClientOptions, OciRegistryClient } from './oci-client.js';
 import type { RegistryClient } from './types.js';
 
@@ -57,6 +58,8 @@ export class RegistryClients {
   private readonly docker: CredentialSource;
   private readonly cloud: CloudCredentials | undefined;
   private readonly secretsDir: string | undefined;
+  /** HTTP Helm repositories' indexes, shared by every repo (public charts; one ETag cache). */
+  private readonly helm: HelmRepositoryClient;
 
   constructor(
     operator: OperatorRegistry,
@@ -83,7 +86,11 @@ export class RegistryClients {
       credentials: chainCredentials(this.cloud?.source(), this.docker),
       ...(operator.registryMirrors && { mirrors: operator.registryMirrors }),
     };
-    this.shared = decorate(shared ?? new OciRegistryClient(this.options));
+    this.helm = new HelmRepositoryClient({
+      ...(this.options.egress && { egress: this.options.egress }),
+      ...(operator.registryTimeoutMs !== undefined && { timeoutMs: operator.registryTimeoutMs }),
+    });
+    this.shared = decorate(withCharts(shared ?? new OciRegistryClient(this.options), this.helm));
   }
 
   /**
@@ -114,17 +121,20 @@ export class RegistryClients {
         ]),
       );
       client = this.decorate(
-        new OciRegistryClient({
-          ...this.options,
-          credentials: chainCredentials(
-            (host) => own[host],
-            (host) => secretSources.get(host)?.(host),
-            this.cloud?.source(declared),
-            this.docker,
-          ),
-          insecureHosts: [...(this.options.insecureHosts ?? []), ...access.insecureHosts],
-          hosts: { ...this.options.hosts, ...access.hosts },
-        }),
+        withCharts(
+          new OciRegistryClient({
+            ...this.options,
+            credentials: chainCredentials(
+              (host) => own[host],
+              (host) => secretSources.get(host)?.(host),
+              this.cloud?.source(declared),
+              this.docker,
+            ),
+            insecureHosts: [...(this.options.insecureHosts ?? []), ...access.insecureHosts],
+            hosts: { ...this.options.hosts, ...access.hosts },
+          }),
+          this.helm,
+        ),
       );
       this.own.set(key, client);
     }

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { RepoConfig } from '../core/config/repo-config.js';
+import { notifiedImage, tagOfChartVersion } from '../core/domain/chart-ref.js';
 import { DIGEST_RE } from '../core/domain/image-ref.js';
 import type { ImagePushed, Warning } from '../core/domain/types.js';
 import { AppError, RegistryProtocolError } from '../core/errors.js';
@@ -91,7 +92,7 @@ export async function reconcile(deps: ReconcileDeps, input: ReconcileInput): Pro
     await Promise.all(
       imagesOf(config).map(async (image): Promise<[string, TagLookup]> => {
         try {
-          const fresh = input.freshTags === true || eventImages.has(image);
+          const fresh = input.freshTags === true || eventImages.has(notifiedImage(image));
           let list = await deps.registry.listTags(image, { fresh, signal });
           if (!fresh && [...(known.get(image) ?? [])].some((t) => !list.includes(t)))
             list = await deps.registry.listTags(image, { fresh: true, signal });
@@ -207,7 +208,11 @@ async function crossCheckEvent(
   known: string | undefined,
 ): Promise<Warning | undefined> {
   const image = imageKey(c.spec.image);
-  const event = input.events?.find((e) => e.image === image && e.tag === c.tag && e.digest);
+  // An OCI chart is notified as the registry path it lives at, its version's `+` stored as `_`.
+  const event = input.events?.find(
+    (e) =>
+      e.image === notifiedImage(image) && (e.tag === c.tag || e.tag === tagOfChartVersion(c.tag)) && e.digest,
+  );
   if (!event?.digest) return undefined;
   let actual = known;
   try {

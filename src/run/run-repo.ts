@@ -2,10 +2,12 @@
  * One reconcile job for one repo, end to end: check out, read the config, plan, publish. Effects come in
  * through `RepoRunDeps`; the decisions are made by the pure core (config, policy, markers, plan).
  */
+
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { RegistryAccess } from '../core/config/registry-access.js';
 import type { RepoConfig } from '../core/config/repo-config.js';
+import { notifiedImage } from '../core/domain/chart-ref.js';
 import { eventOf, type JobReason, wantsFreshPulls } from '../core/domain/reasons.js';
 import type { Permission } from '../core/domain/types.js';
 import { BranchMovedError, RegistryUnavailableError } from '../core/errors.js';
@@ -178,7 +180,7 @@ export async function runRepo(
     );
   const { loaded } = facts;
   const { config } = loaded;
-  await deps.index.setRepo(target, imagesOf(config));
+  await deps.index.setRepo(target, imagesOf(config).map(notifiedImage));
   const configErrors = loaded.errors.map((e) => e.text);
   for (const m of configErrors) log.warn({ sha: baseSha }, m);
   const policies = config.policies.map((p) => ({ key: policyKey(p), image: p.image }));

@@ -6,11 +6,18 @@
  */
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { type Document, isMap, isScalar, LineCounter, parseAllDocuments, visit } from 'yaml';
+import { isChart } from '../domain/chart-ref.js';
 import { didYouMean } from '../domain/did-you-mean.js';
 import type { Warning } from '../domain/types.js';
 import { mergeGates, parseGates } from '../policy/gates.js';
 import type { FieldError } from '../policy/parse.js';
-import { FLUX_IMAGE_API_VERSIONS, parseFluxPolicy, parseNativePolicy } from '../policy/parse.js';
+import {
+  FLUX_IMAGE_API_VERSIONS,
+  type FluxSourceLookup,
+  IMAGE_ONLY_GATES,
+  parseFluxPolicy,
+  parseNativePolicy,
+} from '../policy/parse.js';
 import { type ImagePolicySpec, type PolicyGates, policyKey } from '../policy/types.js';
 import {
   type Automation,
@@ -25,6 +32,8 @@ import { FLUX_IMAGE_UPDATE_AUTOMATION_SPEC_SCHEMA } from './schema.js';
 export const NATIVE_CONFIG_PATHS = ['.github/tidemark.yml', '.github/tidemark.yaml'];
 /** The API group of Flux's image objects: a YAML file without it holds none. */
 export const FLUX_IMAGE_GROUP = 'image.toolkit.fluxcd.io';
+/** The API group of Flux's sources (HelmRepository, OCIRepository). */
+export const FLUX_SOURCE_GROUP = 'source.toolkit.fluxcd.io';
 const DEFAULT_NAMESPACE = 'flux-system';
 /** Problems named per configuration file; the rest are counted. */
 export const MAX_PROBLEMS_PER_FILE = 50;
@@ -107,7 +116,13 @@ export interface LoadedConfig {
 export function mightHoldConfig(path: string, content: { includes(s: string): boolean }): boolean {
   if (NATIVE_CONFIG_PATHS.includes(path)) return true;
   if (/(^|\/)(kustomization\.ya?ml|Kustomization)$/.test(path)) return true;
-  return (/\.ya?ml$/.test(path) && content.includes(FLUX_IMAGE_GROUP)) || false;
+  if (!/\.ya?ml$/.test(path)) return false;
+  if (content.includes(FLUX_IMAGE_GROUP)) return true;
+  // Flux's HelmRepository / OCIRepository: where a chart lives.
+  return (
+    content.includes(FLUX_SOURCE_GROUP) &&
+    (content.includes('HelmRepository') || content.includes('OCIRepository'))
+  );
 }
 
 interface ParsedDoc {
@@ -201,6 +216,14 @@ function ajvMessage(e: ErrorObject): { path: (string | number)[]; message: strin
   return { path, message: e.message ?? 'invalid' };
 }
 
+/** Repo-wide gates a policy inherits: a chart takes none of those only an image can pass. */
+function chartDefaults(defaults: PolicyGates, p: ImagePolicySpec): PolicyGates {
+  if (!isChart(p.image)) return defaults;
+  const out: { -readonly [K in keyof PolicyGates]: PolicyGates[K] } = { ...defaults };
+  for (const f of IMAGE_ONLY_GATES) delete out[f];
+  return out;
+}
+
 function nearestKustomizationNamespace(
   file: string,
   namespaces: ReadonlyMap<string, string>,
@@ -233,6 +256,8 @@ export function loadRepoConfig(
   const warnings: Warning[] = [];
   const problem = (p: ConfigProblem) => errors.push({ ...p, text: formatProblem(p) });
   const fluxDocs: ParsedDoc[] = [];
+  /** Flux HelmRepository and OCIRepository objects: where a chart policy's `sourceRef` says a chart lives. */
+  const sourceDocs: ParsedDoc[] = [];
   const kustomizeNamespaces = new Map<string, string>();
   const sources = new Set<string>();
   let native: { file: string; doc: Document; lc: LineCounter; value: Record<string, unknown> } | undefined;
@@ -291,6 +316,12 @@ export function loadRepoConfig(
         (FLUX_IMAGE_API_VERSIONS as readonly string[]).includes(value.apiVersion)
       ) {
         fluxDocs.push({ file: f.path, line, value, doc, lc });
+      } else if (
+        typeof value.apiVersion === 'string' &&
+        value.apiVersion.startsWith(`${FLUX_SOURCE_GROUP}/`) &&
+        (value.kind === 'HelmRepository' || value.kind === 'OCIRepository')
+      ) {
+        sourceDocs.push({ file: f.path, line, value, doc, lc });
       }
     }
   }
@@ -304,6 +335,8 @@ export function loadRepoConfig(
       const seen = new Set<string>();
       let more = 0;
       for (const e of checked.errors) {
+        // "image or chart, exactly one": the policy parser says it, naming the field.
+        if (e.keyword === 'oneOf' || e.schemaPath.includes('/oneOf/')) continue;
         const { path, message } = ajvMessage(e);
         const key = `${dotted(path)}|${message}`;
         if (seen.has(key)) continue;
@@ -410,11 +443,19 @@ export function loadRepoConfig(
   }
 
   // Native policies.
+  const fluxSource: FluxSourceLookup = (kind, ns, name) => {
+    const d = sourceDocs.find((x) => x.value.kind === kind && nameOf(x) === name && nsOf(x) === ns);
+    const spec = d && isObj(d.value.spec) ? d.value.spec : undefined;
+    if (!d || typeof spec?.url !== 'string') return undefined;
+    sources.add(d.file);
+    return { url: spec.url, ...(typeof spec.type === 'string' && { type: spec.type }) };
+  };
   if (native && Array.isArray(nativeValid.policies)) {
     nativeValid.policies.forEach((entry, i) => {
       const line = lineOf(native!.doc, native!.lc, ['policies', i]);
       const r = parseNativePolicy(entry, {
         defaultNamespace,
+        fluxSource,
         source: { kind: 'native', file: native!.file, ...(line && { line }) },
         prefix: `policies[${i}]`,
       });
@@ -572,7 +613,7 @@ export function loadRepoConfig(
   const automationsWithPolicies = selected.automations;
   const config: RepoConfig = {
     policies: defaultGates
-      ? policies.map((p) => ({ ...p, gates: mergeGates(defaultGates, p.gates)! }))
+      ? policies.map((p) => ({ ...p, gates: mergeGates(chartDefaults(defaultGates, p), p.gates)! }))
       : policies,
     update: {
       strategy,

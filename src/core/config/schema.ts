@@ -114,7 +114,8 @@ export const TIDEMARK_CONFIG_SCHEMA = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['name', 'image', 'policy'],
+        required: ['name', 'policy'],
+        oneOf: [{ required: ['image'] }, { required: ['chart'] }],
         properties: {
           name: {
             type: 'string',
@@ -129,7 +130,39 @@ export const TIDEMARK_CONFIG_SCHEMA = {
           image: {
             type: 'string',
             minLength: 1,
-            description: 'Image repository without tag, e.g. `ghcr.io/acme/web`.',
+            description: 'Image repository without tag, e.g. `ghcr.io/acme/web`. Set this or `chart`.',
+          },
+          chart: {
+            type: 'object',
+            additionalProperties: false,
+            description:
+              "A Helm chart to watch instead of an image: its versions are the candidates, and `…:tag` markers on a HelmRelease's `spec.chart.spec.version`, a helmfile release's `version`, a Chart.yaml dependency's `version` or an OCIRepository's `spec.ref.tag` are bumped. Name where it lives with `repository` or a Flux `sourceRef`.",
+            properties: {
+              repository: {
+                type: 'string',
+                pattern: '^(oci|https?)://',
+                description:
+                  'The Helm repository: an HTTP one (`https://charts.jetstack.io`, versions from its index.yaml) or an OCI one (`oci://ghcr.io/stefanprodan/charts`).',
+              },
+              sourceRef: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['kind', 'name'],
+                description:
+                  'A Flux HelmRepository or OCIRepository (source.toolkit.fluxcd.io) in this repository that says where the chart lives.',
+                properties: {
+                  kind: { type: 'string', enum: ['HelmRepository', 'OCIRepository'] },
+                  name: { type: 'string', minLength: 1 },
+                  namespace: { type: 'string', description: "Defaults to the policy's namespace." },
+                },
+              },
+              name: {
+                type: 'string',
+                pattern: '^[A-Za-z0-9]([-A-Za-z0-9._]*[A-Za-z0-9])?$',
+                description:
+                  "The chart's name in the repository, e.g. `cert-manager` (not with an OCIRepository, whose URL names the chart).",
+              },
+            },
           },
           exclusionList: {
             type: 'array',

@@ -5,6 +5,7 @@
  */
 import { type Automation, isUnder } from '../config/automations.js';
 import type { RepoConfig } from '../config/repo-config.js';
+import { isChart } from '../domain/chart-ref.js';
 import { didYouMean } from '../domain/did-you-mean.js';
 import { canonicalImageName, TAG_RE } from '../domain/image-ref.js';
 import type { FileChange, MarkerField, PolicyResult, Warning } from '../domain/types.js';
@@ -90,11 +91,17 @@ export interface Choices {
 /** The key of an image in the tag facts: its canonical name (or itself, when it does not parse). */
 export function imageKey(image: string): string {
   try {
+    // A chart keeps its scheme: an OCI chart's tags are read as chart versions, an HTTP chart's from index.yaml.
+    if (image.startsWith('oci://')) return `oci://${canonicalImageName(image.slice(6))}`;
+    if (isChart(image)) return image;
     return canonicalImageName(image);
   } catch {
     return image;
   }
 }
+
+/** A Helm chart version (SemVer 2, build metadata allowed), bounded like a tag. */
+const CHART_VERSION_RE = /^[\w][\w.+-]{0,127}$/;
 
 /** The images whose tags a run must read, each once. */
 export function imagesOf(config: RepoConfig): string[] {
@@ -126,13 +133,15 @@ export function choose(
     }
     // A registry is not trusted to list only tags: anything outside the OCI tag grammar (a newline, a quote,
     // `../`, 70,000 characters) is never compared or written, and is reported once per image.
-    const valid = lookup.tags.filter((t) => TAG_RE.test(t));
+    // A chart's versions are SemVer 2 (`+` allowed: an OCI chart's `_` is read back as `+`).
+    const grammar = isChart(spec.image) ? CHART_VERSION_RE : TAG_RE;
+    const valid = lookup.tags.filter((t) => grammar.test(t));
     if (valid.length < lookup.tags.length && !reportedImages.has(spec.image)) {
       reportedImages.add(spec.image);
-      const bad = lookup.tags.filter((t) => !TAG_RE.test(t));
+      const bad = lookup.tags.filter((t) => !grammar.test(t));
       warnings.push({
         code: 'tag-invalid',
-        message: `${spec.image}: the registry listed ${bad.length} tag${bad.length === 1 ? '' : 's'} that ${bad.length === 1 ? 'is' : 'are'} not a valid OCI tag (e.g. ${JSON.stringify(bad[0]!.slice(0, 40))}); skipped`,
+        message: `${spec.image}: the registry listed ${bad.length} ${isChart(spec.image) ? 'version' : 'tag'}${bad.length === 1 ? '' : 's'} that ${bad.length === 1 ? 'is' : 'are'} not a valid ${isChart(spec.image) ? 'chart version' : 'OCI tag'} (e.g. ${JSON.stringify(bad[0]!.slice(0, 40))}); skipped`,
       });
     }
     const selection = selectLatest(spec, valid);
@@ -192,8 +201,10 @@ export function planFiles(input: FilePlanInput): ReconcilePlan {
   // Several ImageUpdateAutomations: a marker is applied only under the path of an automation that selects its
   // policy (Flux's semantics); the others are reported.
   const automations = config.automations;
-  const files = automations ? input.files.map((f) => withApplicable(f, automations)) : input.files;
   const warnings: Warning[] = [...input.warnings];
+  const charts = new Set(config.policies.filter((p) => isChart(p.image)).map(policyKey));
+  const usable = charts.size > 0 ? input.files.map((f) => withChartTags(f, charts, warnings)) : input.files;
+  const files = automations ? usable.map((f) => withApplicable(f, automations)) : usable;
   const perPolicy: Record<string, PolicyOutcome> = { ...input.outcomes };
   const results: Record<string, PolicyResult> = {};
   const byKey = [...input.chosen].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -383,6 +394,21 @@ export function mutableTagWarnings(
 }
 
 /** A file's markers that some automation applies: under its path, naming a policy it selects. */
+/** A chart's version is all a marker can hold of it: `…:tag` markers only; the others are reported and left alone. */
+function withChartTags(f: MarkedFile, charts: ReadonlySet<string>, warnings: Warning[]): MarkedFile {
+  const markers = f.markers.filter((m) => {
+    if (!charts.has(m.key) || m.field === 'tag') return true;
+    warnings.push({
+      code: 'marker-chart-field',
+      message: `the marker for ${m.key} holds a whole image reference, but ${m.key} watches a Helm chart: a chart's marker sits on its version and ends in ":tag" ({"$imagepolicy": "${m.key}:tag"})`,
+      file: f.path,
+      line: m.line,
+    });
+    return false;
+  });
+  return markers.length === f.markers.length ? f : { ...f, markers };
+}
+
 function withApplicable(f: MarkedFile, automations: readonly Automation[]): MarkedFile {
   const own = automations.filter((a) => isUnder(f.path, a.path));
   return { ...f, markers: f.markers.filter((m) => own.some((a) => a.policies.includes(m.key))) };

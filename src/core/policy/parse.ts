@@ -2,11 +2,13 @@
  * Turn a Flux ImagePolicy (with its ImageRepository) or a native `.github/tidemark.yml` policy entry into an
  * ImagePolicySpec, validating everything a selection needs: ranges, regexes, orders. Errors name the field.
  */
+
 import {
   FLUX_IMAGE_POLICY_SPEC_SCHEMA,
   FLUX_IMAGE_REPOSITORY_SPEC_SCHEMA,
   TIDEMARK_CONFIG_SCHEMA,
 } from '../config/schema.js';
+import { chartImage } from '../domain/chart-ref.js';
 import { unknownFieldErrors } from '../domain/did-you-mean.js';
 import { parseImageRef } from '../domain/image-ref.js';
 import { gatesFromAnnotations, parseGates } from './gates.js';
@@ -283,7 +285,13 @@ const NATIVE_FIELDS = Object.keys(TIDEMARK_CONFIG_SCHEMA.properties.policies.ite
 /** A native policy entry: Flux's field names with the image inline. `prefix` is its path, e.g. `policies[2]`. */
 export function parseNativePolicy(
   entry: unknown,
-  ctx: { readonly defaultNamespace: string; readonly source: PolicySource; readonly prefix?: string },
+  ctx: {
+    readonly defaultNamespace: string;
+    readonly source: PolicySource;
+    readonly prefix?: string;
+    /** Flux source objects in the repo, for a chart's `sourceRef`. */
+    readonly fluxSource?: FluxSourceLookup;
+  },
 ): PolicyParseResult {
   const errors: FieldError[] = [];
   const at = (f: string) => (ctx.prefix ? `${ctx.prefix}.${f}` : f);
@@ -298,7 +306,15 @@ export function parseNativePolicy(
     entry.namespace === undefined
       ? ctx.defaultNamespace
       : parseName(entry.namespace, at('namespace'), errors);
-  const image = parseImage(entry.image, at('image'), errors);
+  let image: string | undefined;
+  if (entry.chart !== undefined && entry.image !== undefined)
+    errors.push({
+      path: at('chart'),
+      message: 'set either image (a container image) or chart (a Helm chart), not both',
+    });
+  else if (entry.chart !== undefined)
+    image = parseChart(entry.chart, at('chart'), namespace ?? ctx.defaultNamespace, ctx.fluxSource, errors);
+  else image = parseImage(entry.image, at('image'), errors);
   const choice = parseChoice(entry.policy, at('policy'), errors);
   const filterTags = parseFilter(entry.filterTags, at('filterTags'), errors);
   const exclusionList = parseExclusions(entry.exclusionList, at('exclusionList'), errors);
@@ -308,6 +324,19 @@ export function parseNativePolicy(
     errors,
   );
   const gates = parseGates(entry, ctx.prefix ?? '', errors);
+  if (entry.chart !== undefined) {
+    for (const f of IMAGE_ONLY_GATES)
+      if (entry[f] !== undefined)
+        errors.push({
+          path: at(f),
+          message: `${f} is about container images; a chart has no ${f === 'platforms' ? 'platforms' : `${f} tidemark can check`}: remove it`,
+        });
+    if (digestReflectionPolicy !== 'Never')
+      errors.push({
+        path: at('digestReflectionPolicy'),
+        message: 'a chart is bumped by its version only: remove digestReflectionPolicy',
+      });
+  }
   if (errors.length > 0 || !name || !namespace || !image || !choice) return { ok: false, errors };
   return {
     ok: true,
@@ -323,4 +352,141 @@ export function parseNativePolicy(
       source: ctx.source,
     },
   };
+}
+
+/** Gates that only a container image can pass (a chart policy refuses them; repo defaults skip charts). */
+export const IMAGE_ONLY_GATES = ['platforms', 'signature', 'provenance'] as const;
+
+/** A Flux source object (source.toolkit.fluxcd.io) found in the repo: where a chart lives. */
+export interface FluxSourceObject {
+  readonly url: string;
+  /** HelmRepository `spec.type` (`default` or `oci`). */
+  readonly type?: string;
+}
+export type FluxSourceLookup = (
+  kind: 'HelmRepository' | 'OCIRepository',
+  namespace: string,
+  name: string,
+) => FluxSourceObject | undefined;
+
+/**
+ * A native policy's `chart`: where the chart lives (a repository URL or a Flux source in the repo) and its name,
+ * as the `image` string a chart policy carries (`core/domain/chart-ref.ts`).
+ */
+function parseChart(
+  v: unknown,
+  path: string,
+  namespace: string,
+  lookup: FluxSourceLookup | undefined,
+  errors: FieldError[],
+): string | undefined {
+  if (!isObj(v)) {
+    errors.push({
+      path,
+      message:
+        'expected { repository: https://charts.example.com, name: <chart> } or { sourceRef: { kind: HelmRepository, name: <name> }, name: <chart> }',
+    });
+    return undefined;
+  }
+  const chartName = typeof v.name === 'string' && CHART_NAME_RE.test(v.name) ? v.name : undefined;
+  if (v.name !== undefined && !chartName)
+    errors.push({
+      path: `${path}.name`,
+      message: `expected a chart name such as cert-manager, got ${JSON.stringify(v.name)}`,
+    });
+  let repository: string | undefined;
+  let ociArtifact = false;
+  if (v.repository !== undefined && v.sourceRef !== undefined) {
+    errors.push({ path: `${path}.sourceRef`, message: 'set either repository or sourceRef, not both' });
+    return undefined;
+  }
+  if (typeof v.repository === 'string') {
+    repository = repositoryUrl(v.repository, `${path}.repository`, errors);
+  } else if (isObj(v.sourceRef)) {
+    const ref = v.sourceRef;
+    const kind = ref.kind === 'HelmRepository' || ref.kind === 'OCIRepository' ? ref.kind : undefined;
+    if (!kind) {
+      errors.push({
+        path: `${path}.sourceRef.kind`,
+        message: `expected HelmRepository or OCIRepository, got ${JSON.stringify(ref.kind)}`,
+      });
+      return undefined;
+    }
+    const ns = typeof ref.namespace === 'string' && ref.namespace !== '' ? ref.namespace : namespace;
+    const found = typeof ref.name === 'string' ? lookup?.(kind, ns, ref.name) : undefined;
+    if (!found) {
+      errors.push({
+        path: `${path}.sourceRef`,
+        message: `${kind} "${ns}/${String(ref.name)}" was not found in the repository; add it (source.toolkit.fluxcd.io) or write chart.repository instead`,
+      });
+      return undefined;
+    }
+    ociArtifact = kind === 'OCIRepository';
+    if (kind === 'HelmRepository' && found.type === 'oci' && !found.url.startsWith('oci://')) {
+      errors.push({
+        path: `${path}.sourceRef`,
+        message: `HelmRepository "${ns}/${String(ref.name)}" has type oci but its url ${JSON.stringify(found.url)} does not start with oci://`,
+      });
+      return undefined;
+    }
+    repository = repositoryUrl(found.url, `${path}.sourceRef`, errors);
+  } else {
+    errors.push({
+      path: `${path}.repository`,
+      message: 'required: the Helm repository (https://… or oci://…), or a sourceRef',
+    });
+    return undefined;
+  }
+  if (!repository) return undefined;
+  if (ociArtifact) {
+    if (v.name !== undefined)
+      errors.push({
+        path: `${path}.name`,
+        message: "an OCIRepository's url names the chart already: remove name",
+      });
+    return repository;
+  }
+  if (!chartName) {
+    if (v.name === undefined)
+      errors.push({ path: `${path}.name`, message: "required: the chart's name, e.g. cert-manager" });
+    return undefined;
+  }
+  return chartImage(repository, chartName);
+}
+
+const CHART_NAME_RE = /^[A-Za-z0-9]([-A-Za-z0-9._]*[A-Za-z0-9])?$/;
+
+function repositoryUrl(v: string, path: string, errors: FieldError[]): string | undefined {
+  if (v.startsWith('oci://')) {
+    try {
+      const ref = parseImageRef(v.slice(6));
+      if (ref.tag !== undefined || ref.digest !== undefined)
+        throw new Error('name the repository without a tag or digest');
+    } catch (err) {
+      errors.push({ path, message: `${JSON.stringify(v)}: ${(err as Error).message}` });
+      return undefined;
+    }
+    return v.replace(/\/+$/, '');
+  }
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    url = new URL('invalid:');
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.hostname === '') {
+    errors.push({
+      path,
+      message: `expected https://… (an HTTP Helm repository) or oci://…, got ${JSON.stringify(v)}`,
+    });
+    return undefined;
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    errors.push({
+      path,
+      message: `write the repository's URL without credentials, query or fragment, got ${JSON.stringify(v)}`,
+    });
+    return undefined;
+  }
+  return url.toString().replace(/\/+$/, '');
 }

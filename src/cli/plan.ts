@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readRegistryEnv } from '../config/env.js';
 import type { RepoConfig } from '../core/config/repo-config.js';
+import type { Warning } from '../core/domain/types.js';
 import { ConfigError } from '../core/errors.js';
 import { commitMessage } from '../core/plan/messages.js';
 import {
@@ -71,7 +72,7 @@ export const run: Command = async (argv, io) => {
     throw new UsageError(`cannot read ${dir}: ${(err as Error).message}`);
   }
   const { loaded } = facts;
-  for (const w of loaded.warnings) io.stderr(`warning: ${w.message}\n`);
+  for (const w of loaded.warnings) io.stderr(`warning: ${located(w)}\n`);
   if (loaded.errors.length > 0) {
     io.stderr(`${loaded.errors.map((e) => e.text).join('\n')}\n`);
     return 2;
@@ -123,7 +124,7 @@ export const run: Command = async (argv, io) => {
       )}\n`,
     );
   } else {
-    for (const w of [...scan.warnings, ...plan.warnings]) io.stderr(`warning: ${w.message}\n`);
+    for (const w of [...scan.warnings, ...plan.warnings]) io.stderr(`warning: ${located(w)}\n`);
     if (!values.write) io.stdout(formatUnifiedDiff(plan.changes));
     for (const [key, o] of Object.entries(plan.perPolicy).sort(([a], [b]) => (a < b ? -1 : 1))) {
       const line =
@@ -145,3 +146,9 @@ export const run: Command = async (argv, io) => {
   }
   return 0;
 };
+
+/** A warning with the place it is about (`file:line: …`), unless its text names the file already. */
+function located(w: Warning): string {
+  if (!w.file || w.message.includes(w.file)) return w.message;
+  return `${w.file}${w.line ? `:${w.line}` : ''}: ${w.message}`;
+}

@@ -309,6 +309,46 @@ export async function pushImage(
 }
 
 /**
+ * Pushes a Helm chart as Helm 3 does (`helm push chart.tgz oci://…`): a config of media type
+ * `application/vnd.cncf.helm.config.v1+json` holding Chart.yaml's fields and one chart-content layer, tagged with
+ * the version, its `+` written as `_` (OCI tags cannot hold `+`).
+ */
+export async function pushChart(
+  registry: RegistryTarget,
+  repo: string,
+  version: string,
+  opts: AuthOptions = {},
+): Promise<PushResult> {
+  const name = repo.slice(repo.lastIndexOf('/') + 1);
+  const chartYaml = `apiVersion: v2\nname: ${name}\nversion: ${version}\n`;
+  const layer = blob(
+    'application/vnd.cncf.helm.chart.content.v1.tar+gzip',
+    gzipSync(tarOneFile(`${name}/Chart.yaml`, Buffer.from(chartYaml))),
+  );
+  const config = blob(
+    'application/vnd.cncf.helm.config.v1+json',
+    Buffer.from(JSON.stringify({ apiVersion: 'v2', name, version })),
+  );
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPES.ociManifest,
+    config: descriptor(config),
+    layers: [descriptor(layer)],
+  };
+  const manifestBytes = Buffer.from(JSON.stringify(manifest));
+  const img: BuiltImage = {
+    mediaType: MEDIA_TYPES.ociManifest,
+    manifestBytes,
+    digest: sha256Digest(manifestBytes),
+    manifest,
+    config,
+    layers: [layer],
+  };
+  const digest = await pushBuilt(session(registry, opts), repo, version.replaceAll('+', '_'), img);
+  return { digest, mediaType: img.mediaType, size: manifestBytes.length, manifest };
+}
+
+/**
  * Pushes one image per platform (by digest) and then an index (OCI) or manifest list (docker) as repo:tag.
  * `annotations` go on the index; `labels` go into every child's config.
  */

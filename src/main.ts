@@ -2,11 +2,13 @@
  * The composition root: reads nothing from globals, builds every part from an AppEnv, wires them together and
  * starts the HTTP server and the worker. `tidemark serve` calls it; so do the end-to-end tests.
  */
+
 import { readFile } from 'node:fs/promises';
 import { LRUCache } from 'lru-cache';
 import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
 import { loadEndpoints } from './config/endpoints.js';
 import type { AppEnv } from './config/env.js';
+import { insecureHostsAllowed } from './core/config/registry-access.js';
 import { type JobReason, parseReason } from './core/domain/reasons.js';
 import {
   AppConfigError,
@@ -149,7 +151,7 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     log: log.child({ name: 'cloud-identity' }),
   });
   const registries = new RegistryClients(
-    { ...env, cloud },
+    { ...env, cloud, insecureHosts: insecureHostsAllowed(processEnv) },
     { onResponse: (host, status) => metrics.registryRequests.inc({ host, status: String(status) }) },
     // Every tag a scan lists is recorded as seen (the earliest time wins), for minimum-age rules.
     (registry) => recordingFirstSeen(registry, firstSeen, now),

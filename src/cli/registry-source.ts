@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { RegistryEnv } from '../config/env.js';
-import type { RegistryAccess } from '../core/config/registry-access.js';
+import { insecureHostsAllowed, type RegistryAccess } from '../core/config/registry-access.js';
 import { RegistryClients } from '../registry/clients.js';
 import { cloudCredentialsFromEnv } from '../registry/cloud/from-env.js';
 import type { DeclaredProvider } from '../registry/cloud/select.js';
@@ -30,5 +30,9 @@ export async function registrySource(
   }
   // The same cloud identity as the App's (TIDEMARK_CLOUD_IDENTITY; its problems were listed with the env's).
   const { cloud } = cloudCredentialsFromEnv(io.env);
-  return new RegistryClients({ ...operator, cloud }).for(access, providers, secretRefs);
+  return new RegistryClients({ ...operator, cloud, insecureHosts: insecureHostsAllowed(io.env) }).for(
+    access,
+    providers,
+    secretRefs,
+  );
 }

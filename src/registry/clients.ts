@@ -33,6 +33,8 @@ export interface OperatorRegistry {
   readonly registryTimeoutMs?: number;
   /** Where declared pull secrets are mounted (TIDEMARK_REGISTRY_SECRETS_DIR/<name>/.dockerconfigjson). */
   readonly registrySecretsDir?: string;
+  /** Hosts that may be read over plain HTTP (TIDEMARK_REGISTRY_INSECURE_HOSTS): `http://` Helm repositories too. */
+  readonly insecureHosts?: readonly string[];
 }
 
 /** Several sources in order, the first that answers wins; a refusal is passed to every one that can renew. */
@@ -89,6 +91,7 @@ export class RegistryClients {
     this.helm = new HelmRepositoryClient({
       ...(this.options.egress && { egress: this.options.egress }),
       ...(operator.registryTimeoutMs !== undefined && { timeoutMs: operator.registryTimeoutMs }),
+      ...(operator.insecureHosts && { plainHttpHosts: operator.insecureHosts }),
     });
     this.shared = decorate(withCharts(shared ?? new OciRegistryClient(this.options), this.helm));
   }

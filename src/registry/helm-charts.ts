@@ -21,6 +21,12 @@ import type { RegistryClient } from './types.js';
 
 export interface HelmRepositoryOptions {
   readonly egress?: Pick<EgressPolicy, 'check'>;
+  /**
+   * Hosts whose `http://` repositories may be read (TIDEMARK_REGISTRY_INSECURE_HOSTS, `host` or `host:port`);
+   * loopback always may, as for registries. Any other `http://` repository is refused: its index could be
+   * altered on the way.
+   */
+  readonly plainHttpHosts?: readonly string[];
   /** Each request's deadline (TIDEMARK_REGISTRY_TIMEOUT). */
   readonly timeoutMs?: number;
   /** An index read within this long is used again without asking (unless a run wants it fresh). */
@@ -105,6 +111,7 @@ export class HelmRepositoryClient {
     try {
       for (let hop = 0; ; hop++) {
         await this.opts.egress?.check(current);
+        this.checkTransport(current);
         res = await this.fetchFn(current, {
           headers,
           redirect: 'manual',
@@ -152,6 +159,16 @@ export class HelmRepositoryClient {
     };
     this.remember(url, index);
     return index;
+  }
+
+  private checkTransport(url: URL): void {
+    if (url.protocol !== 'http:') return;
+    const host = url.host.toLowerCase();
+    if (/^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host)) return;
+    if ((this.opts.plainHttpHosts ?? []).some((h) => h === host || h === url.hostname.toLowerCase())) return;
+    throw new RegistryEgressError(
+      `${url.origin} is a Helm repository over plain HTTP: write its https:// URL, or an operator who trusts the network adds ${host} to TIDEMARK_REGISTRY_INSECURE_HOSTS`,
+    );
   }
 
   private remember(url: string, index: CachedIndex): void {

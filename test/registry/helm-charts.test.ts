@@ -117,6 +117,28 @@ describe('HTTP Helm repository', () => {
     }
   });
 
+  it('plain HTTP only to loopback or a host the operator lists as insecure', async () => {
+    const asked: string[] = [];
+    const fetchFn = (async (url: URL) => {
+      asked.push(String(url));
+      return new Response('entries:\n  redis:\n    - version: 18.1.0\n');
+    }) as unknown as typeof fetch;
+    const egress = new EgressPolicy([{ host: 'charts.internal.example' }]);
+    const refused = withCharts(noImages(), new HelmRepositoryClient({ egress, fetch: fetchFn }));
+    const err = await refused.listTags('http://charts.internal.example/redis').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RegistryEgressError);
+    expect((err as Error).message).toContain(
+      'write its https:// URL, or an operator who trusts the network adds charts.internal.example to TIDEMARK_REGISTRY_INSECURE_HOSTS',
+    );
+    expect(asked).toEqual([]);
+    const listed = withCharts(
+      noImages(),
+      new HelmRepositoryClient({ egress, fetch: fetchFn, plainHttpHosts: ['charts.internal.example'] }),
+    );
+    expect(await listed.listTags('http://charts.internal.example/redis')).toEqual(['18.1.0']);
+    expect(asked).toEqual(['http://charts.internal.example/index.yaml']);
+  });
+
   it('an index larger than the limit is not read', async () => {
     const client = withCharts(
       noImages(),

@@ -44,6 +44,9 @@ describe('tidemark plan on Helm charts', () => {
   - name: redis
     chart: { repository: "${charts.url}", name: redis }
     policy: { semver: { range: "18.x" } }
+  - name: podinfo-artifact
+    chart: { sourceRef: { kind: OCIRepository, name: podinfo } }
+    policy: { semver: { range: ">=6.0.0 <7.0.0" } }
   - name: web
     image: ${reg.host}/acme/web
     policy: { semver: { range: ">=1.0.0" } }
@@ -76,6 +79,17 @@ metadata:
 spec:
   interval: 1h
   url: ${charts.url}
+`;
+  const ociRepository = () => `apiVersion: source.toolkit.fluxcd.io/v1beta2
+kind: OCIRepository
+metadata:
+  name: podinfo
+  namespace: flux-system
+spec:
+  interval: 10m
+  url: oci://${reg.host}/charts/podinfo
+  ref:
+    tag: 6.5.0 # {"$imagepolicy": "flux-system:podinfo-artifact:tag"}
 `;
   const helmfile = () => `repositories:
   - name: local
@@ -115,6 +129,7 @@ dependencies:
       'clusters/prod/cert-manager.yaml': release,
       'helmfile.yaml': helmfile(),
       'charts/umbrella/Chart.yaml': chartYaml(),
+      'clusters/prod/podinfo-source.yaml': ociRepository(),
     });
     const io = captureIO();
     expect(await main(['plan', '--dir', dir, '--write'], io), io.err).toBe(0);
@@ -133,13 +148,22 @@ dependencies:
     expect(await readFile(join(dir, 'charts/umbrella/Chart.yaml'), 'utf8')).toBe(
       chartYaml().replace('version: 18.1.0 #', 'version: 18.19.4 #'),
     );
+    // An OCIRepository's ref.tag holds the OCI tag itself: 6.7.1_build.7 is no semver version, 6.6.0 is newest.
+    expect(await readFile(join(dir, 'clusters/prod/podinfo-source.yaml'), 'utf8')).toBe(
+      ociRepository().replace('tag: 6.5.0 #', 'tag: 6.6.0 #'),
+    );
     // The Flux source and the config are read, never written.
     expect(await readFile(join(dir, 'clusters/prod/sources.yaml'), 'utf8')).toBe(sources());
   });
 
   it('a chart marker holding a whole image reference is reported and left alone', async () => {
     const text = `image: oci://${reg.host}/charts/podinfo:6.5.0 # {"$imagepolicy": "flux-system:podinfo"}\n`;
-    const dir = await repo({ '.github/tidemark.yml': config(), 'sources.yaml': sources(), 'app.yaml': text });
+    const dir = await repo({
+      '.github/tidemark.yml': config(),
+      'sources.yaml': sources(),
+      'oci.yaml': ociRepository(),
+      'app.yaml': text,
+    });
     const io = captureIO();
     expect(await main(['plan', '--dir', dir, '--write'], io), io.err).toBe(0);
     expect(io.err).toContain('app.yaml:1');

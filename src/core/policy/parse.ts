@@ -444,7 +444,15 @@ function parseChart(
         path: `${path}.name`,
         message: "an OCIRepository's url names the chart already: remove name",
       });
-    return repository;
+    if (!repository.startsWith('oci://')) {
+      errors.push({
+        path: `${path}.sourceRef`,
+        message: `an OCIRepository's url starts with oci://, got ${JSON.stringify(repository)}`,
+      });
+      return undefined;
+    }
+    // An OCIRepository's `spec.ref.tag` holds the OCI tag itself (no `_` → `+`): watched like an image.
+    return repository.slice('oci://'.length);
   }
   if (!chartName) {
     if (v.name === undefined)

@@ -1,15 +1,32 @@
 /**
  * Process configuration from the environment, validated once at boot. Every problem is listed at once,
  * each naming the variable and what it should hold.
+ *
+ * The variables, their raw type, their shape checks, the words of a problem and their defaults come from one
+ * schema (`env-schema.ts`, validated by its precompiled validator). This module adds what a schema cannot say
+ * (a PEM key, a Redis URL, list items, rules between variables), in the same format, and turns the raw strings
+ * into `AppEnv` / `RegistryEnv`: those normalized types (milliseconds, numbers, parsed lists) are written here
+ * by hand because they differ from the input shape.
  */
 
 import { createPrivateKey } from 'node:crypto';
+import type { ValidateFunction } from 'ajv';
 import { insecureHostsAllowed } from '../core/config/registry-access.js';
 import { didYouMean } from '../core/domain/did-you-mean.js';
 import { parseDuration } from '../core/domain/duration.js';
 import { parseRedisUrl } from '../queue/redis-url.js';
 import { readCloudIdentityEnv } from '../registry/cloud/select.js';
 import { type AllowRule, parseAllowHosts } from '../registry/egress.js';
+import { validate as validateEnvSchema } from './env.validate.generated.js';
+import {
+  DURATION_PATTERN,
+  ENV_SCHEMA,
+  ENV_VARIABLES,
+  type EnvVariable,
+  type RawEnv,
+  REGISTRY_ENV_PROPERTIES,
+  variableSchema,
+} from './env-schema.js';
 import { TIDEMARK_SETTINGS } from './settings.js';
 
 export { parseDuration };
@@ -17,7 +34,7 @@ export { parseDuration };
 export interface AppEnv {
   /** A sigstore trusted_root.json replacing the embedded public-good one (signature and provenance gates). */
   readonly trustedRootFile?: string;
-  readonly role: 'all' | 'serve' | 'worker';
+  readonly role: NonNullable<RawEnv['TIDEMARK_ROLE']>;
   readonly host: string;
   readonly port: number;
   readonly appId?: string;
@@ -32,7 +49,7 @@ export interface AppEnv {
   readonly settleMs: number;
   readonly reconcileIntervalMs: number;
   readonly concurrency: number;
-  readonly publisher: 'api' | 'git';
+  readonly publisher: NonNullable<RawEnv['TIDEMARK_PUBLISHER']>;
   readonly registryEndpointsFile?: string;
   readonly registryEndpointsJson?: string;
   readonly dockerConfig?: string;
@@ -44,7 +61,7 @@ export interface AppEnv {
   readonly registrySecretsDir?: string;
   /** A run is aborted after this long (TIDEMARK_JOB_TIMEOUT) and retried by the queue. */
   readonly jobTimeoutMs: number;
-  readonly logLevel: string;
+  readonly logLevel: NonNullable<RawEnv['LOG_LEVEL']>;
   readonly shutdownDeadlineMs: number;
   readonly gitAuthor: { readonly name: string; readonly email: string };
   readonly production: boolean;
@@ -69,11 +86,93 @@ export interface RegistryEnv {
   readonly registrySecretsDir?: string;
 }
 
-export function readRegistryEnv(env: Record<string, string | undefined>, problems: string[]): RegistryEnv {
+export type EnvResult = { ok: true; env: AppEnv } | { ok: false; problems: string[] };
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+type Properties = typeof ENV_SCHEMA.properties;
+
+/** A variable with a `default` in the schema. */
+type DefaultedVariable = {
+  [K in EnvVariable]: Properties[K] extends { readonly default: string } ? K : never;
+}[EnvVariable];
+
+/** The variable as written, or the schema's default. */
+function setting<K extends DefaultedVariable>(
+  raw: RawEnv,
+  name: K,
+): NonNullable<RawEnv[K]> | Properties[K]['default'] {
+  const given: string | undefined = raw[name];
+  const dflt: string = ENV_SCHEMA.properties[name].default;
+  return (given ?? dflt) as NonNullable<RawEnv[K]> | Properties[K]['default'];
+}
+
+/**
+ * `<VARIABLE>: expected <what to write>, got "<value>"`, in the schema's words (`expected`, or the enum's
+ * values). A secret's value (`writeOnly`) is never repeated; a duration without a unit says what to write.
+ */
+export function envProblem(name: EnvVariable, value: string): string {
+  const schema = variableSchema(name);
+  const values = schema.enum ?? [];
+  const expected =
+    schema.expected ??
+    (values.length <= 3
+      ? `${values.slice(0, -1).join(', ')} or ${values.at(-1)}`
+      : `one of ${values.join(', ')}`);
+  const bare = value.trim();
+  const hint =
+    schema.pattern === DURATION_PATTERN && /^\d+(\.\d+)?$/.test(bare)
+      ? ` (write ${bare}s for seconds or ${bare}ms for milliseconds)`
+      : '';
+  return `${name}: expected ${expected}${schema.writeOnly ? '' : `, got "${value}"`}${hint}`;
+}
+
+const validateShapes = validateEnvSchema as unknown as ValidateFunction<RawEnv>;
+
+/**
+ * The schema's checks over the variables tidemark reads (an empty one is unset): each problem, in the schema's
+ * order, and the variables that passed, typed by the schema. A variable with a problem is read as unset, so the
+ * reader goes on and every problem is listed at once.
+ */
+function checkEnv(env: Env): { raw: RawEnv; problems: { name: EnvVariable; text: string }[] } {
+  const given: Record<string, string> = {};
+  for (const name of ENV_VARIABLES) {
+    const value = env[name];
+    if (value !== undefined && value !== '') given[name] = value;
+  }
+  const problems: { name: EnvVariable; text: string }[] = [];
+  if (!validateShapes(given))
+    for (const err of validateShapes.errors ?? []) {
+      const name = err.instancePath.slice(1) as EnvVariable;
+      if (given[name] === undefined) continue;
+      problems.push({ name, text: envProblem(name, given[name]) });
+      delete given[name];
+    }
+  // What is left passes (a problem is always one variable's); checked again rather than cast.
+  return { raw: validateShapes(given) ? given : {}, problems };
+}
+
+function durationMs(raw: RawEnv, name: DefaultedVariable & `TIDEMARK_${string}`, problems: string[]): number {
+  const value = setting(raw, name);
+  const ms = parseDuration(value);
+  if (ms !== undefined) return ms;
+  // The pattern passed but the duration is longer than parseDuration reads.
+  problems.push(envProblem(name, value));
+  return parseDuration(ENV_SCHEMA.properties[name].default) ?? 0;
+}
+
+export function readRegistryEnv(env: Env, problems: string[]): RegistryEnv {
+  const { raw, problems: shapes } = checkEnv(env);
+  for (const p of shapes) if (p.name in REGISTRY_ENV_PROPERTIES) problems.push(p.text);
+  return registryEnvOf(raw, env, problems);
+}
+
+function registryEnvOf(raw: RawEnv, env: Env, problems: string[]): RegistryEnv {
   // Cloud identity (TIDEMARK_CLOUD_IDENTITY, TIDEMARK_CLOUD_IDENTITY_HOSTS) is checked with the other settings.
   problems.push(...readCloudIdentityEnv(env).problems);
+  // Comma-separated lists are checked item by item, so a problem names the item.
   const registryMirrors: Record<string, string> = {};
-  for (const pair of (env.TIDEMARK_REGISTRY_MIRRORS ?? '')
+  for (const pair of (raw.TIDEMARK_REGISTRY_MIRRORS ?? '')
     .split(',')
     .map((x) => x.trim())
     .filter(Boolean)) {
@@ -86,60 +185,18 @@ export function readRegistryEnv(env: Record<string, string | undefined>, problem
       problems.push(
         `TIDEMARK_REGISTRY_INSECURE_HOSTS: expected host or host:port, comma-separated (e.g. registry.lan:5000), got "${host}"`,
       );
-  const allow = parseAllowHosts(env.TIDEMARK_REGISTRY_ALLOW_HOSTS);
+  const allow = parseAllowHosts(raw.TIDEMARK_REGISTRY_ALLOW_HOSTS);
   problems.push(...allow.problems);
   return {
-    ...(env.DOCKER_CONFIG && { dockerConfig: env.DOCKER_CONFIG }),
+    ...(raw.DOCKER_CONFIG && { dockerConfig: raw.DOCKER_CONFIG }),
     registryMirrors,
     allowHosts: allow.rules,
-    registryTimeoutMs: duration(env, 'TIDEMARK_REGISTRY_TIMEOUT', 20_000, problems),
-    ...(env.TIDEMARK_REGISTRY_SECRETS_DIR && { registrySecretsDir: env.TIDEMARK_REGISTRY_SECRETS_DIR }),
+    registryTimeoutMs: durationMs(raw, 'TIDEMARK_REGISTRY_TIMEOUT', problems),
+    ...(raw.TIDEMARK_REGISTRY_SECRETS_DIR && { registrySecretsDir: raw.TIDEMARK_REGISTRY_SECRETS_DIR }),
   };
 }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-export type EnvResult = { ok: true; env: AppEnv } | { ok: false; problems: string[] };
-
-function int(
-  env: Record<string, string | undefined>,
-  name: string,
-  dflt: number,
-  problems: string[],
-  min = 0,
-): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return dflt;
-  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min) {
-    problems.push(`${name}: expected a whole number ≥ ${min}, got "${raw}"`);
-    return dflt;
-  }
-  return Number(raw);
-}
-
-function duration(
-  env: Record<string, string | undefined>,
-  name: string,
-  dflt: number,
-  problems: string[],
-): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return dflt;
-  const ms = parseDuration(raw);
-  if (ms === undefined) {
-    problems.push(
-      `${name}: expected a duration with a unit like 500ms, 5s, 10m or 1h, got "${raw}"${
-        /^\d+(\.\d+)?$/.test(raw.trim())
-          ? ` (write ${raw.trim()}s for seconds or ${raw.trim()}ms for milliseconds)`
-          : ''
-      }`,
-    );
-    return dflt;
-  }
-  return ms;
-}
-
-export function readEnv(env: Record<string, string | undefined>, defaults: { workDir: string }): EnvResult {
+export function readEnv(env: Env, defaults: { workDir: string }): EnvResult {
   const problems: string[] = [];
   // A TIDEMARK_ name tidemark does not read is a typo: say so (with the nearest name) instead of ignoring it.
   for (const name of Object.keys(env)) {
@@ -149,19 +206,16 @@ export function readEnv(env: Record<string, string | undefined>, defaults: { wor
       `${name}: not a tidemark setting${hint ? `; did you mean ${hint}?` : ''} (the settings are listed in the README, "Configuration (environment)")`,
     );
   }
-  const role = (env.TIDEMARK_ROLE ?? 'all') as AppEnv['role'];
-  if (!['all', 'serve', 'worker'].includes(role))
-    problems.push(`TIDEMARK_ROLE: expected all, serve or worker, got "${role}"`);
-  const publisher = (env.TIDEMARK_PUBLISHER ?? 'api') as AppEnv['publisher'];
-  if (!['api', 'git'].includes(publisher))
-    problems.push(`TIDEMARK_PUBLISHER: expected api or git, got "${publisher}"`);
-  let githubApiUrl = env.GITHUB_API_URL || undefined;
-  if (!githubApiUrl && env.GHE_HOST) githubApiUrl = `${env.GHE_PROTOCOL || 'https'}://${env.GHE_HOST}/api/v3`;
-  if (githubApiUrl && !/^https?:\/\/[^\s]+$/.test(githubApiUrl))
-    problems.push(`GITHUB_API_URL: expected an http(s) URL, got "${githubApiUrl}"`);
-  if (env.REDIS_URL) {
+  const { raw, problems: shapes } = checkEnv(env);
+  problems.push(...shapes.map((p) => p.text));
+  // What the schema cannot say: a Redis URL that parses, a PEM key, rules between variables.
+  const role = setting(raw, 'TIDEMARK_ROLE');
+  const githubApiUrl =
+    raw.GITHUB_API_URL ??
+    (raw.GHE_HOST ? `${setting(raw, 'GHE_PROTOCOL')}://${raw.GHE_HOST}/api/v3` : undefined);
+  if (raw.REDIS_URL) {
     try {
-      parseRedisUrl(env.REDIS_URL);
+      parseRedisUrl(raw.REDIS_URL);
     } catch (e) {
       problems.push(
         `REDIS_URL: ${(e as Error).message} (redis://host:port, rediss://…, or redis-cluster://host1:port1,host2:port2)`,
@@ -169,28 +223,16 @@ export function readEnv(env: Record<string, string | undefined>, defaults: { wor
     }
   }
   // Separate web and worker processes share their jobs through Redis.
-  if (role !== 'all' && !env.REDIS_URL)
+  if (role !== 'all' && !raw.REDIS_URL)
     problems.push(`TIDEMARK_ROLE=${role} needs REDIS_URL: web and worker processes share jobs through Redis`);
-  const production = env.NODE_ENV === 'production';
-  const { registryMirrors, allowHosts, registryTimeoutMs, registrySecretsDir } = readRegistryEnv(
+  const production = raw.NODE_ENV === 'production';
+  const { registryMirrors, allowHosts, registryTimeoutMs, registrySecretsDir } = registryEnvOf(
+    raw,
     env,
     problems,
   );
-  const throttleSetting = env.TIDEMARK_GITHUB_THROTTLE ?? 'true';
-  if (!['true', 'false'].includes(throttleSetting))
-    problems.push(`TIDEMARK_GITHUB_THROTTLE: expected true or false, got "${throttleSetting}"`);
-  const githubThrottle = throttleSetting !== 'false';
-  const maxBody = env.TIDEMARK_GITHUB_MAX_BODY_BYTES;
-  const githubMaxBodyBytes = maxBody === undefined || maxBody === '' ? 25 * 1024 * 1024 : Number(maxBody);
-  if (!Number.isInteger(githubMaxBodyBytes) || githubMaxBodyBytes < 1024)
-    problems.push(
-      `TIDEMARK_GITHUB_MAX_BODY_BYTES: expected a whole number of bytes ≥ 1024 (default 26214400, GitHub's 25 MB cap), got "${maxBody}"`,
-    );
-  const logLevel = env.LOG_LEVEL || 'info';
-  if (!LOG_LEVELS.includes(logLevel))
-    problems.push(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   // Keys pasted into one line carry `\n` escapes for their newlines.
-  const privateKey = env.PRIVATE_KEY?.replace(/\\n/g, '\n');
+  const privateKey = raw.PRIVATE_KEY?.replace(/\\n/g, '\n');
   if (privateKey) {
     try {
       createPrivateKey(privateKey);
@@ -200,48 +242,48 @@ export function readEnv(env: Record<string, string | undefined>, defaults: { wor
       );
     }
   }
-  const hasCreds = !!env.APP_ID && !!(env.PRIVATE_KEY || env.PRIVATE_KEY_PATH);
+  const hasCreds = !!raw.APP_ID && !!(raw.PRIVATE_KEY || raw.PRIVATE_KEY_PATH);
   if (production && !hasCreds)
     problems.push('APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH) are required when NODE_ENV=production');
-  if (hasCreds && !env.WEBHOOK_SECRET)
+  if (hasCreds && !raw.WEBHOOK_SECRET)
     problems.push('WEBHOOK_SECRET: required with APP_ID, so GitHub deliveries can be verified');
   const parsed: AppEnv = {
     role,
-    host: env.HOST || '0.0.0.0',
-    port: int(env, 'PORT', 3000, problems),
-    ...(env.APP_ID && { appId: env.APP_ID }),
+    host: setting(raw, 'HOST'),
+    port: Number(setting(raw, 'PORT')),
+    ...(raw.APP_ID && { appId: raw.APP_ID }),
     ...(privateKey && { privateKey }),
-    ...(env.PRIVATE_KEY_PATH && { privateKeyPath: env.PRIVATE_KEY_PATH }),
-    ...(env.WEBHOOK_SECRET && { webhookSecret: env.WEBHOOK_SECRET }),
-    webhookPath: env.WEBHOOK_PATH || '/api/github/webhooks',
+    ...(raw.PRIVATE_KEY_PATH && { privateKeyPath: raw.PRIVATE_KEY_PATH }),
+    ...(raw.WEBHOOK_SECRET && { webhookSecret: raw.WEBHOOK_SECRET }),
+    webhookPath: setting(raw, 'WEBHOOK_PATH'),
     ...(githubApiUrl && { githubApiUrl: githubApiUrl.replace(/\/+$/, '') }),
-    ...(env.REDIS_URL && { redisUrl: env.REDIS_URL }),
-    workDir: env.TIDEMARK_WORKDIR || defaults.workDir,
-    settleMs: duration(env, 'TIDEMARK_SETTLE', 5_000, problems),
-    reconcileIntervalMs: duration(env, 'TIDEMARK_RECONCILE_INTERVAL', 600_000, problems),
-    concurrency: int(env, 'TIDEMARK_CONCURRENCY', 4, problems, 1),
-    publisher,
-    ...(env.TIDEMARK_REGISTRY_ENDPOINTS && { registryEndpointsFile: env.TIDEMARK_REGISTRY_ENDPOINTS }),
-    ...(env.TIDEMARK_TRUSTED_ROOT && { trustedRootFile: env.TIDEMARK_TRUSTED_ROOT }),
-    ...(env.TIDEMARK_REGISTRY_ENDPOINTS_JSON && {
-      registryEndpointsJson: env.TIDEMARK_REGISTRY_ENDPOINTS_JSON,
+    ...(raw.REDIS_URL && { redisUrl: raw.REDIS_URL }),
+    workDir: raw.TIDEMARK_WORKDIR ?? defaults.workDir,
+    settleMs: durationMs(raw, 'TIDEMARK_SETTLE', problems),
+    reconcileIntervalMs: durationMs(raw, 'TIDEMARK_RECONCILE_INTERVAL', problems),
+    concurrency: Number(setting(raw, 'TIDEMARK_CONCURRENCY')),
+    publisher: setting(raw, 'TIDEMARK_PUBLISHER'),
+    ...(raw.TIDEMARK_REGISTRY_ENDPOINTS && { registryEndpointsFile: raw.TIDEMARK_REGISTRY_ENDPOINTS }),
+    ...(raw.TIDEMARK_TRUSTED_ROOT && { trustedRootFile: raw.TIDEMARK_TRUSTED_ROOT }),
+    ...(raw.TIDEMARK_REGISTRY_ENDPOINTS_JSON && {
+      registryEndpointsJson: raw.TIDEMARK_REGISTRY_ENDPOINTS_JSON,
     }),
-    ...(env.DOCKER_CONFIG && { dockerConfig: env.DOCKER_CONFIG }),
+    ...(raw.DOCKER_CONFIG && { dockerConfig: raw.DOCKER_CONFIG }),
     registryMirrors,
     allowHosts,
     registryTimeoutMs,
     ...(registrySecretsDir && { registrySecretsDir }),
-    jobTimeoutMs: duration(env, 'TIDEMARK_JOB_TIMEOUT', 10 * 60_000, problems),
-    logLevel,
-    shutdownDeadlineMs: duration(env, 'TIDEMARK_SHUTDOWN_DEADLINE', 25_000, problems),
+    jobTimeoutMs: durationMs(raw, 'TIDEMARK_JOB_TIMEOUT', problems),
+    logLevel: setting(raw, 'LOG_LEVEL'),
+    shutdownDeadlineMs: durationMs(raw, 'TIDEMARK_SHUTDOWN_DEADLINE', problems),
     gitAuthor: {
-      name: env.TIDEMARK_GIT_AUTHOR_NAME || 'tidemark[bot]',
-      email: env.TIDEMARK_GIT_AUTHOR_EMAIL || 'tidemark[bot]@users.noreply.github.com',
+      name: setting(raw, 'TIDEMARK_GIT_AUTHOR_NAME'),
+      email: setting(raw, 'TIDEMARK_GIT_AUTHOR_EMAIL'),
     },
     production,
-    ...(env.OTEL_EXPORTER_OTLP_ENDPOINT && { otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT }),
-    githubThrottle,
-    githubMaxBodyBytes,
+    ...(raw.OTEL_EXPORTER_OTLP_ENDPOINT && { otlpEndpoint: raw.OTEL_EXPORTER_OTLP_ENDPOINT }),
+    githubThrottle: setting(raw, 'TIDEMARK_GITHUB_THROTTLE') !== 'false',
+    githubMaxBodyBytes: Number(setting(raw, 'TIDEMARK_GITHUB_MAX_BODY_BYTES')),
   };
   return problems.length > 0 ? { ok: false, problems } : { ok: true, env: parsed };
 }

@@ -1,31 +1,13 @@
 /**
- * Every `TIDEMARK_*` setting tidemark reads, in one list: `readEnv` refuses a name that is not here (a typo
- * in a setting name would otherwise be ignored without a word), and a test keeps the list,
- * the code that reads the environment and the README's table in step.
+ * Every `TIDEMARK_*` setting tidemark reads: the `TIDEMARK_` properties of the environment's schema
+ * (`env-schema.ts`), in alphabetical order. `readEnv` refuses a name that is not here (a typo in a setting name
+ * would otherwise be ignored without a word), and tests keep the list, the code that reads the environment and
+ * the README's table in step.
  */
-export const TIDEMARK_SETTINGS = [
-  'TIDEMARK_CLOUD_AZURE_SCOPE',
-  'TIDEMARK_CLOUD_IDENTITY',
-  'TIDEMARK_CLOUD_IDENTITY_HOSTS',
-  'TIDEMARK_CONCURRENCY',
-  'TIDEMARK_DEBUG',
-  'TIDEMARK_GITHUB_MAX_BODY_BYTES',
-  'TIDEMARK_GITHUB_THROTTLE',
-  'TIDEMARK_GIT_AUTHOR_EMAIL',
-  'TIDEMARK_GIT_AUTHOR_NAME',
-  'TIDEMARK_JOB_TIMEOUT',
-  'TIDEMARK_PUBLISHER',
-  'TIDEMARK_RECONCILE_INTERVAL',
-  'TIDEMARK_REGISTRY_ALLOW_HOSTS',
-  'TIDEMARK_REGISTRY_ENDPOINTS',
-  'TIDEMARK_REGISTRY_ENDPOINTS_JSON',
-  'TIDEMARK_REGISTRY_INSECURE_HOSTS',
-  'TIDEMARK_REGISTRY_MIRRORS',
-  'TIDEMARK_REGISTRY_SECRETS_DIR',
-  'TIDEMARK_REGISTRY_TIMEOUT',
-  'TIDEMARK_ROLE',
-  'TIDEMARK_SETTLE',
-  'TIDEMARK_SHUTDOWN_DEADLINE',
-  'TIDEMARK_TRUSTED_ROOT',
-  'TIDEMARK_WORKDIR',
-] as const;
+import { ENV_VARIABLES, type EnvVariable } from './env-schema.js';
+
+export type TidemarkSetting = Extract<EnvVariable, `TIDEMARK_${string}`>;
+
+export const TIDEMARK_SETTINGS: readonly TidemarkSetting[] = ENV_VARIABLES.filter((n): n is TidemarkSetting =>
+  n.startsWith('TIDEMARK_'),
+).sort();

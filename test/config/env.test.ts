@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseDuration, readEnv } from '../../src/config/env.js';
+import { parseDuration, readEnv, readRegistryEnv } from '../../src/config/env.js';
 
 const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
   type: 'pkcs1',
@@ -65,5 +65,94 @@ describe('process environment', () => {
       expect(r.ok).toBe(true);
       if (r.ok) expect(r.env.privateKey).toBe(pem);
     }
+  });
+});
+
+describe('the environment, read through its schema', () => {
+  it('with nothing set: the defaults the schema gives', () => {
+    const r = read({});
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.env).toMatchObject({
+      role: 'all',
+      host: '0.0.0.0',
+      port: 3000,
+      webhookPath: '/api/github/webhooks',
+      workDir: '/tmp/w',
+      settleMs: 5_000,
+      reconcileIntervalMs: 600_000,
+      concurrency: 4,
+      publisher: 'api',
+      registryTimeoutMs: 20_000,
+      jobTimeoutMs: 600_000,
+      logLevel: 'info',
+      shutdownDeadlineMs: 25_000,
+      gitAuthor: { name: 'tidemark[bot]', email: 'tidemark[bot]@users.noreply.github.com' },
+      githubThrottle: true,
+      githubMaxBodyBytes: 26_214_400,
+      production: false,
+    });
+  });
+
+  it('every problem at once, one line each: the variable, what is wrong, what to write', () => {
+    const r = read({
+      TIDEMARK_ROLE: 'web',
+      PORT: 'http',
+      TIDEMARK_CONCURRENCY: '0',
+      TIDEMARK_PUBLISHER: 'push',
+      TIDEMARK_GITHUB_MAX_BODY_BYTES: '512',
+      GHE_PROTOCOL: 'ftp',
+      TIDEMARK_SETTLE: '2',
+    });
+    expect(!r.ok && r.problems).toEqual([
+      'GHE_PROTOCOL: expected https or http, got "ftp"',
+      'PORT: expected a whole number ≥ 0, got "http"',
+      'TIDEMARK_ROLE: expected all, serve or worker, got "web"',
+      'TIDEMARK_SETTLE: expected a duration with a unit like 500ms, 5s, 10m or 1h, got "2" (write 2s for seconds or 2ms for milliseconds)',
+      'TIDEMARK_CONCURRENCY: expected a whole number ≥ 1, got "0"',
+      'TIDEMARK_PUBLISHER: expected api or git, got "push"',
+      'TIDEMARK_GITHUB_MAX_BODY_BYTES: expected a whole number of bytes ≥ 1024 (default 26214400, GitHub\'s 25 MB cap), got "512"',
+    ]);
+  });
+
+  it('the schema’s problems and the checks it cannot make are listed together', () => {
+    const r = read({ TIDEMARK_ROLE: 'worker', LOG_LEVEL: 'loud', TIDEMARK_SETTLE: '1s' });
+    expect(!r.ok && r.problems).toEqual([
+      'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+      'TIDEMARK_ROLE=worker needs REDIS_URL: web and worker processes share jobs through Redis',
+    ]);
+  });
+
+  it('an empty variable is read as unset', () => {
+    const r = read({ TIDEMARK_ROLE: '', PORT: '', LOG_LEVEL: '', TIDEMARK_GITHUB_THROTTLE: '' });
+    expect(r.ok && [r.env.role, r.env.port, r.env.logLevel, r.env.githubThrottle]).toEqual([
+      'all',
+      3000,
+      'info',
+      true,
+    ]);
+  });
+
+  it('GitHub Enterprise: GHE_HOST and GHE_PROTOCOL make the API URL; a host with a scheme is refused', () => {
+    const r = read({ GHE_HOST: 'github.example.com', GHE_PROTOCOL: 'http' });
+    expect(r.ok && r.env.githubApiUrl).toBe('http://github.example.com/api/v3');
+    const api = read({ GITHUB_API_URL: 'https://api.example.com/', GHE_HOST: 'ignored.example.com' });
+    expect(api.ok && api.env.githubApiUrl).toBe('https://api.example.com');
+    const bad = read({ GHE_HOST: 'https://github.example.com' });
+    expect(!bad.ok && bad.problems).toEqual([
+      'GHE_HOST: expected a GitHub Enterprise Server host name, without scheme or path (e.g. github.example.com), got "https://github.example.com"',
+    ]);
+  });
+
+  it('tidemark plan reads the registry variables only, with the same checks and words', () => {
+    const problems: string[] = [];
+    const registry = readRegistryEnv(
+      { LOG_LEVEL: 'loud', TIDEMARK_REGISTRY_TIMEOUT: '30', TIDEMARK_REGISTRY_SECRETS_DIR: '/s' },
+      problems,
+    );
+    expect(problems).toEqual([
+      'TIDEMARK_REGISTRY_TIMEOUT: expected a duration with a unit like 500ms, 5s, 10m or 1h, got "30" (write 30s for seconds or 30ms for milliseconds)',
+    ]);
+    expect(registry).toMatchObject({ registryTimeoutMs: 20_000, registrySecretsDir: '/s' });
   });
 });

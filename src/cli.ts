@@ -4,6 +4,7 @@
  * `tidemark --help` stays fast and a command's dependencies are only loaded when it runs.
  */
 import { realpathSync } from 'node:fs';
+import nodeModule from 'node:module';
 import { pathToFileURL } from 'node:url';
 import * as help from './cli/help.js';
 import { type CliIO, type Command, processIO, UsageError } from './cli/io.js';
@@ -123,6 +124,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
 const invokedDirectly =
   process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
 if (invokedDirectly) {
+  // Node ≥ 22.1 (the runtime tidemark ships on is 24): the compiled code of the modules a command loads is kept
+  // on disk (in the OS temp folder) and reused by the next run. NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+  (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

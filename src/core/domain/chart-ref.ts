@@ -36,7 +36,7 @@ export function chartSourceOf(image: string): ChartSource | undefined {
 
 /** True when `image` names a Helm chart (`oci://…` or `http(s)://…`). */
 export function isChart(image: string): boolean {
-  return image.startsWith('oci://') || /^https?:\/\//.test(image);
+  return image.startsWith('oci://') || image.startsWith('https://') || image.startsWith('http://');
 }
 
 /** The `image` of a chart policy: the repository's URL (`https://…` or `oci://…`) and the chart's name. */

@@ -16,11 +16,13 @@
 import { readFile } from 'node:fs/promises';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
-import { ENDPOINT_SCHEMA } from '../core/config/endpoints-schema.js';
+import { ENDPOINT_SCHEMA, type EndpointInput } from '../core/config/endpoints-schema.js';
 import { didYouMean } from '../core/domain/did-you-mean.js';
-import { REGISTRY_PROVIDERS, type RegistryProvider } from '../core/domain/types.js';
 import { AppConfigError } from '../core/errors.js';
 import type { RegistryEndpointConfig } from '../intake/registry-endpoint.js';
+
+/** An endpoint's fields that passed the schema: its raw type (from the schema), any field possibly missing. */
+type EndpointFields = Pick<EndpointInput, 'id' | 'provider'> & Partial<EndpointInput>;
 
 export function parseEndpoints(
   text: string,
@@ -53,68 +55,80 @@ export function parseEndpoints(
     };
   const endpoints: RegistryEndpointConfig[] = [];
   const ids = new Set<string>();
-  for (const [i, e] of (list as Record<string, unknown>[]).entries()) {
+  const idPattern = new RegExp(ENDPOINT_SCHEMA.properties.id.pattern);
+  const providers: readonly string[] = ENDPOINT_SCHEMA.properties.provider.enum;
+  for (const [i, e] of (list as unknown[]).entries()) {
     const at = `${source}: endpoints[${i}]`;
-    const id = typeof e === 'object' && e !== null ? e.id : undefined;
+    // id and provider first, in their own words: an endpoint without them cannot be checked further.
+    const fields =
+      typeof e === 'object' && e !== null && !Array.isArray(e) ? (e as Record<string, unknown>) : undefined;
+    const id = fields?.id;
+    const provider = fields?.provider;
     let problem: string | undefined;
-    if (typeof e !== 'object' || e === null) problem = `${at}: expected an object`;
-    else if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(id))
+    if (fields === undefined) problem = `${at}: expected an object`;
+    else if (typeof id !== 'string' || !idPattern.test(id))
       problem = `${at}.id: letters, digits, _ and - only`;
     else if (ids.has(id)) problem = `${at}.id: "${id}" is used twice`;
-    else if (!REGISTRY_PROVIDERS.includes(e.provider as RegistryProvider)) {
-      problem = `${at}.provider: one of ${REGISTRY_PROVIDERS.join(', ')}`;
-    }
-    if (problem !== undefined || typeof id !== 'string') {
+    else if (typeof provider !== 'string' || !providers.includes(provider))
+      problem = `${at}.provider: one of ${providers.join(', ')}`;
+    if (problem !== undefined || fields === undefined || typeof id !== 'string') {
       problems.push(problem ?? `${at}: invalid`);
       continue;
     }
     ids.add(id);
-    problems.push(...schemaProblems(e, at));
-    if (!Array.isArray(e.allowedImages) || e.allowedImages.length === 0)
+    const checked = checkEndpoint(fields, at);
+    problems.push(...checked.problems);
+    const input = checked.input;
+    const written = fields.allowedImages;
+    if (!input.allowedImages)
       problems.push(
-        `${at}.allowedImages: required, so a leaked URL or secret cannot trigger bumps for other images; list image prefixes such as ["ghcr.io/acme/"], or write ["*"] to accept every image`,
+        written === undefined || (Array.isArray(written) && written.length === 0)
+          ? `${at}.allowedImages: required, so a leaked URL or secret cannot trigger bumps for other images; list image prefixes such as ["ghcr.io/acme/"], or write ["*"] to accept every image`
+          : `${at}.allowedImages: expected a list of image prefixes such as ["ghcr.io/acme/"], or ["*"] to accept every image`,
       );
-    const secrets: string[] = [];
-    if (Array.isArray(e.secrets))
-      secrets.push(...e.secrets.filter((s): s is string => typeof s === 'string'));
-    for (const name of Array.isArray(e.secretsEnv)
-      ? e.secretsEnv
-      : typeof e.secretsEnv === 'string'
-        ? [e.secretsEnv]
-        : []) {
-      const v = env[String(name)];
+    const secrets = [...(input.secrets ?? [])];
+    for (const name of typeof input.secretsEnv === 'string' ? [input.secretsEnv] : (input.secretsEnv ?? [])) {
+      const v = env[name];
       if (v) secrets.push(v);
-      else problems.push(`${at}.secretsEnv: environment variable ${String(name)} is not set`);
+      else problems.push(`${at}.secretsEnv: environment variable ${name} is not set`);
     }
-    if (secrets.length === 0 && e.provider !== 'gar') problems.push(`${at}: no secret (set secretsEnv)`);
+    if (secrets.length === 0 && input.provider !== 'gar') problems.push(`${at}: no secret (set secretsEnv)`);
     endpoints.push({
       id,
-      provider: e.provider as RegistryProvider,
+      provider: input.provider,
       secrets,
-      ...(typeof e.auth === 'object' &&
-        e.auth !== null && { auth: e.auth as RegistryEndpointConfig['auth'] }),
-      ...(Array.isArray(e.allowedImages) && { allowedImages: e.allowedImages.map(String) }),
-      ...(typeof e.hostMap === 'object' &&
-        e.hostMap !== null && { hostMap: e.hostMap as Record<string, string> }),
+      ...(input.auth && { auth: input.auth }),
+      ...(input.allowedImages && { allowedImages: input.allowedImages }),
+      ...(input.hostMap && { hostMap: input.hostMap }),
     });
   }
   return { endpoints, problems };
 }
 
-let validate: ValidateFunction | undefined;
+let validate: ValidateFunction<EndpointInput> | undefined;
 
 /**
- * What the schema says about one endpoint, beyond the checks above (id, provider, allowedImages have their own
+ * The schema's problems with one endpoint, beyond the checks above (id, provider, allowedImages have their own
  * messages): unknown fields with "did you mean" over the fields allowed at that place, wrong types in `auth`
- * and `hostMap`.
+ * and `hostMap`. And the endpoint's fields that passed, typed by the schema: a field with a problem is left
+ * out, so the rest of the endpoint is still checked and every problem listed at once.
  */
-function schemaProblems(e: Record<string, unknown>, at: string): string[] {
-  validate ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile(ENDPOINT_SCHEMA);
-  if (validate(e)) return [];
+function checkEndpoint(
+  e: Record<string, unknown>,
+  at: string,
+): { problems: string[]; input: EndpointFields } {
+  validate ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile<EndpointInput>(
+    ENDPOINT_SCHEMA,
+  );
+  if (validate(e)) return { problems: [], input: e };
   const out: string[] = [];
+  const failed = new Set<string>();
   for (const err of validate.errors ?? []) {
     const path = err.instancePath.split('/').slice(1).join('.');
     const field = path.split('.')[0] ?? '';
+    if (field !== '') failed.add(field);
+    if (err.keyword === 'additionalProperties' && path === '')
+      failed.add(String((err.params as { additionalProperty: string }).additionalProperty));
     if (['id', 'provider', 'allowedImages'].includes(field) || (err.keyword === 'required' && path === ''))
       continue;
     if (err.keyword === 'additionalProperties') {
@@ -132,7 +146,10 @@ function schemaProblems(e: Record<string, unknown>, at: string): string[] {
       out.push(`${at}.${path}: ${err.message ?? 'invalid'}`);
     }
   }
-  return [...new Set(out)];
+  // Every field left passed its own schema, and id and provider were checked above; only a required field
+  // (allowedImages) may be missing.
+  const input = Object.fromEntries(Object.entries(e).filter(([k]) => !failed.has(k))) as EndpointFields;
+  return { problems: [...new Set(out)], input };
 }
 
 /**

@@ -50,6 +50,58 @@ describe('registry endpoints file', () => {
     expect(imageAllowed('ghcr.io/anyone/anything', ['docker.io/acme/'])).toBe(false);
   });
 
+  it('allowedImages that is not a list of prefixes says what to write', () => {
+    const r = parse(
+      'endpoints:\n  - id: hub\n    provider: dockerhub\n    secrets: [x]\n    allowedImages: [1]\n',
+    );
+    expect(r.problems).toEqual([
+      'endpoints.yaml: endpoints[0].allowedImages: expected a list of image prefixes such as ["ghcr.io/acme/"], or ["*"] to accept every image',
+    ]);
+  });
+
+  it('every problem of an endpoint at once: a field with a problem does not hide the others', () => {
+    const r = parse(
+      'endpoints:\n  - id: hub\n    provider: dockerhub\n    secretsEnv: [UNSET_SECRET]\n    allowedImages: ["*"]\n    hostMap: { a: 1 }\n    auth: { heder: x }\n',
+    );
+    expect(r.problems).toEqual([
+      'endpoints.yaml: endpoints[0].hostMap.a: must be string',
+      'endpoints.yaml: endpoints[0].auth.heder: unknown field; did you mean "header"?',
+      'endpoints.yaml: endpoints[0].secretsEnv: environment variable UNSET_SECRET is not set',
+      'endpoints.yaml: endpoints[0]: no secret (set secretsEnv)',
+    ]);
+  });
+
+  it('the fields the schema allows reach the loaded endpoint as written', () => {
+    const r = parse(
+      'endpoints:\n  - id: gar\n    provider: gar\n    allowedImages: [europe-docker.pkg.dev/acme/]\n    hostMap: { "a:5000": b }\n    auth: { oidc: { audience: https://tidemark/registry/gar/gar, email: push@acme.iam.gserviceaccount.com } }\n',
+    );
+    expect(r.problems).toEqual([]);
+    expect(r.endpoints).toEqual([
+      {
+        id: 'gar',
+        provider: 'gar',
+        secrets: [],
+        auth: {
+          oidc: { audience: 'https://tidemark/registry/gar/gar', email: 'push@acme.iam.gserviceaccount.com' },
+        },
+        allowedImages: ['europe-docker.pkg.dev/acme/'],
+        hostMap: { 'a:5000': 'b' },
+      },
+    ]);
+  });
+
+  it('an endpoint that is not an object, or has no id or provider, is named and skipped', () => {
+    const r = parse(
+      'endpoints:\n  - [hub]\n  - { id: "a b", provider: dockerhub }\n  - { id: hub, provider: dockrhub }\n',
+    );
+    expect(r.endpoints).toEqual([]);
+    expect(r.problems).toEqual([
+      'endpoints.yaml: endpoints[0]: expected an object',
+      'endpoints.yaml: endpoints[1].id: letters, digits, _ and - only',
+      expect.stringMatching(/^endpoints\.yaml: endpoints\[2\]\.provider: one of dockerhub, /),
+    ]);
+  });
+
   it('not YAML, or no endpoints at all: one problem naming the file', () => {
     expect(parse('endpoints: [').problems[0]).toMatch(/^endpoints\.yaml: not valid YAML\/JSON/);
     expect(parse('hello: 1').problems).toEqual([

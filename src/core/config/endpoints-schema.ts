@@ -3,7 +3,10 @@
  * the loader validates each endpoint against it (unknown fields get "did you mean" over the fields allowed at
  * that place), and it is published as `policies/endpoints.schema.json` for editors:
  *   # yaml-language-server: $schema=https://raw.githubusercontent.com/tidemark-dev/tidemark/main/policies/endpoints.schema.json
+ * The raw types of the file (`EndpointInput`, `EndpointsFile`) are derived from it with json-schema-to-ts; the
+ * loaded endpoint (`RegistryEndpointConfig`, secrets resolved) is the normalized type, written by hand.
  */
+import type { FromSchema } from 'json-schema-to-ts';
 import { REGISTRY_PROVIDERS } from '../domain/types.js';
 
 const strings = { type: 'array', items: { type: 'string' } } as const;
@@ -61,3 +64,8 @@ export const ENDPOINTS_FILE_SCHEMA = {
   required: ['endpoints'],
   properties: { endpoints: { type: 'array', items: ENDPOINT_SCHEMA } },
 } as const;
+
+/** One endpoint as written in the file, once it passes the schema. */
+export type EndpointInput = FromSchema<typeof ENDPOINT_SCHEMA>;
+/** The file's `endpoints:` form as written, once it passes the schema. */
+export type EndpointsFile = FromSchema<typeof ENDPOINTS_FILE_SCHEMA>;

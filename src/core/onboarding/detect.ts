@@ -12,6 +12,7 @@
  * A value that is a template (`{{ … }}`) is reported, never touched; so is a line that already has a comment.
  */
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
+import { chartImage } from '../domain/chart-ref.js';
 import type { MarkerField, Warning } from '../domain/types.js';
 
 /** One value a marker will sit beside. */
@@ -27,7 +28,19 @@ export interface SpanValue {
   readonly value: string;
 }
 
-export type ImageShape = 'image' | 'image-map' | 'kustomize';
+export type ImageShape = 'image' | 'image-map' | 'kustomize' | 'chart';
+
+/** How a proposed chart policy names its chart (`chart:` of `.github/tidemark.yml`). */
+export type ChartDeclaration =
+  | { readonly repository: string; readonly name: string }
+  | {
+      readonly sourceRef: {
+        readonly kind: 'HelmRepository';
+        readonly name: string;
+        readonly namespace?: string;
+      };
+      readonly name: string;
+    };
 
 export interface DetectedImage {
   readonly file: string;
@@ -41,6 +54,8 @@ export interface DetectedImage {
   readonly values: readonly SpanValue[];
   /** Where the reference was found, for messages: `spec.template.spec.containers[0].image`. */
   readonly path: string;
+  /** A Helm chart's version (shape `chart`): `repository` is then the chart as a policy names it (chart-ref). */
+  readonly chart?: ChartDeclaration;
 }
 
 export interface Detection {
@@ -193,10 +208,63 @@ export function isKustomization(path: string): boolean {
   return /(^|\/)(kustomization\.ya?ml|Kustomization)$/.test(path);
 }
 
+/** A chart version a marker can keep: a plain version, not a range (`^1.2`, `>=1`, `1.x`) or a template. */
+const CHART_VERSION = /^v?\d+(\.\d+){0,2}([-+][0-9A-Za-z.+-]+)?$/;
+
+interface HelmRepositoryObject {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly url: string;
+}
+
+/** Flux HelmRepository objects in the files: where a HelmRelease's chart lives. */
+function helmRepositories(
+  files: readonly { readonly path: string; readonly text: string }[],
+): HelmRepositoryObject[] {
+  const out: HelmRepositoryObject[] = [];
+  for (const f of files) {
+    if (!f.text.includes('HelmRepository') || !f.text.includes('source.toolkit.fluxcd.io')) continue;
+    const docs = parseAllDocuments(f.text, { uniqueKeys: false });
+    if (!Array.isArray(docs)) continue;
+    for (const d of docs) {
+      if (d.errors.length > 0) continue;
+      let v: unknown;
+      try {
+        v = d.toJS({ maxAliasCount: 100 });
+      } catch {
+        continue;
+      }
+      const o = v as {
+        apiVersion?: unknown;
+        kind?: unknown;
+        metadata?: { name?: unknown; namespace?: unknown };
+        spec?: { url?: unknown };
+      } | null;
+      if (
+        o?.kind !== 'HelmRepository' ||
+        typeof o.apiVersion !== 'string' ||
+        !o.apiVersion.startsWith('source.toolkit.fluxcd.io/') ||
+        typeof o.metadata?.name !== 'string' ||
+        typeof o.spec?.url !== 'string'
+      )
+        continue;
+      out.push({
+        name: o.metadata.name,
+        ...(typeof o.metadata.namespace === 'string' && { namespace: o.metadata.namespace }),
+        url: o.spec.url.replace(/\/+$/, ''),
+      });
+    }
+  }
+  return out;
+}
+
+const isChartUrl = (u: string) => /^(https?|oci):\/\/[^\s]+$/.test(u);
+
 /** Every image reference in `files` that a marker could keep up to date. */
 export function detectImages(files: readonly { readonly path: string; readonly text: string }[]): Detection {
   const images: DetectedImage[] = [];
   const notes: Warning[] = [];
+  const sources = helmRepositories(files);
   for (const f of files) {
     const recs = isTemplateFile(f.path) ? templateRecords(f.text) : yamlRecords(f.text);
     if (!recs) continue;
@@ -274,6 +342,62 @@ export function detectImages(files: readonly { readonly path: string; readonly t
             ...(digest && { digest: digest.value }),
             values,
           });
+        }
+      }
+      // Helm chart versions: a HelmRelease's chart, a helmfile release, a Chart.yaml dependency.
+      const version = keys.get('version');
+      if (version && CHART_VERSION.test(version.value)) {
+        const chartAt = (chart: DetectedImage['chart'], repository: string) => {
+          if (!usable([version], at('version'))) return;
+          images.push({
+            file: f.path,
+            line: version.line,
+            shape: 'chart',
+            path: parent,
+            repository,
+            tag: version.value,
+            values: [span(version, 'tag')],
+            ...(chart && { chart }),
+          });
+        };
+        const chartName = keys.get('chart')?.value;
+        if (parent === 'spec.chart.spec' && chartName) {
+          // A Flux HelmRelease: its sourceRef names a HelmRepository in the repo.
+          const refKeys = byParent.get('spec.chart.spec.sourceRef');
+          const refName = refKeys?.get('name')?.value;
+          const refNs = refKeys?.get('namespace')?.value;
+          const source =
+            refKeys?.get('kind')?.value === 'HelmRepository' && refName
+              ? sources.find((x) => x.name === refName && (!refNs || !x.namespace || x.namespace === refNs))
+              : undefined;
+          if (source && isChartUrl(source.url))
+            chartAt(
+              {
+                sourceRef: { kind: 'HelmRepository', name: refName!, ...(refNs && { namespace: refNs }) },
+                name: chartName,
+              },
+              chartImage(source.url, chartName),
+            );
+        } else if (/^releases\.?\[\d+\]$/.test(parent) && chartName) {
+          // A helmfile release: `chart: oci://…/<name>` or `chart: <repository name>/<name>`.
+          if (chartName.startsWith('oci://')) {
+            const cut = chartName.lastIndexOf('/');
+            chartAt({ repository: chartName.slice(0, cut), name: chartName.slice(cut + 1) }, chartName);
+          } else if (/^[\w.-]+\/[\w.-]+$/.test(chartName)) {
+            const [repoName, name] = chartName.split('/') as [string, string];
+            const repo = [...byParent].find(
+              ([p, k]) => /^repositories\.?\[\d+\]$/.test(p) && k.get('name')?.value === repoName,
+            )?.[1];
+            const raw = repo?.get('url')?.value?.replace(/\/+$/, '');
+            // helmfile writes an OCI repository without a scheme (`url: ghcr.io/acme/charts`, `oci: true`).
+            const url = raw && !raw.includes('://') ? `oci://${raw}` : raw;
+            if (url && isChartUrl(url)) chartAt({ repository: url, name }, chartImage(url, name));
+          }
+        } else if (/(^|\/)Chart\.yaml$/.test(f.path) && /^dependencies\[\d+\]$/.test(parent)) {
+          // A Chart.yaml dependency: `repository` is the chart repository's URL.
+          const name = keys.get('name')?.value;
+          const url = keys.get('repository')?.value?.replace(/\/+$/, '');
+          if (name && url && isChartUrl(url)) chartAt({ repository: url, name }, chartImage(url, name));
         }
       }
       // kustomize `images:`: name, newName, newTag, digest

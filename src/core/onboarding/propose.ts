@@ -6,7 +6,7 @@
  * own output proposes nothing.
  */
 import type { FileChange } from '../domain/types.js';
-import type { DetectedImage } from './detect.js';
+import type { ChartDeclaration, DetectedImage } from './detect.js';
 import type { Inference } from './infer.js';
 
 export const CONFIG_PATH = '.github/tidemark.yml';
@@ -48,15 +48,16 @@ function policyYaml(name: string, p: ImageProposal): string {
   const i = p.inference;
   const lines: string[] = [];
   lines.push(`  # ${p.image.file}:${p.image.line}: ${i.evidence} (confidence: ${i.confidence})`);
+  const source = p.image.chart ? `chart: ${chartYaml(p.image.chart)}` : `image: ${p.image.repository}`;
   if (!i.policy) {
     lines.push(
       `  # - name: ${name}`,
-      `  #   image: ${p.image.repository}`,
+      `  #   ${source}`,
       `  #   policy: { semver: { range: ">=1.0.0" } }  # write the rule your tags follow`,
     );
     return lines.join('\n');
   }
-  lines.push(`  - name: ${name}`, `    image: ${p.image.repository}`);
+  lines.push(`  - name: ${name}`, `    ${source}`);
   if (i.filterTags)
     lines.push(
       `    filterTags: { pattern: ${q(i.filterTags.pattern)}${i.filterTags.extract ? `, extract: ${q(i.filterTags.extract)}` : ''} }`,
@@ -67,6 +68,12 @@ function policyYaml(name: string, p: ImageProposal): string {
   else lines.push(`    policy: { alphabetical: { order: ${pol.alphabetical.order} } }`);
   if (i.digestReflectionPolicy) lines.push(`    digestReflectionPolicy: ${i.digestReflectionPolicy}`);
   return lines.join('\n');
+}
+
+function chartYaml(c: ChartDeclaration): string {
+  if ('repository' in c) return `{ repository: ${q(c.repository)}, name: ${q(c.name)} }`;
+  const ns = c.sourceRef.namespace ? `, namespace: ${q(c.sourceRef.namespace)}` : '';
+  return `{ sourceRef: { kind: HelmRepository, name: ${q(c.sourceRef.name)}${ns} }, name: ${q(c.name)} }`;
 }
 
 /** The text of `.github/tidemark.yml` with `entries` added to its `policies:` (created when missing). */

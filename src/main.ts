@@ -57,6 +57,7 @@ import {
   type RepoTarget,
   repoKeyOf,
 } from './state/policy-index.js';
+import { RedisPullGenerations } from './state/pull-generations.js';
 import { backoffDelay } from './time/backoff.js';
 import { type Clock, sleepOn, systemClock } from './time/clock.js';
 
@@ -198,7 +199,15 @@ export async function startTidemark(env: AppEnv, opts: StartOptions = {}): Promi
     botLogin,
     readings: markerReadingsCache(),
     index,
-    pulls: new PullCache(5 * 60_000, now),
+    // With several processes, a PR one of them opened or changed makes the others' cached view stale at once.
+    pulls: new PullCache(
+      5 * 60_000,
+      now,
+      undefined,
+      redis && redisTarget
+        ? new RedisPullGenerations(redis, `${queuePrefix('tidemark', redisTarget)}:pulls`)
+        : undefined,
+    ),
     postedChecks: new LRUCache<string, PostedCheck>({ max: 10_000 }),
     dashboards: new LRUCache<string, { number: number; body: string }>({ max: 10_000 }),
     gates: gateSources({

@@ -49,6 +49,7 @@ import { inSpan } from '../observability/tracing.js';
 import type { DeclaredProvider } from '../registry/cloud/select.js';
 import type { RegistryClient } from '../registry/types.js';
 import { type PolicyIndex, type RepoTarget, repoKeyOf } from '../state/policy-index.js';
+import type { PullGenerations } from '../state/pull-generations.js';
 import { CheckoutReader } from '../workspace/checkout.js';
 import { applyCommandActions, applyPublishPlan, type PublishResult } from './apply.js';
 import type { GateSources } from './collect-gates.js';
@@ -116,23 +117,37 @@ export interface RunSummary {
  * tidemark's own changes; bounded (least recently used repos are dropped first) and expired after `ttlMs`.
  */
 export class PullCache {
-  private readonly entries: LRUCache<string, { at: number; pulls: PullSummary[] }>;
+  private readonly entries: LRUCache<string, { at: number; generation: string; pulls: PullSummary[] }>;
   constructor(
     private readonly ttlMs: number,
     private readonly now: () => number,
     maxRepos = 10_000,
+    /** Shared with the other processes (Redis): a change one of them made is a miss here too. */
+    private readonly generations?: PullGenerations,
   ) {
     this.entries = new LRUCache({ max: maxRepos });
   }
   async get(key: string, fresh: boolean, load: () => Promise<PullSummary[]>): Promise<PullSummary[]> {
+    // Unknown (Redis unreachable): read fresh rather than trust a view another process may have outdated.
+    const generation = this.generations ? await this.generations.current(key).catch(() => undefined) : '0';
     const hit = this.entries.get(key);
-    if (!fresh && hit && this.now() - hit.at < this.ttlMs) return hit.pulls;
+    if (
+      !fresh &&
+      hit &&
+      generation !== undefined &&
+      hit.generation === generation &&
+      this.now() - hit.at < this.ttlMs
+    )
+      return hit.pulls;
     const pulls = await load();
-    this.entries.set(key, { at: this.now(), pulls });
+    if (generation !== undefined) this.entries.set(key, { at: this.now(), generation, pulls });
     return pulls;
   }
-  invalidate(key: string): void {
+  /** The repo's PRs changed (tidemark wrote, or a webhook said so): here and in every other process. */
+  async invalidate(key: string): Promise<void> {
     this.entries.delete(key);
+    // Not fatal: the others' entries expire within ttlMs, and GitHub's "already exists" is adopted.
+    await this.generations?.bump(key).catch(() => undefined);
   }
   get size(): number {
     return this.entries.size;
@@ -221,7 +236,7 @@ export async function runRepo(
       permissions[user] = await github.permission(repoRef, user);
     const commands = planCommands(requests, pulls, permissions, new Date(deps.now()).toISOString());
     await applyCommandActions({ github, workspace: ws, log }, repoRef, commands.actions);
-    if (commands.actions.some((a) => a.kind !== 'react')) deps.pulls.invalidate(repoKeyOf(target));
+    if (commands.actions.some((a) => a.kind !== 'react')) await deps.pulls.invalidate(repoKeyOf(target));
     pulls = [...commands.pulls];
     rebase = commands.rebase;
   }
@@ -283,14 +298,14 @@ export async function runRepo(
     // Someone moved a branch under us: the queue runs the repo again (one retry policy, the queue's) on fresh
     // facts, and that run reads PR state fresh.
     if (err instanceof BranchMovedError) {
-      deps.pulls.invalidate(repoKeyOf(target));
+      await deps.pulls.invalidate(repoKeyOf(target));
       log.info({ err }, 'branch moved during publish; the run will be retried on fresh facts');
     }
     throw err;
   }
   // Anything tidemark wrote makes its cached view of the PRs stale; a run that wrote nothing keeps it.
   if (actionsApplied > 0) {
-    deps.pulls.invalidate(repoKeyOf(target));
+    await deps.pulls.invalidate(repoKeyOf(target));
   }
   recordMetrics(deps, config.update.strategy, plan, published, reasons);
   await reportGates(github, repoRef, plan, published, log);
@@ -590,7 +605,7 @@ async function onboard(
     author: deps.settings.author,
   });
   if (publishing.actions.length > 0) {
-    deps.pulls.invalidate(repoKeyOf(target));
+    await deps.pulls.invalidate(repoKeyOf(target));
     log.info({ images: proposal.proposals.length }, 'onboarding pull request proposed');
   }
 }

@@ -111,7 +111,7 @@ function setting<K extends DefaultedVariable>(
  * `<VARIABLE>: expected <what to write>, got "<value>"`, in the schema's words (`expected`, or the enum's
  * values). A secret's value (`writeOnly`) is never repeated; a duration without a unit says what to write.
  */
-export function envProblem(name: EnvVariable, value: string): string {
+function envProblem(name: EnvVariable, value: string): string {
   const schema = variableSchema(name);
   const values = schema.enum ?? [];
   const expected =
@@ -148,7 +148,7 @@ function checkEnv(env: Env): { raw: RawEnv; problems: { name: EnvVariable; text:
       problems.push({ name, text: envProblem(name, given[name]) });
       delete given[name];
     }
-  // What is left passes (a problem is always one variable's); checked again rather than cast.
+  // What is left passes (each error names one variable, now removed): checked again rather than cast.
   return { raw: validateShapes(given) ? given : {}, problems };
 }
 

@@ -6,6 +6,9 @@
  *
  * Goals (issue "a whole run on a 10,000-file repo"): 10,000 files with changes ≤ 2 s CPU and ≤ 200 MB; with
  * nothing to do ≤ 1 s CPU; `plan --help` ≤ 0.25 s CPU. Needs `npm run build` first.
+ *
+ * The CLI runs on the Node.js that runs the bench: `npm run bench -- plan-e2e` measures the machine's Node; the
+ * runtime tidemark ships on is Node 24 (`npm exec --package=node@24 -- node --import tsx bench/run.ts plan-e2e`).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -36,6 +39,7 @@ export default async function bench(report: BenchReport): Promise<void> {
     report.goal('plan end to end', false, 'needs `npm run build` and /usr/bin/time');
     return;
   }
+  console.log(`  (the CLI runs on Node.js ${process.version})`);
   const top = Array.from({ length: RUNS }, () => timed(['--help']).cpu);
   report.figure('tidemark --help CPU (median of 5)', median(top), 's');
   report.goal('tidemark --help ≤ 0.25 s CPU', median(top) <= 0.25, `${median(top).toFixed(2)} s`);

@@ -334,10 +334,15 @@ export function markersThatDoNothing(config: RepoConfig, files: readonly MarkedF
   }
   for (const key of keys) {
     if (used.has(key)) continue;
+    const source = config.policies.find((p) => policyKey(p) === key)?.source;
+    const marker = isChart(config.policies.find((p) => policyKey(p) === key)?.image ?? '')
+      ? `${key}:tag`
+      : key;
     out.push({
       code: 'policy-unused',
-      message: `${key}: no marker under update.path "${config.update.path}" uses this policy, so it changes nothing; add # {"$imagepolicy": "${key}"} after the image it should update (docs/markers.md)`,
-      file: config.policies.find((p) => policyKey(p) === key)?.source.file,
+      message: `${key}: no marker under update.path "${config.update.path}" uses this policy, so it changes nothing; add # {"$imagepolicy": "${marker}"} after the ${marker === key ? 'image' : 'chart version'} it should update (docs/markers.md)`,
+      ...(source?.file && { file: source.file }),
+      ...(source?.line && { line: source.line }),
     });
   }
   return out;

@@ -17,7 +17,7 @@ import {
   prTitle,
   withMetadata,
 } from './messages.js';
-import { isTidemarkBranch, type PolicyUpdate, semverLevel, type UpdateGroup } from './update.js';
+import { type PolicyUpdate, semverLevel, type UpdateGroup } from './update.js';
 
 /** What a run decided for one policy. */
 export type PolicyOutcome =

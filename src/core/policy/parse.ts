@@ -183,7 +183,8 @@ function parseImage(v: unknown, path: string, errors: FieldError[]): string | un
   return v;
 }
 
-const NAME_RE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+/** A Kubernetes object name, as the schema's policy `name` says (the one source of the pattern). */
+const NAME_RE = new RegExp(TIDEMARK_CONFIG_SCHEMA.properties.policies.items.properties.name.pattern);
 
 function parseName(v: unknown, path: string, errors: FieldError[]): string | undefined {
   if (typeof v !== 'string' || !NAME_RE.test(v) || v.length > 253) {
@@ -462,7 +463,9 @@ function parseChart(
   return chartImage(repository, chartName);
 }
 
-const CHART_NAME_RE = /^[A-Za-z0-9]([-A-Za-z0-9._]*[A-Za-z0-9])?$/;
+const CHART_NAME_RE = new RegExp(
+  TIDEMARK_CONFIG_SCHEMA.properties.policies.items.properties.chart.properties.name.pattern,
+);
 
 function repositoryUrl(v: string, path: string, errors: FieldError[]): string | undefined {
   if (v.startsWith('oci://')) {

@@ -192,56 +192,20 @@ export class RepoWorkspace {
     return out;
   }
 
-  async showFile(rev: string, path: string): Promise<string | undefined> {
-    try {
-      return await this.git().raw(['show', `${rev}:${path}`]);
-    } catch {
-      return undefined;
-    }
-  }
-
   /**
-   * Many files at one revision through one `git cat-file --batch` (`undefined`: not there, or not a file). A run
-   * checks every file of a PR's change; `git show` per file spawned a process each — 4,000 of them for a big
-   * group. Paths with a newline (which the batch protocol cannot carry) fall back to `showFile`.
+   * Every file of `rev`'s tree with its blob id (`git ls-tree -r`, one process). Comparing ids is how a run
+   * checks what a branch holds: reading 200 files back with `cat-file --batch` cost about 220 ms per branch
+   * on a 10,000-file repo (each `rev:path` walks the trees again), the listing about 30 ms.
    */
-  async showFiles(rev: string, paths: readonly string[]): Promise<Map<string, string | undefined>> {
-    const out = new Map<string, string | undefined>();
-    const batch = paths.filter((p) => !p.includes('\n'));
-    for (const p of paths) if (p.includes('\n')) out.set(p, await this.showFile(rev, p));
-    if (batch.length === 0) return out;
-    const child = spawn('git', ['cat-file', '--batch'], { cwd: this.dir, env: this.baseEnv() });
-    const chunks: Buffer[] = [];
-    const errors: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.stderr.on('data', (c: Buffer) => errors.push(c));
-    const exited = new Promise<number | null>((resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', resolve);
-    });
-    child.stdin.on('error', () => {}); // an early exit is reported by its code below
-    child.stdin.end(batch.map((p) => `${rev}:${p}\n`).join(''));
-    const code = await exited;
-    if (code !== 0)
-      throw new GitCommandError(
-        `git cat-file failed in ${fullNameOf(this.repo)}: ${Buffer.concat(errors).toString('utf8').trim()}`,
-        Buffer.concat(errors).toString('utf8'),
-      );
-    // Each answer: `<oid> <type> <size>\n<content>\n`, or `<name> missing\n` (also `ambiguous`).
-    const buf = Buffer.concat(chunks);
-    let at = 0;
-    for (const p of batch) {
-      const nl = buf.indexOf(10, at);
-      if (nl < 0) throw new GitCommandError(`git cat-file: answer cut short in ${fullNameOf(this.repo)}`, '');
-      const header = buf.toString('utf8', at, nl).split(' ');
-      at = nl + 1;
-      const size = Number(header[2]);
-      if (header.length !== 3 || !Number.isInteger(size)) {
-        out.set(p, undefined);
-        continue;
-      }
-      out.set(p, header[1] === 'blob' ? buf.toString('utf8', at, at + size) : undefined);
-      at += size + 1;
+  async treeBlobs(rev: string): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const listing = await this.run(['ls-tree', '-r', '-z', '--full-tree', rev]);
+    for (const entry of listing.split('\0')) {
+      // `<mode> SP <type> SP <oid> TAB <path>`
+      const tab = entry.indexOf('\t');
+      if (tab < 0) continue;
+      const [, type, oid] = entry.slice(0, tab).split(' ');
+      if (type === 'blob' && oid) out.set(entry.slice(tab + 1), oid);
     }
     return out;
   }

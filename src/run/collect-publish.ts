@@ -4,6 +4,7 @@
  * branches point now. Reads only; decides nothing.
  */
 
+import { createHash } from 'node:crypto';
 import {
   type BranchFacts,
   isTidemarkCommit,
@@ -16,12 +17,12 @@ import type { RepoWorkspace } from '../git/workspace.js';
 
 export type PublishWorkspace = Pick<
   RepoWorkspace,
-  'remoteHeads' | 'commitsBetween' | 'mergeBase' | 'showFiles'
+  'remoteHeads' | 'commitsBetween' | 'mergeBase' | 'treeBlobs'
 >;
 
 export async function collectPublishFacts(
   ws: PublishWorkspace,
-  plan: ReconcilePlan,
+  plan: Pick<ReconcilePlan, 'groups'>,
   strategy: 'pull-request' | 'push',
   baseSha: string,
   pulls: readonly PullSummary[],
@@ -64,10 +65,20 @@ async function branchHolds(
 ): Promise<boolean> {
   const mergeBase = await ws.mergeBase(baseSha, branchHead);
   if (!mergeBase) return false;
-  const paths = group.files.map((f) => f.file);
-  const atHead = await ws.showFiles(branchHead, paths);
-  if (group.files.some((f) => atHead.get(f.file) !== f.newText)) return false;
+  // By blob id: the planned texts are hashed here as git hashes them, the branch's ids listed in one process.
+  const atHead = await ws.treeBlobs(branchHead);
+  if (group.files.some((f) => atHead.get(f.file) !== blobId(f.newText, atHead))) return false;
   if (mergeBase === baseSha) return true;
-  const atMergeBase = await ws.showFiles(mergeBase, paths);
-  return group.files.every((f) => atMergeBase.get(f.file) === f.oldText);
+  const atMergeBase = await ws.treeBlobs(mergeBase);
+  return group.files.every((f) => atMergeBase.get(f.file) === blobId(f.oldText, atMergeBase));
+}
+
+/** Git's id of a blob holding `text` (UTF-8), in the repository's object format (SHA-1, or SHA-256). */
+export function blobId(text: string, tree: ReadonlyMap<string, string>): string {
+  const sha256 = tree.values().next().value?.length === 64;
+  const bytes = Buffer.from(text, 'utf8');
+  return createHash(sha256 ? 'sha256' : 'sha1')
+    .update(`blob ${bytes.length}\0`)
+    .update(bytes)
+    .digest('hex');
 }

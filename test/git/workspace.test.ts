@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import {
   redactGitOutput,
   WorkspaceCache,
 } from '../../src/git/workspace.js';
+import { blobId } from '../../src/run/collect-publish.js';
 import { type GitServer, startGitServer } from '../support/git-http.js';
 import { makeTempDir, type TempDir } from '../support/process.js';
 
@@ -44,19 +46,18 @@ describe('git workspace over smart HTTP', () => {
     expect(config).toContain(cloneUrl);
   });
 
-  it('reads many files at one revision with one git process, as `git show` reads each', async () => {
+  it('lists every blob of a revision with its id, as git hashes the content', async () => {
     const ws = await new WorkspaceCache(cacheDir.path).open(repo(), TOKEN);
     const head = await ws.sync();
-    const paths = ['apps/web.yaml', 'README.md', 'apps/missing.yaml', 'apps'];
-    const many = await ws.showFiles(head, paths);
-    expect([...many]).toEqual([
-      ['apps/web.yaml', 'image: web:1.0.0\n'],
-      ['README.md', '# config\n'],
-      ['apps/missing.yaml', undefined],
-      ['apps', undefined], // a tree, not a file
-    ]);
-    for (const p of paths.slice(0, 3)) expect(many.get(p)).toBe(await ws.showFile(head, p));
-    expect((await ws.showFiles(head, [])).size).toBe(0);
+    const blobs = await ws.treeBlobs(head);
+    expect([...blobs.keys()].sort()).toEqual(['README.md', 'apps/web.yaml']);
+    // The id a branch holds for a planned text is the one computed for it here.
+    expect(blobs.get('apps/web.yaml')).toBe(blobId('image: web:1.0.0\n', blobs));
+    expect(blobs.get('README.md')).toBe(blobId('# config\n', blobs));
+    expect(blobs.get('apps/web.yaml')).not.toBe(blobId('image: web:1.0.1\n', blobs));
+    // …and the one git itself computes.
+    const byGit = execFileSync('git', ['hash-object', '--stdin'], { input: 'image: web:1.0.0\n' });
+    expect(blobs.get('apps/web.yaml')).toBe(byGit.toString().trim());
   });
 
   it('fails with a redacted message on a wrong token', async () => {

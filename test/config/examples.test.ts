@@ -13,6 +13,7 @@ const TAGS: Record<string, [string[], string]> = {
   ],
   'production-build-number.yml': [['production-9', 'production-10', 'staging-99'], 'production-10'],
   'semver-rc-sha.yml': [['1.4.0-rc2-0a1b2c3', '1.4.0-rc10-ffee001', '1.3.0-rc1-abc'], '1.4.0-rc2-0a1b2c3'],
+  'helm-chart.yml': [['v1.13.0', 'v1.14.2', 'v1.15.0-alpha.1', 'v2.0.0'], 'v1.14.2'],
   'rfc3339-timestamp.yml': [
     ['2026-11-22T14-03-08Z', '2026-11-21T23-59-59Z', 'latest'],
     '2026-11-22T14-03-08Z',

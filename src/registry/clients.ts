@@ -92,6 +92,7 @@ export class RegistryClients {
       ...(this.options.egress && { egress: this.options.egress }),
       ...(operator.registryTimeoutMs !== undefined && { timeoutMs: operator.registryTimeoutMs }),
       ...(operator.insecureHosts && { plainHttpHosts: operator.insecureHosts }),
+      credentials: this.docker,
     });
     this.shared = decorate(withCharts(shared ?? new OciRegistryClient(this.options), this.helm));
   }

@@ -11,12 +11,14 @@ import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
 import { chartSourceOf, chartVersionOfTag, tagOfChartVersion } from '../core/domain/chart-ref.js';
 import {
+  RegistryAuthError,
   RegistryEgressError,
   RegistryNotFoundError,
   RegistryProtocolError,
   RegistryUnavailableError,
 } from '../core/errors.js';
 import type { EgressPolicy } from './egress.js';
+import type { CredentialSource } from './oci-client.js';
 import type { RegistryClient } from './types.js';
 
 export interface HelmRepositoryOptions {
@@ -27,6 +29,11 @@ export interface HelmRepositoryOptions {
    * altered on the way.
    */
   readonly plainHttpHosts?: readonly string[];
+  /**
+   * Credentials per host (the operator's Docker config.json `auths`, as for registries): sent as Basic auth to
+   * that origin only, never over a redirect to another one.
+   */
+  readonly credentials?: CredentialSource;
   /** Each request's deadline (TIDEMARK_REGISTRY_TIMEOUT). */
   readonly timeoutMs?: number;
   /** An index read within this long is used again without asking (unless a run wants it fresh). */
@@ -108,12 +115,19 @@ export class HelmRepositoryClient {
     };
     let res: Response;
     let current = new URL(`${url}/index.yaml`);
+    const origin = current.origin;
+    const creds = await this.opts.credentials?.(current.host);
+    const auth = !creds
+      ? undefined
+      : 'token' in creds
+        ? `Bearer ${creds.token}`
+        : `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
     try {
       for (let hop = 0; ; hop++) {
         await this.opts.egress?.check(current);
         this.checkTransport(current);
         res = await this.fetchFn(current, {
-          headers,
+          headers: auth && current.origin === origin ? { ...headers, authorization: auth } : headers,
           redirect: 'manual',
           signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
         });
@@ -141,6 +155,12 @@ export class HelmRepositoryClient {
       await res.arrayBuffer().catch(() => undefined);
       const message = `${url}/index.yaml: the Helm repository answered ${res.status} ${res.statusText}`;
       if (res.status === 404) throw new RegistryNotFoundError(`${message}; is the repository's URL right?`);
+      if (res.status === 401 || res.status === 403)
+        throw new RegistryAuthError(
+          creds
+            ? `${message} with the credentials the operator's Docker config.json holds for ${current.host}; check them`
+            : `${message}: it needs credentials; an operator adds them for ${current.host} to the Docker config.json (DOCKER_CONFIG), as for a registry`,
+        );
       throw res.status >= 500 || res.status === 429
         ? new RegistryUnavailableError(message)
         : new RegistryProtocolError(message);

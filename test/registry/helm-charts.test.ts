@@ -7,7 +7,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chartSourceOf, notifiedImage } from '../../src/core/domain/chart-ref.js';
-import { RegistryEgressError, RegistryNotFoundError, RegistryProtocolError } from '../../src/core/errors.js';
+import {
+  RegistryAuthError,
+  RegistryEgressError,
+  RegistryNotFoundError,
+  RegistryProtocolError,
+} from '../../src/core/errors.js';
 import { imageKey } from '../../src/core/plan/plan-files.js';
 import { EgressPolicy } from '../../src/registry/egress.js';
 import { HelmRepositoryClient, parseIndex, withCharts } from '../../src/registry/helm-charts.js';
@@ -137,6 +142,46 @@ describe('HTTP Helm repository', () => {
     );
     expect(await listed.listTags('http://charts.internal.example/redis')).toEqual(['18.1.0']);
     expect(asked).toEqual(['http://charts.internal.example/index.yaml']);
+  });
+
+  it("a private repository: the operator's credentials for its host are sent to that origin only", async () => {
+    const priv = await startChartRepo({ redis: ['18.1.0'] }, { basic: { user: 'ci', pass: 'chart-s3cret' } });
+    const seen: (string | undefined)[] = [];
+    const elsewhere = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => elsewhere.listen(0, '127.0.0.1', r));
+    const redirector = createServer((_req, res) => {
+      const port = (elsewhere.address() as AddressInfo).port;
+      res.writeHead(302, { location: `http://127.0.0.1:${port}/charts/index.yaml` }).end();
+    });
+    await new Promise<void>((r) => redirector.listen(0, '127.0.0.1', r));
+    try {
+      const host = new URL(priv.url).host;
+      const redirectHost = `127.0.0.1:${(redirector.address() as AddressInfo).port}`;
+      const creds = (h: string) =>
+        h === host || h === redirectHost ? { username: 'ci', password: 'chart-s3cret' } : undefined;
+      const anonymous = withCharts(noImages(), new HelmRepositoryClient({ egress: loopbackAllowed() }));
+      const refused = await anonymous.listTags(`${priv.url}/redis`).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(RegistryAuthError);
+      expect((refused as Error).message).toContain(
+        `an operator adds them for ${host} to the Docker config.json (DOCKER_CONFIG)`,
+      );
+
+      const client = withCharts(
+        noImages(),
+        new HelmRepositoryClient({ egress: loopbackAllowed(), credentials: creds }),
+      );
+      expect(await client.listTags(`${priv.url}/redis`)).toEqual(['18.1.0']);
+      // A redirect to another origin never carries them.
+      await client.listTags(`http://${redirectHost}/charts/redis`).catch(() => undefined);
+      expect(seen).toEqual([undefined]);
+    } finally {
+      await priv.stop();
+      await new Promise<void>((r) => redirector.close(() => r()));
+      await new Promise<void>((r) => elsewhere.close(() => r()));
+    }
   });
 
   it('an index larger than the limit is not read', async () => {

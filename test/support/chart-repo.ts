@@ -20,7 +20,8 @@ export interface ChartRepo {
 
 export async function startChartRepo(
   charts: Readonly<Record<string, readonly string[]>>,
-  opts: { prefix?: string } = {},
+  /** `basic`: every request must carry these credentials (401 otherwise), as a private chart museum does. */
+  opts: { prefix?: string; basic?: { user: string; pass: string } } = {},
 ): Promise<ChartRepo> {
   const prefix = opts.prefix ?? '/charts';
   const held = new Map(Object.entries(charts).map(([k, v]) => [k, [...v]]));
@@ -43,6 +44,11 @@ export async function startChartRepo(
       answers.set(status, (answers.get(status) ?? 0) + 1);
       res.writeHead(status, headers).end(body);
     };
+    const expected = opts.basic
+      ? `Basic ${Buffer.from(`${opts.basic.user}:${opts.basic.pass}`).toString('base64')}`
+      : undefined;
+    if (expected && req.headers.authorization !== expected)
+      return answer(401, 'unauthorized', { 'www-authenticate': 'Basic realm="charts"' });
     if (req.url !== `${prefix}/index.yaml`) return answer(404, 'not found');
     const body = index();
     const etag = `"${createHash('sha256').update(body).digest('hex').slice(0, 16)}"`;

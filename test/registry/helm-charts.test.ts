@@ -6,49 +6,18 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chartSourceOf, notifiedImage } from '../../src/core/domain/chart-ref.js';
 import {
   RegistryAuthError,
   RegistryEgressError,
   RegistryNotFoundError,
   RegistryProtocolError,
 } from '../../src/core/errors.js';
-import { imageKey } from '../../src/core/plan/plan-files.js';
 import { EgressPolicy } from '../../src/registry/egress.js';
 import { HelmRepositoryClient, parseIndex, withCharts } from '../../src/registry/helm-charts.js';
 import type { RegistryClient } from '../../src/registry/types.js';
 import { type ChartRepo, startChartRepo } from '../support/chart-repo.js';
 
 const loopbackAllowed = () => new EgressPolicy([{ host: '127.0.0.1' }]);
-
-describe('chart references', () => {
-  it.each([
-    [
-      'oci://ghcr.io/stefanprodan/charts/podinfo',
-      { kind: 'oci', image: 'ghcr.io/stefanprodan/charts/podinfo' },
-    ],
-    [
-      'https://charts.jetstack.io/cert-manager',
-      { kind: 'http', repositoryUrl: 'https://charts.jetstack.io', chart: 'cert-manager' },
-    ],
-    [
-      'https://example.com/helm/stable/redis',
-      { kind: 'http', repositoryUrl: 'https://example.com/helm/stable', chart: 'redis' },
-    ],
-    ['ghcr.io/acme/web', undefined],
-  ])('%s', (image, source) => {
-    expect(chartSourceOf(image)).toEqual(source);
-  });
-
-  it('an OCI chart is watched, and notified, at its registry path', () => {
-    const key = imageKey('oci://GHCR.io/Acme/charts/podinfo');
-    expect(key).toBe('oci://ghcr.io/acme/charts/podinfo');
-    expect(notifiedImage(key)).toBe('ghcr.io/acme/charts/podinfo');
-    expect(imageKey('https://charts.jetstack.io/cert-manager')).toBe(
-      'https://charts.jetstack.io/cert-manager',
-    );
-  });
-});
 
 describe('HTTP Helm repository', () => {
   let repo: ChartRepo;

@@ -156,6 +156,22 @@ dependencies:
     expect(await readFile(join(dir, 'clusters/prod/sources.yaml'), 'utf8')).toBe(sources());
   });
 
+  it('--tags-file lists a chart under <repository>/<name>', async () => {
+    const yml = `policies:\n  - name: cm\n    chart: { repository: "https://charts.jetstack.io", name: cert-manager }\n    policy: { semver: { range: ">=1.0.0" } }\n`;
+    const marked = 'version: "v1.13.0" # {"$imagepolicy": "flux-system:cm:tag"}\n';
+    const dir = await repo({ '.github/tidemark.yml': yml, 'release.yaml': marked });
+    await writeFile(
+      join(dir, 'tags.json'),
+      JSON.stringify({ 'https://charts.jetstack.io/cert-manager': ['v1.13.0', 'v1.14.2'] }),
+    );
+    const io = captureIO();
+    expect(
+      await main(['plan', '--dir', dir, '--tags-file', join(dir, 'tags.json'), '--write'], io),
+      io.err,
+    ).toBe(0);
+    expect(await readFile(join(dir, 'release.yaml'), 'utf8')).toBe(marked.replace('v1.13.0', 'v1.14.2'));
+  });
+
   it('a chart marker holding a whole image reference is reported and left alone', async () => {
     const text = `image: oci://${reg.host}/charts/podinfo:6.5.0 # {"$imagepolicy": "flux-system:podinfo"}\n`;
     const dir = await repo({

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { LRUCache } from 'lru-cache';
 import { type SimpleGit, simpleGit } from 'simple-git';
 import type { RepoId, RepoTarget } from '../core/domain/types.js';
 import { AppError } from '../core/errors.js';
@@ -88,6 +89,8 @@ export class RepoWorkspace {
     readonly dir: string,
     readonly repo: RepoCoordinates,
     private readonly token: string | undefined,
+    /** Marker histories already read, by commit: a commit's history never changes (kept by `WorkspaceCache`). */
+    private readonly histories?: LRUCache<string, string>,
   ) {}
 
   /** A small, explicit environment: simple-git refuses variables that can run programs (EDITOR, GIT_*). */
@@ -232,7 +235,11 @@ export class RepoWorkspace {
    * (parsed by `core/plan/rollback.ts`). Merge commits are left out: their changes are in the merged commits.
    */
   async markerHistory(head: string, path: string, limit = 200): Promise<string> {
-    return this.run([
+    // A repeated run on an unchanged default branch (a periodic reconcile, a push of an older tag) reads it once.
+    const key = /^[0-9a-f]{40,64}$/.test(head) ? `${this.dir}\0${head}\0${path}\0${limit}` : undefined;
+    const known = key === undefined ? undefined : this.histories?.get(key);
+    if (known !== undefined) return known;
+    const history = await this.run([
       'log',
       `-n${limit}`,
       '--no-merges',
@@ -246,6 +253,8 @@ export class RepoWorkspace {
       '--',
       path === '' ? '.' : path,
     ]);
+    if (key) this.histories?.set(key, history);
+    return history;
   }
 
   async mergeBase(a: string, b: string): Promise<string | undefined> {
@@ -328,6 +337,11 @@ export class RepoWorkspace {
 
 /** Hands out workspaces from a cache directory: one clone per repo, reused across runs. */
 export class WorkspaceCache {
+  /** Marker histories by commit, shared by the workspaces handed out (bounded by their total length). */
+  private readonly histories = new LRUCache<string, string>({
+    maxSize: 64 * 1024 * 1024,
+    sizeCalculation: (v) => v.length + 1,
+  });
   constructor(private readonly root: string) {}
 
   private dirFor(repo: RepoCoordinates): string {
@@ -337,7 +351,7 @@ export class WorkspaceCache {
 
   async open(repo: RepoCoordinates, token: string | undefined): Promise<RepoWorkspace> {
     const dir = this.dirFor(repo);
-    const ws = new RepoWorkspace(dir, repo, token);
+    const ws = new RepoWorkspace(dir, repo, token, this.histories);
     const exists = await stat(join(dir, '.git')).then(
       () => true,
       () => false,

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRetryable } from '../../src/core/errors.js';
@@ -58,6 +58,37 @@ describe('git workspace over smart HTTP', () => {
     // …and the one git itself computes.
     const byGit = execFileSync('git', ['hash-object', '--stdin'], { input: 'image: web:1.0.0\n' });
     expect(blobs.get('apps/web.yaml')).toBe(byGit.toString().trim());
+  });
+
+  it("a commit's marker history is read once, then served by the cache", async () => {
+    const cache = new WorkspaceCache(cacheDir.path);
+    const name = 'acme/history';
+    const url = await server.createRepo(name, { 'app.yaml': 'image: web:1.0.0\n' });
+    await server.commitFiles(name, {
+      'app.yaml': 'image: web:1.1.0 # {"$imagepolicy": "flux-system:web"}\n',
+    });
+    const hws = await cache.open(
+      { owner: 'acme', repo: 'history', cloneUrl: url, defaultBranch: 'main' },
+      TOKEN,
+    );
+    const head = await hws.sync();
+    const first = await hws.markerHistory(head, '.');
+    expect(first).toContain('$imagepolicy');
+    // A workspace the same cache hands out later (the next run) shares it.
+    const again = await cache.open(
+      { owner: 'acme', repo: 'history', cloneUrl: url, defaultBranch: 'main' },
+      TOKEN,
+    );
+    // Without a usable repository, only the cache can answer.
+    await rename(join(hws.dir, '.git'), join(hws.dir, '.git-away'));
+    try {
+      expect(await hws.markerHistory(head, '.')).toBe(first);
+      expect(await again.markerHistory(head, '.')).toBe(first);
+      await expect(hws.markerHistory(head, 'apps')).rejects.toThrow();
+    } finally {
+      await rm(join(hws.dir, '.git'), { recursive: true, force: true });
+      await rename(join(hws.dir, '.git-away'), join(hws.dir, '.git'));
+    }
   });
 
   it('fails with a redacted message on a wrong token', async () => {

@@ -196,19 +196,21 @@ export class RepoWorkspace {
   }
 
   /**
-   * Every file of `rev`'s tree with its blob id (`git ls-tree -r`, one process). Comparing ids is how a run
-   * checks what a branch holds: reading 200 files back with `cat-file --batch` cost about 220 ms per branch
-   * on a 10,000-file repo (each `rev:path` walks the trees again), the listing about 30 ms.
+   * The files that differ between two commits, each with its blob id in `to` (`undefined`: deleted there) —
+   * `git diff-tree`, which walks only the trees that differ. This is how a run checks what a branch holds:
+   * reading a branch's files back cost about 220 ms per branch on a 10,000-file repo, listing its whole tree
+   * about 100 ms with parsing; the difference from its base is a few lines.
    */
-  async treeBlobs(rev: string): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    const listing = await this.run(['ls-tree', '-r', '-z', '--full-tree', rev]);
-    for (const entry of listing.split('\0')) {
-      // `<mode> SP <type> SP <oid> TAB <path>`
-      const tab = entry.indexOf('\t');
-      if (tab < 0) continue;
-      const [, type, oid] = entry.slice(0, tab).split(' ');
-      if (type === 'blob' && oid) out.set(entry.slice(tab + 1), oid);
+  async changedBlobs(from: string, to: string): Promise<Map<string, string | undefined>> {
+    const out = new Map<string, string | undefined>();
+    const raw = await this.run(['diff-tree', '-r', '-z', '--no-renames', '--no-commit-id', from, to]);
+    // `:<src mode> <dst mode> <src oid> <dst oid> <status>` NUL `<path>` NUL, per file
+    const fields = raw.split('\0');
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const [, dstMode, , dstOid, status] = fields[i]!.replace(/^\n?:/, '').split(' ');
+      const path = fields[i + 1]!;
+      if (status === 'D' || !dstOid || /^0+$/.test(dstOid)) out.set(path, undefined);
+      else if (dstMode?.startsWith('100')) out.set(path, dstOid); // a file (not a link or submodule)
     }
     return out;
   }

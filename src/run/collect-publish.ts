@@ -17,7 +17,7 @@ import type { RepoWorkspace } from '../git/workspace.js';
 
 export type PublishWorkspace = Pick<
   RepoWorkspace,
-  'remoteHeads' | 'commitsBetween' | 'mergeBase' | 'treeBlobs'
+  'remoteHeads' | 'commitsBetween' | 'mergeBase' | 'changedBlobs'
 >;
 
 export async function collectPublishFacts(
@@ -65,17 +65,19 @@ async function branchHolds(
 ): Promise<boolean> {
   const mergeBase = await ws.mergeBase(baseSha, branchHead);
   if (!mergeBase) return false;
-  // By blob id: the planned texts are hashed here as git hashes them, the branch's ids listed in one process.
-  const atHead = await ws.treeBlobs(branchHead);
-  if (group.files.some((f) => atHead.get(f.file) !== blobId(f.newText, atHead))) return false;
+  // By blob id: what the branch changed since the merge base (`git diff-tree`, a few lines) against the planned
+  // texts hashed here as git hashes them. Every file of the group must be changed to its planned text.
+  const onBranch = await ws.changedBlobs(mergeBase, branchHead);
+  const sha256 = [...onBranch.values()].some((oid) => oid?.length === 64);
+  if (group.files.some((f) => onBranch.get(f.file) !== blobId(f.newText, sha256))) return false;
   if (mergeBase === baseSha) return true;
-  const atMergeBase = await ws.treeBlobs(mergeBase);
-  return group.files.every((f) => atMergeBase.get(f.file) === blobId(f.oldText, atMergeBase));
+  // The base moved on: it must not have touched the group's files since (they still hold the old texts).
+  const onBase = await ws.changedBlobs(mergeBase, baseSha);
+  return group.files.every((f) => !onBase.has(f.file));
 }
 
 /** Git's id of a blob holding `text` (UTF-8), in the repository's object format (SHA-1, or SHA-256). */
-export function blobId(text: string, tree: ReadonlyMap<string, string>): string {
-  const sha256 = tree.values().next().value?.length === 64;
+export function blobId(text: string, sha256 = false): string {
   const bytes = Buffer.from(text, 'utf8');
   return createHash(sha256 ? 'sha256' : 'sha1')
     .update(`blob ${bytes.length}\0`)

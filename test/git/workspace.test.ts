@@ -46,18 +46,26 @@ describe('git workspace over smart HTTP', () => {
     expect(config).toContain(cloneUrl);
   });
 
-  it('lists every blob of a revision with its id, as git hashes the content', async () => {
-    const ws = await new WorkspaceCache(cacheDir.path).open(repo(), TOKEN);
-    const head = await ws.sync();
-    const blobs = await ws.treeBlobs(head);
-    expect([...blobs.keys()].sort()).toEqual(['README.md', 'apps/web.yaml']);
-    // The id a branch holds for a planned text is the one computed for it here.
-    expect(blobs.get('apps/web.yaml')).toBe(blobId('image: web:1.0.0\n', blobs));
-    expect(blobs.get('README.md')).toBe(blobId('# config\n', blobs));
-    expect(blobs.get('apps/web.yaml')).not.toBe(blobId('image: web:1.0.1\n', blobs));
+  it('lists the files two commits differ in, with their blob ids, as git hashes the content', async () => {
+    const name = 'acme/changes';
+    const url = await server.createRepo(name, { 'a.yaml': 'a: 1\n', 'b.yaml': 'b: 1\n', 'c.yaml': 'c: 1\n' });
+    const from = await server.revParse(name, 'main');
+    await server.commitFiles(name, { 'a.yaml': 'a: 2\n', 'd/e.yaml': 'e: 1\n' });
+    const ws = await new WorkspaceCache(cacheDir.path).open(
+      { owner: 'acme', repo: 'changes', cloneUrl: url, defaultBranch: 'main' },
+      TOKEN,
+    );
+    const to = await ws.sync();
+    const changed = await ws.changedBlobs(from!, to);
+    expect([...changed.keys()].sort()).toEqual(['a.yaml', 'd/e.yaml']);
+    // The id a branch holds for a planned text is the one computed for it here…
+    expect(changed.get('a.yaml')).toBe(blobId('a: 2\n'));
+    expect(changed.get('d/e.yaml')).toBe(blobId('e: 1\n'));
+    expect(changed.get('a.yaml')).not.toBe(blobId('a: 3\n'));
     // …and the one git itself computes.
-    const byGit = execFileSync('git', ['hash-object', '--stdin'], { input: 'image: web:1.0.0\n' });
-    expect(blobs.get('apps/web.yaml')).toBe(byGit.toString().trim());
+    const byGit = execFileSync('git', ['hash-object', '--stdin'], { input: 'a: 2\n' });
+    expect(changed.get('a.yaml')).toBe(byGit.toString().trim());
+    expect((await ws.changedBlobs(to, to)).size).toBe(0);
   });
 
   it("a commit's marker history is read once, then served by the cache", async () => {

@@ -76,5 +76,35 @@ describe('collectPublishFacts on real git', () => {
     expect(facts.branches['tidemark/touched']?.foreign).toHaveLength(1);
     expect(facts.branches['tidemark/touched']?.holds).toBe(false);
     expect(facts.branches['tidemark/new']).toEqual({ foreign: [], holds: false });
+
+    // The default branch moves on without touching the file: the branch still holds the change.
+    await ws.run(['checkout', '--quiet', '-B', 'main', base]);
+    await writeFile(join(ws.dir, 'README.md'), '# config, edited\n');
+    await ws.run(['-c', 'user.name=t', '-c', 'user.email=t@e', 'commit', '--quiet', '-am', 'docs']);
+    await ws.run(['push', '--quiet', 'origin', 'HEAD:refs/heads/main']);
+    const base2 = await ws.sync();
+    expect(base2).not.toBe(base);
+    const later = await collectPublishFacts(
+      ws,
+      { groups: [group('tidemark/web')] },
+      'pull-request',
+      base2,
+      [],
+    );
+    expect(later.branches['tidemark/web']).toMatchObject({ foreign: [], holds: true });
+
+    // It moves on and touches the file: the branch no longer holds what the plan (from the new base) wants.
+    const EDITED = OLD.replace('image: web', 'image:  web');
+    await ws.run(['checkout', '--quiet', '-B', 'main', base2]);
+    await writeFile(join(ws.dir, 'apps/web.yaml'), EDITED);
+    await ws.run(['-c', 'user.name=t', '-c', 'user.email=t@e', 'commit', '--quiet', '-am', 'reformat']);
+    await ws.run(['push', '--quiet', 'origin', 'HEAD:refs/heads/main']);
+    const base3 = await ws.sync();
+    const planned: UpdateGroup = {
+      ...group('tidemark/web'),
+      files: [{ file: 'apps/web.yaml', oldText: EDITED, newText: NEW, changes: [] }],
+    };
+    const touched = await collectPublishFacts(ws, { groups: [planned] }, 'pull-request', base3, []);
+    expect(touched.branches['tidemark/web']).toMatchObject({ foreign: [], holds: false });
   });
 });

@@ -118,6 +118,6 @@ export default async function bench(report: BenchReport): Promise<void> {
     env.gh.assertNoValidationErrors();
   } finally {
     await env?.stop();
-    await rm(work, { recursive: true, force: true });
+    await rm(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
   }
 }

@@ -213,7 +213,7 @@ export async function startEnv(
       await worker?.close();
       await reg.stop();
       await gh.stop();
-      await rm(workDir, { recursive: true, force: true });
+      await rm(workDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     },
   };
   return started;

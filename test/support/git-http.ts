@@ -390,6 +390,9 @@ export async function startGitServer(opts: GitServerOptions = {}): Promise<GitSe
       const bare = repoPath(name);
       await mkdir(dirname(bare), { recursive: true });
       await gitIn(root)('init', '--quiet', '--bare', '-b', branch, bare);
+      // No background `git gc` after a push: it would still be writing packs when the test removes the folder.
+      await gitIn(bare)('config', 'receive.autogc', 'false');
+      await gitIn(bare)('config', 'gc.auto', '0');
       if (files && Object.keys(files).length > 0)
         await commitFiles(name, files, { branch, message: 'initial commit' });
       return cloneUrl(name);

@@ -251,7 +251,8 @@ export async function makeTempDir(prefix = 'tidemark-test-'): Promise<TempDir> {
   return {
     path,
     remove() {
-      removed ??= rm(path, { recursive: true, force: true });
+      // Retried (ENOTEMPTY, EBUSY): a process that just ended may still have been writing inside.
+      removed ??= rm(path, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
       return removed;
     },
   };

@@ -3,7 +3,6 @@
  * through the environment (`GIT_CONFIG_*` → `http.extraHeader`): it is never written to `.git/config`, a
  * remote URL, a process argument or a log.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -14,7 +14,7 @@
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
-import { RegistryEgressError } from '../core/errors.js';
+import { RegistryEgressError, RegistryProtocolError } from '../core/errors.js';
 
 export type Lookup = (host: string) => Promise<readonly { address: string; family: number }[]>;
 
@@ -168,5 +168,43 @@ export class EgressPolicy {
     if (host === rh || domainOf(host) === domainOf(rh)) return true;
     if (KNOWN_AUTH_HOSTS[rh]?.includes(host)) return true;
     return this.allows(host, realm.port || (realm.protocol === 'http:' ? '80' : '443'));
+  }
+}
+
+/**
+ * Plain HTTP only for loopback hosts (as Docker does) and those the operator lists in
+ * TIDEMARK_REGISTRY_INSECURE_HOSTS (`host` or `host:port`). The one rule for registries, their cloud token
+ * endpoints and Helm repositories.
+ */
+export function plainHttpAllowed(host: string, insecureHosts: readonly string[] = []): boolean {
+  return /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host) || insecureHosts.includes(host);
+}
+
+/**
+ * A request whose redirects are followed by hand: each new hop passes `checkHop` first (the egress policy), and
+ * the Authorization header is dropped for good once a hop leaves the first URL's origin (blob downloads and
+ * mirrors are on hosts that must never see the credentials). At most 5 redirects. The first URL is the
+ * caller's to check.
+ */
+export async function fetchFollowingRedirects(
+  fetchFn: typeof fetch,
+  url: URL,
+  init: { method?: string; headers: Record<string, string>; signal?: AbortSignal },
+  checkHop: (hop: URL) => Promise<void> | void,
+): Promise<Response> {
+  let current = url;
+  let headers = init.headers;
+  for (let hop = 0; ; hop++) {
+    const res = await fetchFn(current, { ...init, headers, redirect: 'manual' });
+    const location = res.headers.get('location');
+    if (res.status < 300 || res.status >= 400 || res.status === 304 || !location) return res;
+    if (hop >= 5) throw new RegistryProtocolError(`${url.href}: more than 5 redirects`);
+    await res.arrayBuffer().catch(() => undefined);
+    current = new URL(location, current);
+    await checkHop(current);
+    if (current.origin !== url.origin) {
+      const { authorization: _dropped, ...rest } = headers;
+      headers = rest;
+    }
   }
 }

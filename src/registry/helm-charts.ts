@@ -17,7 +17,7 @@ import {
   RegistryProtocolError,
   RegistryUnavailableError,
 } from '../core/errors.js';
-import type { EgressPolicy } from './egress.js';
+import { type EgressPolicy, fetchFollowingRedirects, plainHttpAllowed } from './egress.js';
 import type { CredentialSource } from './oci-client.js';
 import type { RegistryClient } from './types.js';
 
@@ -114,29 +114,28 @@ export class HelmRepositoryClient {
       ...(cached?.lastModified && !cached.etag && { 'if-modified-since': cached.lastModified }),
     };
     let res: Response;
-    let current = new URL(`${url}/index.yaml`);
-    const origin = current.origin;
-    const creds = await this.opts.credentials?.(current.host);
+    const first = new URL(`${url}/index.yaml`);
+    const creds = await this.opts.credentials?.(first.host);
     const auth = !creds
       ? undefined
       : 'token' in creds
         ? `Bearer ${creds.token}`
         : `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+    const checkHop = async (hop: URL) => {
+      await this.opts.egress?.check(hop);
+      this.checkTransport(hop);
+    };
     try {
-      for (let hop = 0; ; hop++) {
-        await this.opts.egress?.check(current);
-        this.checkTransport(current);
-        res = await this.fetchFn(current, {
-          headers: auth && current.origin === origin ? { ...headers, authorization: auth } : headers,
-          redirect: 'manual',
+      await checkHop(first);
+      res = await fetchFollowingRedirects(
+        this.fetchFn,
+        first,
+        {
+          headers: auth ? { ...headers, authorization: auth } : headers,
           signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
-        });
-        const location = res.headers.get('location');
-        if (res.status < 300 || res.status >= 400 || res.status === 304 || !location) break;
-        await res.arrayBuffer().catch(() => undefined);
-        if (hop >= 5) throw new RegistryProtocolError(`${url}/index.yaml: more than 5 redirects`);
-        current = new URL(location, current);
-      }
+        },
+        checkHop,
+      );
     } catch (err) {
       if (err instanceof RegistryProtocolError || err instanceof RegistryEgressError) throw err;
       if (deadline.aborted && !signal?.aborted)
@@ -158,8 +157,8 @@ export class HelmRepositoryClient {
       if (res.status === 401 || res.status === 403)
         throw new RegistryAuthError(
           creds
-            ? `${message} with the credentials the operator's Docker config.json holds for ${current.host}; check them`
-            : `${message}: it needs credentials; an operator adds them for ${current.host} to the Docker config.json (DOCKER_CONFIG), as for a registry`,
+            ? `${message} with the credentials the operator's Docker config.json holds for ${first.host}; check them`
+            : `${message}: it needs credentials; an operator adds them for ${first.host} to the Docker config.json (DOCKER_CONFIG), as for a registry`,
         );
       throw res.status >= 500 || res.status === 429
         ? new RegistryUnavailableError(message)
@@ -184,8 +183,9 @@ export class HelmRepositoryClient {
   private checkTransport(url: URL): void {
     if (url.protocol !== 'http:') return;
     const host = url.host.toLowerCase();
-    if (/^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host)) return;
-    if ((this.opts.plainHttpHosts ?? []).some((h) => h === host || h === url.hostname.toLowerCase())) return;
+    // As for registries; a listed name also covers its other ports here.
+    const listed = this.opts.plainHttpHosts ?? [];
+    if (plainHttpAllowed(host, listed) || listed.includes(url.hostname.toLowerCase())) return;
     throw new RegistryEgressError(
       `${url.origin} is a Helm repository over plain HTTP: write its https:// URL, or an operator who trusts the network adds ${host} to TIDEMARK_REGISTRY_INSECURE_HOSTS`,
     );

@@ -18,7 +18,7 @@ import {
   RegistryUnavailableError,
 } from '../core/errors.js';
 import { backoffDelay } from '../time/backoff.js';
-import type { EgressPolicy } from './egress.js';
+import { type EgressPolicy, fetchFollowingRedirects, plainHttpAllowed } from './egress.js';
 import type { ImageMetadata, RegistryClient } from './types.js';
 
 export type Credentials = RegistryCredentials;
@@ -186,12 +186,9 @@ export class OciRegistryClient implements RegistryClient {
     if (mirror)
       return { host: ref.registry, apiBase: mirror.replace(/\/+$/, ''), repository: ref.repository };
     const host = ref.registry === 'docker.io' ? 'registry-1.docker.io' : ref.registry;
-    const plain =
-      /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host) ||
-      (this.opts.insecureHosts ?? []).includes(host);
     return {
       host: ref.registry,
-      apiBase: `${plain ? 'http' : 'https'}://${host}`,
+      apiBase: `${plainHttpAllowed(host, this.opts.insecureHosts) ? 'http' : 'https'}://${host}`,
       repository: ref.repository,
     };
   }
@@ -443,22 +440,7 @@ export class OciRegistryClient implements RegistryClient {
   ): Promise<Response> {
     const egress = this.opts.egress;
     if (!egress) return this.fetchFn(url, { ...init, redirect: 'follow' });
-    let current = new URL(url);
-    const origin = current.origin;
-    let headers = init.headers;
-    for (let hop = 0; ; hop++) {
-      const res = await this.fetchFn(current, { ...init, headers, redirect: 'manual' });
-      const location = res.headers.get('location');
-      if (res.status < 300 || res.status >= 400 || !location) return res;
-      if (hop >= 5) throw new RegistryProtocolError(`${url}: more than 5 redirects`);
-      await res.arrayBuffer().catch(() => undefined);
-      current = new URL(location, current);
-      await egress.check(current);
-      if (current.origin !== origin) {
-        const { authorization: _dropped, ...rest } = headers;
-        headers = rest;
-      }
-    }
+    return fetchFollowingRedirects(this.fetchFn, new URL(url), init, (hop) => egress.check(hop));
   }
 
   private async request(

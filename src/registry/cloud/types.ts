@@ -1,4 +1,5 @@
 /** What a cloud's identity gives for one registry host: Basic credentials that expire. */
+import { plainHttpAllowed } from '../egress.js';
 import type { CloudProvider } from './select.js';
 
 export interface CloudRegistryToken {
@@ -15,10 +16,9 @@ export interface CloudTokenFetcher {
   fetch(host: string, signal?: AbortSignal): Promise<CloudRegistryToken>;
 }
 
-/** Plain HTTP only for loopback hosts and those the operator lists (the same rule as the OCI client). */
+/** The registry's base URL: plain HTTP by the operator's rule (`plainHttpAllowed`), as the OCI client uses it. */
 export function registryBaseUrl(host: string, insecureHosts: readonly string[] = []): string {
-  const plain = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host) || insecureHosts.includes(host);
-  return `${plain ? 'http' : 'https'}://${host}`;
+  return `${plainHttpAllowed(host, insecureHosts) ? 'http' : 'https'}://${host}`;
 }
 
 /** The `exp` of a JWT, in ms, without verifying it (the registry that issued it is the one that checks). */

@@ -4,6 +4,8 @@
  *   # yaml-language-server: $schema=https://raw.githubusercontent.com/tidemark-dev/tidemark/main/policies/tidemark.schema.json
  */
 
+import { CHART_NAME_PATTERN } from '../domain/chart-ref.js';
+
 const order = {
   type: 'object',
   additionalProperties: false,
@@ -158,7 +160,7 @@ export const TIDEMARK_CONFIG_SCHEMA = {
               },
               name: {
                 type: 'string',
-                pattern: '^[A-Za-z0-9]([-A-Za-z0-9._]*[A-Za-z0-9])?$',
+                pattern: CHART_NAME_PATTERN,
                 description:
                   "The chart's name in the repository, e.g. `cert-manager` (not with an OCIRepository, whose URL names the chart).",
               },

@@ -6,7 +6,7 @@
  *   chart's entries in `<repo-url>/index.yaml`.
  * Pure.
  */
-import { canonicalImageName } from './image-ref.js';
+import { canonicalImageName, ImageRefError } from './image-ref.js';
 
 export type ChartSource =
   | { readonly kind: 'oci' /** The OCI repository, canonical, no scheme. */; readonly image: string }
@@ -17,7 +17,9 @@ export type ChartSource =
       readonly chart: string;
     };
 
-const CHART_NAME_RE = /^[a-z0-9]([-a-z0-9._]*[a-z0-9])?$/i;
+/** A chart's name (Helm allows letters, digits, `-`, `_` and `.`); the schema of `chart.name` uses it too. */
+export const CHART_NAME_PATTERN = '^[A-Za-z0-9]([-A-Za-z0-9._]*[A-Za-z0-9])?$';
+const CHART_NAME_RE = new RegExp(CHART_NAME_PATTERN);
 
 /** The chart a policy's `image` names, or undefined for a container image. Throws on a malformed chart. */
 export function chartSourceOf(image: string): ChartSource | undefined {
@@ -27,7 +29,7 @@ export function chartSourceOf(image: string): ChartSource | undefined {
   const path = url.pathname.replace(/\/+$/, '');
   const slash = path.lastIndexOf('/');
   const chart = decodeURIComponent(path.slice(slash + 1));
-  if (!CHART_NAME_RE.test(chart)) throw new Error(`"${image}" does not end in a chart name`);
+  if (!CHART_NAME_RE.test(chart)) throw new ImageRefError(`"${image}" does not end in a chart name`);
   url.pathname = path.slice(0, slash);
   url.search = '';
   url.hash = '';

@@ -2,7 +2,6 @@
  * The composition root: reads nothing from globals, builds every part from an AppEnv, wires them together and
  * starts the HTTP server and the worker. `tidemark serve` calls it; so do the end-to-end tests.
  */
-
 import { readFile } from 'node:fs/promises';
 import { LRUCache } from 'lru-cache';
 import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';

@@ -2,7 +2,6 @@
  * One reconcile job for one repo, end to end: check out, read the config, plan, publish. Effects come in
  * through `RepoRunDeps`; the decisions are made by the pure core (config, policy, markers, plan).
  */
-
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { RegistryAccess } from '../core/config/registry-access.js';

@@ -334,10 +334,9 @@ export function markersThatDoNothing(config: RepoConfig, files: readonly MarkedF
   }
   for (const key of keys) {
     if (used.has(key)) continue;
-    const source = config.policies.find((p) => policyKey(p) === key)?.source;
-    const marker = isChart(config.policies.find((p) => policyKey(p) === key)?.image ?? '')
-      ? `${key}:tag`
-      : key;
+    const policy = config.policies.find((p) => policyKey(p) === key);
+    const source = policy?.source;
+    const marker = policy && isChart(policy.image) ? `${key}:tag` : key;
     out.push({
       code: 'policy-unused',
       message: `${key}: no marker under update.path "${config.update.path}" uses this policy, so it changes nothing; add # {"$imagepolicy": "${marker}"} after the ${marker === key ? 'image' : 'chart version'} it should update (docs/markers.md)`,
@@ -398,7 +397,6 @@ export function mutableTagWarnings(
   return out;
 }
 
-/** A file's markers that some automation applies: under its path, naming a policy it selects. */
 /** A chart's version is all a marker can hold of it: `…:tag` markers only; the others are reported and left alone. */
 function withChartTags(f: MarkedFile, charts: ReadonlySet<string>, warnings: Warning[]): MarkedFile {
   const markers = f.markers.filter((m) => {
@@ -414,6 +412,7 @@ function withChartTags(f: MarkedFile, charts: ReadonlySet<string>, warnings: War
   return markers.length === f.markers.length ? f : { ...f, markers };
 }
 
+/** A file's markers that some automation applies: under its path, naming a policy it selects. */
 function withApplicable(f: MarkedFile, automations: readonly Automation[]): MarkedFile {
   const own = automations.filter((a) => isUnder(f.path, a.path));
   return { ...f, markers: f.markers.filter((m) => own.some((a) => a.policies.includes(m.key))) };

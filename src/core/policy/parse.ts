@@ -2,7 +2,6 @@
  * Turn a Flux ImagePolicy (with its ImageRepository) or a native `.github/tidemark.yml` policy entry into an
  * ImagePolicySpec, validating everything a selection needs: ranges, regexes, orders. Errors name the field.
  */
-
 import {
   FLUX_IMAGE_POLICY_SPEC_SCHEMA,
   FLUX_IMAGE_REPOSITORY_SPEC_SCHEMA,

@@ -30,7 +30,10 @@ export async function collectOnboarding(
   const files = (
     await reader.read({ accept: (rel) => YAML_FILE.test(rel) && !rel.startsWith('.github/') })
   ).map((f) => ({ path: f.path, text: f.text }));
-  const detection = detectImages(files);
+  const detection = detectImages(
+    files,
+    loaded.fluxSources.filter((x) => x.kind === 'HelmRepository'),
+  );
   const tagsOf = new Map<string, string[] | Error>();
   for (const image of new Set(detection.images.map((i) => i.repository))) {
     try {

@@ -14,6 +14,7 @@ import type { FieldError } from '../policy/parse.js';
 import {
   FLUX_IMAGE_API_VERSIONS,
   type FluxSourceLookup,
+  type FluxSourceObject,
   IMAGE_ONLY_GATES,
   parseFluxPolicy,
   parseNativePolicy,
@@ -110,6 +111,15 @@ export interface LoadedConfig {
    * until it is fixed — a typo must never turn pull requests into pushes to the default branch.
    */
   readonly publishingInvalid?: boolean;
+  /** Flux HelmRepository and OCIRepository objects in the repo (where charts live), namespaces resolved. */
+  readonly fluxSources: readonly FluxSource[];
+}
+
+export interface FluxSource extends FluxSourceObject {
+  readonly kind: 'HelmRepository' | 'OCIRepository';
+  readonly name: string;
+  readonly namespace: string;
+  readonly file: string;
 }
 
 /** Whether a file may hold configuration; `content` is its text or its raw bytes (screened before decoding). */
@@ -443,12 +453,25 @@ export function loadRepoConfig(
   }
 
   // Native policies.
+  const fluxSources: FluxSource[] = sourceDocs.flatMap((d) => {
+    const spec = isObj(d.value.spec) ? d.value.spec : {};
+    const name = nameOf(d);
+    if (typeof spec.url !== 'string' || typeof name !== 'string') return [];
+    return [
+      {
+        kind: d.value.kind as FluxSource['kind'],
+        name,
+        namespace: nsOf(d),
+        url: spec.url,
+        ...(typeof spec.type === 'string' && { type: spec.type }),
+        file: d.file,
+      },
+    ];
+  });
   const fluxSource: FluxSourceLookup = (kind, ns, name) => {
-    const d = sourceDocs.find((x) => x.value.kind === kind && nameOf(x) === name && nsOf(x) === ns);
-    const spec = d && isObj(d.value.spec) ? d.value.spec : undefined;
-    if (!d || typeof spec?.url !== 'string') return undefined;
-    sources.add(d.file);
-    return { url: spec.url, ...(typeof spec.type === 'string' && { type: spec.type }) };
+    const found = fluxSources.find((x) => x.kind === kind && x.name === name && x.namespace === ns);
+    if (found) sources.add(found.file);
+    return found;
   };
   if (native && Array.isArray(nativeValid.policies)) {
     nativeValid.policies.forEach((entry, i) => {
@@ -650,5 +673,5 @@ export function loadRepoConfig(
   const publishingInvalid = errors.some(
     (e) => e.path.startsWith('ImageUpdateAutomation ') || e.path === 'update' || e.path.startsWith('update.'),
   );
-  return { config, errors, warnings, ...(publishingInvalid && { publishingInvalid: true }) };
+  return { config, errors, warnings, fluxSources, ...(publishingInvalid && { publishingInvalid: true }) };
 }

@@ -211,60 +211,22 @@ export function isKustomization(path: string): boolean {
 /** A chart version a marker can keep: a plain version, not a range (`^1.2`, `>=1`, `1.x`) or a template. */
 const CHART_VERSION = /^v?\d+(\.\d+){0,2}([-+][0-9A-Za-z.+-]+)?$/;
 
-interface HelmRepositoryObject {
+/** A Flux HelmRepository in the repo (as the configuration loader found it): where a HelmRelease's chart lives. */
+export interface HelmRepositoryObject {
   readonly name: string;
   readonly namespace?: string;
   readonly url: string;
 }
 
-/** Flux HelmRepository objects in the files: where a HelmRelease's chart lives. */
-function helmRepositories(
-  files: readonly { readonly path: string; readonly text: string }[],
-): HelmRepositoryObject[] {
-  const out: HelmRepositoryObject[] = [];
-  for (const f of files) {
-    if (!f.text.includes('HelmRepository') || !f.text.includes('source.toolkit.fluxcd.io')) continue;
-    const docs = parseAllDocuments(f.text, { uniqueKeys: false });
-    if (!Array.isArray(docs)) continue;
-    for (const d of docs) {
-      if (d.errors.length > 0) continue;
-      let v: unknown;
-      try {
-        v = d.toJS({ maxAliasCount: 100 });
-      } catch {
-        continue;
-      }
-      const o = v as {
-        apiVersion?: unknown;
-        kind?: unknown;
-        metadata?: { name?: unknown; namespace?: unknown };
-        spec?: { url?: unknown };
-      } | null;
-      if (
-        o?.kind !== 'HelmRepository' ||
-        typeof o.apiVersion !== 'string' ||
-        !o.apiVersion.startsWith('source.toolkit.fluxcd.io/') ||
-        typeof o.metadata?.name !== 'string' ||
-        typeof o.spec?.url !== 'string'
-      )
-        continue;
-      out.push({
-        name: o.metadata.name,
-        ...(typeof o.metadata.namespace === 'string' && { namespace: o.metadata.namespace }),
-        url: o.spec.url.replace(/\/+$/, ''),
-      });
-    }
-  }
-  return out;
-}
-
 const isChartUrl = (u: string) => /^(https?|oci):\/\/[^\s]+$/.test(u);
 
 /** Every image reference in `files` that a marker could keep up to date. */
-export function detectImages(files: readonly { readonly path: string; readonly text: string }[]): Detection {
+export function detectImages(
+  files: readonly { readonly path: string; readonly text: string }[],
+  sources: readonly HelmRepositoryObject[] = [],
+): Detection {
   const images: DetectedImage[] = [];
   const notes: Warning[] = [];
-  const sources = helmRepositories(files);
   for (const f of files) {
     const recs = isTemplateFile(f.path) ? templateRecords(f.text) : yamlRecords(f.text);
     if (!recs) continue;
